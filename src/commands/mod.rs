@@ -1,0 +1,22 @@
+//! Wiring of each subcommand (cli layer): read input, call the core, hand results to a view.
+
+pub mod explain;
+
+use crate::cli::{Cli, Command};
+use crate::error::{AppError, ExitCode};
+use clap::CommandFactory;
+
+/// Runs the parsed command line.
+pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
+    match cli.command {
+        Some(Command::Explain(args)) => explain::run(&args),
+        Some(Command::Mock(_args)) => Err(AppError::Internal(
+            "the emulator is not built yet".to_string(),
+        )),
+        None => {
+            let mut cmd = Cli::command();
+            let _ = cmd.print_help();
+            Ok(ExitCode::Ok)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! ratedoctor: diagnose HTTP 429s from AI APIs.
+//!
+//! Layers (see the README's development section):
+//! - core (pure: no tokio, no network, no terminal, no clock): [`duration`], [`diagnose`],
+//!   [`headers`], [`table`], [`redact`];
+//! - sources: [`emulator`];
+//! - views: [`views`];
+//! - cli: [`cli`] parses arguments, [`commands`] wires sources to views.
+
+pub mod cli;
+pub mod commands;
+pub mod diagnose;
+pub mod duration;
+pub mod emulator;
+pub mod error;
+pub mod headers;
+pub mod redact;
+pub mod table;
+pub mod views;
+
+pub use error::{AppError, ExitCode};
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> i32 {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    run_with(args)
+}
+
+/// Runs with explicit arguments (the first is the program name).
+pub fn run_with(args: Vec<std::ffi::OsString>) -> i32 {
+    let cli = match cli::parse(args) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    match commands::dispatch(cli) {
+        Ok(code) => code as i32,
+        Err(err) => {
+            eprintln!("ratedoctor: {err}");
+            err.exit_code() as i32
+        }
+    }
+}

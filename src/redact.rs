@@ -1,0 +1,119 @@
+//! Redaction of secrets in text (core layer): API keys and bearer tokens never leave
+//! ratedoctor, even when the user pastes them.
+
+use regex::Regex;
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+static KEY_PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?:sk-ant-[A-Za-z0-9_\-]{8,}",
+        r"|sk-(?:proj-|svcacct-|or-v1-)?[A-Za-z0-9_\-]{16,}",
+        r"|AIza[0-9A-Za-z_\-]{30,}",
+        r"|gsk_[A-Za-z0-9]{20,}",
+        r"|xai-[A-Za-z0-9]{20,}",
+        r"|fw_[A-Za-z0-9]{20,}",
+        r"|pplx-[A-Za-z0-9]{20,}",
+        r"|AKIA[0-9A-Z]{16}",
+        r"|(?i:bearer)\s+[A-Za-z0-9._~+/\-]{12,}=*",
+        r"|(?i:(?:x-api-key|api-key|x-goog-api-key|authorization)[\x22']?\s*[:=]\s*[\x22']?)[A-Za-z0-9._~+/\-]{12,}",
+        r")"
+    ))
+    .unwrap_or_else(|_| unreachable_regex())
+});
+
+fn unreachable_regex() -> Regex {
+    // The pattern above is a constant that the tests compile; this is never reached.
+    Regex::new("$^").unwrap_or_else(|_| std::process::abort())
+}
+
+/// Replaces every API key, bearer token and key-bearing header value in `text` with a
+/// marker that keeps only the key's family (`sk-…REDACTED`).
+pub fn redact(text: &str) -> Cow<'_, str> {
+    KEY_PATTERNS.replace_all(text, |caps: &regex::Captures<'_>| {
+        let m = caps.get(0).map_or("", |m| m.as_str());
+        let lower = m.to_ascii_lowercase();
+        if lower.starts_with("bearer") {
+            "Bearer [REDACTED]".to_string()
+        } else if let Some(pos) = m.find([':', '=']) {
+            let (head, _) = m.split_at(pos + 1);
+            format!("{head} [REDACTED]")
+        } else {
+            let prefix: String = m
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic() || *c == '-' || *c == '_')
+                .take(8)
+                .collect();
+            format!("{prefix}[REDACTED]")
+        }
+    })
+}
+
+/// Shortens an organization or account id to a form that identifies it to its owner
+/// without publishing it: `org-71S7UOygwwfrJ7ox1qe2ZhCq` → `org-71S…hCq`.
+pub fn short_org(org: &str) -> String {
+    let org = org.trim_matches(|c| c == '`' || c == '\'' || c == '"');
+    let chars: Vec<char> = org.chars().collect();
+    if chars.len() <= 10 || org.contains("***") || org.contains("XXX") {
+        return org.to_string();
+    }
+    let (prefix_len, body_start) = match org.find(['-', '_']) {
+        Some(p) if p <= 5 => (p + 1, p + 1),
+        _ => (0, 0),
+    };
+    let prefix: String = chars[..prefix_len].iter().collect();
+    let body = &chars[body_start..];
+    if body.len() <= 6 {
+        return org.to_string();
+    }
+    let head: String = body[..3].iter().collect();
+    let tail: String = body[body.len() - 3..].iter().collect();
+    format!("{prefix}{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_compiles() {
+        assert!(KEY_PATTERNS.as_str().len() > 10);
+    }
+
+    #[test]
+    fn keys_are_redacted() {
+        let cases = [
+            "key sk-proj-abcdefghijklmnopqrstuvwxyz0123 here",
+            "sk-ant-api03-AAAABBBBCCCCDDDD-xyz",
+            "AIzaSyA1234567890abcdefghijklmnopqrstu",
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc.def",
+            "x-api-key: 0123456789abcdef0123",
+            "gsk_ABCDEFGHIJKLMNOPQRSTUVWX",
+            "{'api-key': 'abcdef0123456789abcd'}",
+        ];
+        for c in cases {
+            let out = redact(c);
+            assert!(out.contains("[REDACTED]"), "{c} -> {out}");
+            assert!(!out.contains("abcdefghijklmnop"), "{c} -> {out}");
+            assert!(!out.contains("0123456789abcdef0123"), "{c} -> {out}");
+            assert!(!out.contains("BBBBCCCC"), "{c} -> {out}");
+        }
+    }
+
+    #[test]
+    fn ordinary_text_is_untouched() {
+        let t = "Rate limit reached for gpt-4o in organization org-abc123 on requests per min";
+        assert_eq!(redact(t), t);
+    }
+
+    #[test]
+    fn org_is_shortened() {
+        assert_eq!(short_org("org-71S7UOygwwfrJ7ox1qe2ZhCq"), "org-71S…hCq");
+        assert_eq!(short_org("org-abc123"), "org-abc123");
+        assert_eq!(short_org("org-**********"), "org-**********");
+        assert_eq!(
+            short_org("0dccdde6-f924-4f1b-bb3b-92ef846e0a5b"),
+            "0dc…a5b"
+        );
+    }
+}

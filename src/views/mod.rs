@@ -1,0 +1,1 @@
+//! Views: text cards and JSON for diagnoses.
