@@ -10,9 +10,7 @@ use clap::CommandFactory;
 pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
     match cli.command {
         Some(Command::Explain(args)) => explain::run(&args),
-        Some(Command::Mock(_args)) => Err(AppError::Internal(
-            "the emulator is not built yet".to_string(),
-        )),
+        Some(Command::Mock(args)) => crate::emulator::run_cli(&args),
         None => {
             let mut cmd = Cli::command();
             let _ = cmd.print_help();
