@@ -15,5 +15,7 @@ pub struct MockArgs {
 /// Runs `ratedoctor mock` until Ctrl-C or SIGTERM.
 pub fn run_cli(args: &MockArgs) -> Result<ExitCode, AppError> {
     let _ = args;
-    Err(AppError::Internal("the emulator is not built yet".to_string()))
+    Err(AppError::Internal(
+        "the emulator is not built yet".to_string(),
+    ))
 }
