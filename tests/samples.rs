@@ -115,3 +115,15 @@ fn every_sample_is_diagnosed_as_expected() {
         failures.join("\n")
     );
 }
+
+/// The card each sample prints, reviewed as a snapshot (`cargo insta review`).
+#[test]
+fn sample_cards_snapshot() {
+    insta::glob!("../samples", "*.txt", |path| {
+        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+        let diags = diagnose(&text);
+        let cards =
+            ratedoctor::views::explain::cards(&diags, ratedoctor::views::style::Style::PLAIN, 100);
+        insta::assert_snapshot!(cards);
+    });
+}

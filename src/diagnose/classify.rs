@@ -939,24 +939,6 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
     })
 }
 
-fn fmt_n(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        let s = format!("{}", x as i64);
-        // thousands separators for readability
-        let bytes = s.as_bytes();
-        let mut out = String::new();
-        for (i, c) in bytes.iter().enumerate() {
-            if i > 0 && (bytes.len() - i) % 3 == 0 && bytes[i - 1] != b'-' {
-                out.push(',');
-            }
-            out.push(*c as char);
-        }
-        out
-    } else {
-        format!("{x}")
-    }
-}
-
 fn unit(kind: Kind) -> &'static str {
     match kind {
         Kind::Rpm | Kind::Rpd => "requests",
@@ -985,22 +967,24 @@ fn numbers_sentence(
     match (cause, limit, used, requested) {
         (Cause::RequestTooLarge, Some(l), _, Some(r)) => Some(format!(
             "This one request needs {} {u}, more than the whole limit of {}{per}.",
-            fmt_n(r),
-            fmt_n(l)
+            duration::count(r),
+            duration::count(l)
         )),
         (Cause::ZeroAllowance, ..) => {
             Some("The limit for this model on this plan is 0.".to_string())
         }
         (_, Some(l), Some(us), Some(r)) => Some(format!(
             "Used {} of {} {u}{per}; this request needed {} more.",
-            fmt_n(us),
-            fmt_n(l),
-            fmt_n(r)
+            duration::count(us),
+            duration::count(l),
+            duration::count(r)
         )),
-        (_, Some(l), Some(us), None) => {
-            Some(format!("Used {} of {} {u}{per}.", fmt_n(us), fmt_n(l)))
-        }
-        (_, Some(l), None, _) => Some(format!("The limit is {} {u}{per}.", fmt_n(l))),
+        (_, Some(l), Some(us), None) => Some(format!(
+            "Used {} of {} {u}{per}.",
+            duration::count(us),
+            duration::count(l)
+        )),
+        (_, Some(l), None, _) => Some(format!("The limit is {} {u}{per}.", duration::count(l))),
         _ => None,
     }
 }
@@ -1024,6 +1008,19 @@ fn wait_text(
             }
             _ => "do not retry: it will not clear by waiting".to_string(),
         };
+    }
+    let day = matches!(kind, Kind::Rpd | Kind::Tpd);
+    if day && matches!(provider, Provider::Gemini | Provider::Vertex) {
+        // Gemini sends a short retryDelay even when the daily quota is spent.
+        let hint = retry_after
+            .map(|s| {
+                format!(
+                    "; the server's hint of {} will fail again",
+                    duration::human(s)
+                )
+            })
+            .unwrap_or_default();
+        return format!("until midnight Pacific time, when the daily quota resets{hint}");
     }
     if let Some(s) = retry_after {
         return duration::human(s);
@@ -1096,7 +1093,7 @@ fn message_excerpt(facts: &Facts<'_>) -> Option<String> {
     if raw.is_empty() {
         return None;
     }
-    let clean = redact::redact(&raw);
+    let clean = redact::shorten_ids(&redact::redact(&raw)).into_owned();
     let one_line: String = clean.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut out: String = one_line.chars().take(400).collect();
     if one_line.chars().count() > 400 {

@@ -17,6 +17,7 @@ pub mod value;
 pub use types::*;
 
 use classify::{Facts, classify};
+pub(crate) use signals::re;
 
 /// Diagnoses every error in `text`, repeats folded, in order of first appearance.
 pub fn diagnose(text: &str) -> Vec<Diagnosis> {

@@ -19,25 +19,6 @@ pub fn json(diagnoses: &[Diagnosis]) -> String {
     s
 }
 
-fn fmt_n(x: f64) -> String {
-    if x.fract() != 0.0 {
-        return format!("{x}");
-    }
-    let s = format!("{}", x.abs() as u64);
-    let b = s.as_bytes();
-    let mut out = String::new();
-    if x < 0.0 {
-        out.push('-');
-    }
-    for (i, c) in b.iter().enumerate() {
-        if i > 0 && (b.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(*c as char);
-    }
-    out
-}
-
 fn unit(kind: Kind) -> &'static str {
     match kind {
         Kind::Rpm | Kind::Rpd => "requests",
@@ -159,15 +140,27 @@ pub fn card(d: &Diagnosis, style: Style, width: usize) -> String {
     let numbers = match (d.limit, d.used, d.requested) {
         (Some(l), Some(used), req) => {
             let pct = if l > 0.0 { used / l * 100.0 } else { 0.0 };
-            let mut t = format!("used {} / {} {u} ({:.0}%)", fmt_n(used), fmt_n(l), pct);
+            let mut t = format!(
+                "used {} / {} {u} ({:.0}%)",
+                duration::count(used),
+                duration::count(l),
+                pct
+            );
             if let Some(r) = req {
-                t.push_str(&format!(" · requested {}", fmt_n(r)));
+                t.push_str(&format!(" · requested {}", duration::count(r)));
+                if used + r > l {
+                    t.push_str(&format!(" (over by {})", duration::count(used + r - l)));
+                }
             }
             format!("{t}  {}", bar(used, l, req.unwrap_or(0.0), Style::PLAIN))
         }
-        (Some(l), None, Some(r)) => format!("limit {} {u} · requested {}", fmt_n(l), fmt_n(r)),
-        (Some(l), None, None) => format!("limit {} {u}", fmt_n(l)),
-        (None, Some(used), _) => format!("used {} {u}", fmt_n(used)),
+        (Some(l), None, Some(r)) => format!(
+            "limit {} {u} · requested {}",
+            duration::count(l),
+            duration::count(r)
+        ),
+        (Some(l), None, None) => format!("limit {} {u}", duration::count(l)),
+        (None, Some(used), _) => format!("used {} {u}", duration::count(used)),
         _ => String::new(),
     };
     if !numbers.is_empty() {
@@ -179,7 +172,7 @@ pub fn card(d: &Diagnosis, style: Style, width: usize) -> String {
         if let Some(r) = d.retry_after_s
             && duration::human(r) == d.wait
         {
-            t.push_str(&format!(" (server hint: {} s)", fmt_n(r)));
+            t.push_str(&format!(" (server hint: {} s)", duration::trim_float(r, 3)));
         }
         t
     } else {
