@@ -14,6 +14,7 @@ pub mod duration;
 pub mod emulator;
 pub mod error;
 pub mod headers;
+pub mod limiter;
 pub mod redact;
 pub mod table;
 pub mod views;
