@@ -133,7 +133,10 @@ pub fn parse_retry_after_ms(value: &str) -> Option<f64> {
 /// Parses an HTTP-date such as `Wed, 21 Oct 2015 07:28:00 GMT`.
 pub fn parse_http_date(value: &str) -> Option<Timestamp> {
     let v = value.trim();
-    let v = v.strip_suffix("GMT").or_else(|| v.strip_suffix("UTC"))?.trim();
+    let v = v
+        .strip_suffix("GMT")
+        .or_else(|| v.strip_suffix("UTC"))?
+        .trim();
     // "Wed, 21 Oct 2015 07:28:00"
     let (_, rest) = v.split_once(", ")?;
     let mut it = rest.split_whitespace();

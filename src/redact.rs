@@ -111,9 +111,6 @@ mod tests {
         assert_eq!(short_org("org-71S7UOygwwfrJ7ox1qe2ZhCq"), "org-71S…hCq");
         assert_eq!(short_org("org-abc123"), "org-abc123");
         assert_eq!(short_org("org-**********"), "org-**********");
-        assert_eq!(
-            short_org("0dccdde6-f924-4f1b-bb3b-92ef846e0a5b"),
-            "0dc…a5b"
-        );
+        assert_eq!(short_org("0dccdde6-f924-4f1b-bb3b-92ef846e0a5b"), "0dc…a5b");
     }
 }

@@ -135,7 +135,10 @@ pub fn provider_from_headers<'a>(names: impl IntoIterator<Item = &'a str>) -> Op
 
 fn num(v: &str) -> Option<f64> {
     let t = v.trim().trim_matches(|c| c == '"' || c == '\'');
-    t.replace(',', "").parse::<f64>().ok().filter(|x| x.is_finite())
+    t.replace(',', "")
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
 }
 
 /// Parses a reset value of the OpenAI family: a Go duration, or (Azure) plain seconds.
@@ -172,7 +175,11 @@ fn slot(
 /// `provider` resolves the ambiguous families (Groq's per-day requests; OpenRouter's
 /// epoch-millisecond reset vs Together's seconds); `now` turns absolute resets into
 /// countdowns and is only used for that.
-pub fn parse(headers: &[(&str, &str)], provider: Option<Provider>, now: Option<Timestamp>) -> Snapshot {
+pub fn parse(
+    headers: &[(&str, &str)],
+    provider: Option<Provider>,
+    now: Option<Timestamp>,
+) -> Snapshot {
     let mut snap = Snapshot::default();
     let mut list: Vec<(Dimension, Option<Window>, Parts)> = Vec::new();
     let mut retry_after: Option<f64> = None;
@@ -356,9 +363,8 @@ pub fn parse(headers: &[(&str, &str)], provider: Option<Provider>, now: Option<T
         );
     }
     if provider == Some(Provider::Anthropic) && snap.get(Dimension::Tokens).is_some() {
-        snap.notes.push(
-            "Anthropic rounds tokens-remaining to the nearest thousand".to_string(),
-        );
+        snap.notes
+            .push("Anthropic rounds tokens-remaining to the nearest thousand".to_string());
     }
     if placeholder {
         snap.notes.push(

@@ -17,10 +17,16 @@ fn openai_headers() {
     ];
     let s = parse(&h, Some(Provider::Openai), None);
     let r = s.get(Dimension::Requests).unwrap();
-    assert_eq!((r.limit, r.remaining, r.reset_s), (Some(60.0), Some(59.0), Some(1.0)));
+    assert_eq!(
+        (r.limit, r.remaining, r.reset_s),
+        (Some(60.0), Some(59.0), Some(1.0))
+    );
     assert_eq!(r.window, Some(Window::Minute));
     let t = s.get(Dimension::Tokens).unwrap();
-    assert_eq!((t.limit, t.remaining, t.reset_s), (Some(150000.0), Some(149984.0), Some(360.0)));
+    assert_eq!(
+        (t.limit, t.remaining, t.reset_s),
+        (Some(150000.0), Some(149984.0), Some(360.0))
+    );
     assert_eq!(s.retry_after_s, Some(56.0));
 }
 
@@ -37,7 +43,10 @@ fn groq_requests_are_per_day() {
     let r = s.get(Dimension::Requests).unwrap();
     assert_eq!(r.window, Some(Window::Day));
     assert!((r.reset_s.unwrap() - 179.56).abs() < 1e-9);
-    assert_eq!(s.get(Dimension::Tokens).unwrap().window, Some(Window::Minute));
+    assert_eq!(
+        s.get(Dimension::Tokens).unwrap().window,
+        Some(Window::Minute)
+    );
     assert!(s.notes.iter().any(|n| n.contains("per day")));
 }
 
@@ -46,13 +55,20 @@ fn anthropic_headers_with_now() {
     let h = [
         ("anthropic-ratelimit-input-tokens-limit", "80000"),
         ("anthropic-ratelimit-input-tokens-remaining", "79000"),
-        ("anthropic-ratelimit-input-tokens-reset", "2025-08-21T12:40:59Z"),
+        (
+            "anthropic-ratelimit-input-tokens-reset",
+            "2025-08-21T12:40:59Z",
+        ),
         ("anthropic-ratelimit-requests-limit", "1000"),
         ("anthropic-ratelimit-requests-remaining", "999"),
         ("anthropic-ratelimit-requests-reset", "2025-08-21T12:41:00Z"),
         ("retry-after", "12"),
     ];
-    let s = parse(&h, Some(Provider::Anthropic), Some(ts("2025-08-21T12:40:30Z")));
+    let s = parse(
+        &h,
+        Some(Provider::Anthropic),
+        Some(ts("2025-08-21T12:40:30Z")),
+    );
     let i = s.get(Dimension::InputTokens).unwrap();
     assert_eq!(i.limit, Some(80000.0));
     assert_eq!(i.reset_s, Some(29.0));
@@ -84,7 +100,11 @@ fn openrouter_epoch_ms_reset() {
         ("X-RateLimit-Remaining", "0"),
         ("X-RateLimit-Reset", "1784505600000"),
     ];
-    let s = parse(&h, Some(Provider::Openrouter), Some(ts("2026-07-19T23:00:00Z")));
+    let s = parse(
+        &h,
+        Some(Provider::Openrouter),
+        Some(ts("2026-07-19T23:00:00Z")),
+    );
     let r = s.get(Dimension::Requests).unwrap();
     assert_eq!(r.reset_at.as_deref(), Some("2026-07-20T00:00:00Z"));
     assert_eq!(r.reset_s, Some(3600.0));
@@ -92,7 +112,10 @@ fn openrouter_epoch_ms_reset() {
 
 #[test]
 fn remaining_never_exceeds_limit() {
-    let h = [("x-ratelimit-limit-tokens", "10"), ("x-ratelimit-remaining-tokens", "50")];
+    let h = [
+        ("x-ratelimit-limit-tokens", "10"),
+        ("x-ratelimit-remaining-tokens", "50"),
+    ];
     let s = parse(&h, None, None);
     assert_eq!(s.get(Dimension::Tokens).unwrap().remaining, Some(10.0));
 }
@@ -115,8 +138,14 @@ fn provider_guess_from_names() {
         provider_from_headers(["anthropic-ratelimit-requests-limit"]),
         Some(Provider::Anthropic)
     );
-    assert_eq!(provider_from_headers(["x-ms-region", "x-ratelimit-limit-tokens"]), Some(Provider::Azure));
-    assert_eq!(provider_from_headers(["x-ratelimit-reset-tokens"]), Some(Provider::Openai));
+    assert_eq!(
+        provider_from_headers(["x-ms-region", "x-ratelimit-limit-tokens"]),
+        Some(Provider::Azure)
+    );
+    assert_eq!(
+        provider_from_headers(["x-ratelimit-reset-tokens"]),
+        Some(Provider::Openai)
+    );
     assert_eq!(provider_from_headers(["date", "server"]), None);
 }
 

@@ -26,7 +26,13 @@ fn unlimited_admits_everything() {
 
 #[test]
 fn rpm_bucket_refills_continuously() {
-    let mut l = Limiter::new(Limits { rpm: Some(60), ..Limits::default() }, 0.0);
+    let mut l = Limiter::new(
+        Limits {
+            rpm: Some(60),
+            ..Limits::default()
+        },
+        0.0,
+    );
     let one = Cost::default().with(Dim::Rpm, 1);
     for _ in 0..60 {
         assert_eq!(l.admit(&one, 10.0), Outcome::Admitted);
@@ -53,11 +59,23 @@ fn rpm_bucket_refills_continuously() {
 #[test]
 fn token_bucket_numbers_match_the_openai_grammar() {
     // Limit 10000, Used 9348, Requested 5086 -> wait (5086 - 652) / (10000/60) s.
-    let mut l = Limiter::new(Limits { tpm: Some(10_000), ..Limits::default() }, 0.0);
-    assert_eq!(l.admit(&Cost::default().with(Dim::Tpm, 9348), 0.0), Outcome::Admitted);
+    let mut l = Limiter::new(
+        Limits {
+            tpm: Some(10_000),
+            ..Limits::default()
+        },
+        0.0,
+    );
+    assert_eq!(
+        l.admit(&Cost::default().with(Dim::Tpm, 9348), 0.0),
+        Outcome::Admitted
+    );
     let r = refused(l.admit(&Cost::default().with(Dim::Tpm, 5086), 0.0));
     assert_eq!((r.limit, r.used, r.requested), (10_000, 9348, 5086));
-    assert!(approx(r.retry_after_s.unwrap(), (5086.0 - 652.0) * 60.0 / 10_000.0));
+    assert!(approx(
+        r.retry_after_s.unwrap(),
+        (5086.0 - 652.0) * 60.0 / 10_000.0
+    ));
     let s = l.status(Dim::Tpm, 0.0).unwrap();
     assert_eq!(s.remaining, 652);
     assert!(approx(s.reset_s, 9348.0 * 60.0 / 10_000.0));
@@ -65,7 +83,13 @@ fn token_bucket_numbers_match_the_openai_grammar() {
 
 #[test]
 fn used_rounds_remaining_down() {
-    let mut l = Limiter::new(Limits { rpm: Some(3), ..Limits::default() }, 0.0);
+    let mut l = Limiter::new(
+        Limits {
+            rpm: Some(3),
+            ..Limits::default()
+        },
+        0.0,
+    );
     let one = Cost::default().with(Dim::Rpm, 1);
     for _ in 0..3 {
         assert_eq!(l.admit(&one, 0.0), Outcome::Admitted);
@@ -78,7 +102,13 @@ fn used_rounds_remaining_down() {
 
 #[test]
 fn request_bigger_than_the_limit_is_too_large() {
-    let mut l = Limiter::new(Limits { tpm: Some(1000), ..Limits::default() }, 0.0);
+    let mut l = Limiter::new(
+        Limits {
+            tpm: Some(1000),
+            ..Limits::default()
+        },
+        0.0,
+    );
     let r = refused(l.admit(&Cost::default().with(Dim::Tpm, 1001), 0.0));
     assert_eq!(r.reason, Reason::TooLarge(Dim::Tpm));
     assert_eq!((r.limit, r.used, r.requested), (1000, 0, 1001));
@@ -88,7 +118,13 @@ fn request_bigger_than_the_limit_is_too_large() {
 #[test]
 fn day_window_resets_at_the_next_day_start() {
     // The day started 1000 s before the limiter's origin.
-    let mut l = Limiter::new(Limits { rpd: Some(2), ..Limits::default() }, -1000.0);
+    let mut l = Limiter::new(
+        Limits {
+            rpd: Some(2),
+            ..Limits::default()
+        },
+        -1000.0,
+    );
     let one = Cost::default().with(Dim::Rpd, 1);
     assert_eq!(l.admit(&one, 0.0), Outcome::Admitted);
     assert_eq!(l.admit(&one, 100.0), Outcome::Admitted);
@@ -108,8 +144,17 @@ fn day_window_resets_at_the_next_day_start() {
 
 #[test]
 fn tokens_per_day() {
-    let mut l = Limiter::new(Limits { tpd: Some(100), ..Limits::default() }, 0.0);
-    assert_eq!(l.admit(&Cost::default().with(Dim::Tpd, 60), 5.0), Outcome::Admitted);
+    let mut l = Limiter::new(
+        Limits {
+            tpd: Some(100),
+            ..Limits::default()
+        },
+        0.0,
+    );
+    assert_eq!(
+        l.admit(&Cost::default().with(Dim::Tpd, 60), 5.0),
+        Outcome::Admitted
+    );
     let r = refused(l.admit(&Cost::default().with(Dim::Tpd, 50), 5.0));
     assert_eq!(r.reason, Reason::Limit(Dim::Tpd));
     assert_eq!((r.limit, r.used, r.requested), (100, 60, 50));
@@ -124,7 +169,11 @@ fn input_and_output_buckets_are_separate() {
         ..Limits::default()
     };
     let mut l = Limiter::new(limits, 0.0);
-    let cost = |i, o| Cost::default().with(Dim::InputTpm, i).with(Dim::OutputTpm, o);
+    let cost = |i, o| {
+        Cost::default()
+            .with(Dim::InputTpm, i)
+            .with(Dim::OutputTpm, o)
+    };
     assert_eq!(l.admit(&cost(100, 150), 0.0), Outcome::Admitted);
     // Input has room, output does not.
     let r = refused(l.admit(&cost(100, 100), 0.0));
@@ -156,7 +205,11 @@ fn the_longest_wait_is_reported_when_several_refuse() {
     assert_eq!(refused(l.admit(&cost, 1.0)).reason, Reason::Limit(Dim::Rpd));
 
     // Minute buckets only: TPM needs 59 s, RPM 59 s too -> tie broken by Dim::ALL (Rpm).
-    let limits = Limits { rpm: Some(1), tpm: Some(600), ..Limits::default() };
+    let limits = Limits {
+        rpm: Some(1),
+        tpm: Some(600),
+        ..Limits::default()
+    };
     let mut l = Limiter::new(limits, 0.0);
     let cost = Cost::default().with(Dim::Rpm, 1).with(Dim::Tpm, 600);
     assert_eq!(l.admit(&cost, 0.0), Outcome::Admitted);
@@ -174,7 +227,14 @@ fn the_longest_wait_is_reported_when_several_refuse() {
 
 #[test]
 fn uncharged_dimensions_are_not_checked() {
-    let mut l = Limiter::new(Limits { rpm: Some(1), rpd: Some(1), ..Limits::default() }, 0.0);
+    let mut l = Limiter::new(
+        Limits {
+            rpm: Some(1),
+            rpd: Some(1),
+            ..Limits::default()
+        },
+        0.0,
+    );
     let minute_only = Cost::default().with(Dim::Rpm, 1);
     assert_eq!(l.admit(&minute_only, 0.0), Outcome::Admitted);
     assert_eq!(l.admit(&minute_only, 60.0), Outcome::Admitted);
@@ -183,16 +243,29 @@ fn uncharged_dimensions_are_not_checked() {
 
 #[test]
 fn too_large_wins_over_a_short_wait() {
-    let limits = Limits { rpm: Some(1), tpm: Some(100), ..Limits::default() };
+    let limits = Limits {
+        rpm: Some(1),
+        tpm: Some(100),
+        ..Limits::default()
+    };
     let mut l = Limiter::new(limits, 0.0);
-    assert_eq!(l.admit(&Cost::default().with(Dim::Rpm, 1), 0.0), Outcome::Admitted);
+    assert_eq!(
+        l.admit(&Cost::default().with(Dim::Rpm, 1), 0.0),
+        Outcome::Admitted
+    );
     let r = refused(l.admit(&Cost::default().with(Dim::Rpm, 1).with(Dim::Tpm, 101), 0.0));
     assert_eq!(r.reason, Reason::TooLarge(Dim::Tpm));
 }
 
 #[test]
 fn quota_is_spent_once_and_never_returns() {
-    let mut l = Limiter::new(Limits { quota_tokens: Some(100), ..Limits::default() }, 0.0);
+    let mut l = Limiter::new(
+        Limits {
+            quota_tokens: Some(100),
+            ..Limits::default()
+        },
+        0.0,
+    );
     assert_eq!(l.admit(&Cost::default().billed(60), 0.0), Outcome::Admitted);
     // The request that crosses the allowance still runs (credit goes slightly negative).
     assert_eq!(l.admit(&Cost::default().billed(60), 0.0), Outcome::Admitted);
@@ -207,7 +280,13 @@ fn quota_is_spent_once_and_never_returns() {
 
 #[test]
 fn concurrency_counts_requests_in_flight() {
-    let mut l = Limiter::new(Limits { concurrency: Some(2), ..Limits::default() }, 0.0);
+    let mut l = Limiter::new(
+        Limits {
+            concurrency: Some(2),
+            ..Limits::default()
+        },
+        0.0,
+    );
     let c = Cost::default();
     assert_eq!(l.admit(&c, 0.0), Outcome::Admitted);
     assert_eq!(l.admit(&c, 0.0), Outcome::Admitted);
@@ -221,8 +300,17 @@ fn concurrency_counts_requests_in_flight() {
 
 #[test]
 fn refund_is_capped_at_the_limit() {
-    let mut l = Limiter::new(Limits { output_tpm: Some(100), ..Limits::default() }, 0.0);
-    assert_eq!(l.admit(&Cost::default().with(Dim::OutputTpm, 80), 0.0), Outcome::Admitted);
+    let mut l = Limiter::new(
+        Limits {
+            output_tpm: Some(100),
+            ..Limits::default()
+        },
+        0.0,
+    );
+    assert_eq!(
+        l.admit(&Cost::default().with(Dim::OutputTpm, 80), 0.0),
+        Outcome::Admitted
+    );
     l.refund(Dim::OutputTpm, 50, 0.0);
     assert_eq!(l.status(Dim::OutputTpm, 0.0).unwrap().remaining, 70);
     l.refund(Dim::OutputTpm, 500, 0.0);
@@ -231,7 +319,13 @@ fn refund_is_capped_at_the_limit() {
 
 #[test]
 fn time_going_backwards_is_ignored() {
-    let mut l = Limiter::new(Limits { rpm: Some(60), ..Limits::default() }, 0.0);
+    let mut l = Limiter::new(
+        Limits {
+            rpm: Some(60),
+            ..Limits::default()
+        },
+        0.0,
+    );
     let one = Cost::default().with(Dim::Rpm, 60);
     assert_eq!(l.admit(&one, 100.0), Outcome::Admitted);
     assert_eq!(l.status(Dim::Rpm, 50.0).unwrap().remaining, 0);
