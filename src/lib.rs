@@ -16,6 +16,7 @@ pub mod emulator;
 pub mod error;
 pub mod event;
 pub mod headers;
+pub mod limiter;
 pub mod probe;
 pub mod redact;
 pub mod table;

@@ -1,8 +1,35 @@
-//! The provider emulator (sources layer). Placeholder until the emulator lands.
+//! The provider emulator (sources layer): a real HTTP server that answers like OpenAI,
+//! Azure OpenAI, Anthropic and Gemini do — native paths, auth, rate-limit headers, exact 429
+//! bodies with true numbers, quota, overload, SSE streaming.
+//!
+//! - [`spawn`] starts it in-process (tests, `ratedoctor demo`) and returns a [`MockHandle`];
+//! - [`run_cli`] is `ratedoctor mock`: prints `listening on http://HOST:PORT`, serves until
+//!   Ctrl-C or SIGTERM.
+//!
+//! The accounting is [`crate::limiter`] (pure); this module only does HTTP and wording.
+//! Files: `state` (per-key limiters, counters), `routes` (paths, auth, parsing), one file
+//! per family for bodies and headers, `sse` (streamed bodies), `rng` (seeded ids and text).
+
+mod anthropic;
+mod azure;
+mod call;
+mod gemini;
+mod openai;
+mod reply;
+mod rng;
+mod routes;
+mod sse;
+mod state;
 
 use crate::error::{AppError, ExitCode};
+use crate::limiter::Limits;
 use clap::Args;
+use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// Options of `ratedoctor mock`.
 #[derive(Debug, Clone, Args)]
@@ -10,12 +37,223 @@ pub struct MockArgs {
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    /// Requests per minute (every family).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub rpm: Option<u64>,
+    /// Tokens per minute (OpenAI, Azure: max(max_tokens, input estimate); Gemini: input).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub tpm: Option<u64>,
+    /// Requests per day (OpenAI, Gemini); the day starts at 00:00 UTC.
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub rpd: Option<u64>,
+    /// Tokens per day (OpenAI, Gemini).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub tpd: Option<u64>,
+    /// Input tokens per minute (Anthropic).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub input_tpm: Option<u64>,
+    /// Output tokens per minute (Anthropic; max_tokens is charged up front).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub output_tpm: Option<u64>,
+    /// Maximum requests in flight per key.
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub concurrency: Option<u64>,
+    /// Lifetime token allowance per key; once spent, every request gets the quota error.
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub quota_tokens: Option<u64>,
+    /// Fraction of requests answered "overloaded" (Anthropic 529, others 503), 0 to 1.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    pub overload: f64,
+    /// Delay before each answer, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency: u64,
+    /// Delay between streamed chunks, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub chunk_delay: u64,
+    /// Seed for ids, generated text and overload draws.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+}
+
+fn positive(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("must be a whole number".to_string()),
+    }
+}
+
+fn probability(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err("must be a number from 0 to 1".to_string()),
+    }
+}
+
+/// Everything the emulator needs to start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockConfig {
+    pub listen: SocketAddr,
+    /// Limits applied to every API key separately.
+    pub limits: Limits,
+    /// Fraction of requests answered "overloaded", 0 to 1.
+    pub overload: f64,
+    /// Delay before each answer (the concurrency slot is held meanwhile).
+    pub latency: Duration,
+    /// Delay between streamed chunks.
+    pub chunk_delay: Duration,
+    pub seed: u64,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            limits: Limits::default(),
+            overload: 0.0,
+            latency: Duration::ZERO,
+            chunk_delay: Duration::ZERO,
+            seed: 0,
+        }
+    }
+}
+
+impl From<&MockArgs> for MockConfig {
+    fn from(a: &MockArgs) -> Self {
+        MockConfig {
+            listen: a.listen,
+            limits: Limits {
+                rpm: a.rpm,
+                tpm: a.tpm,
+                rpd: a.rpd,
+                tpd: a.tpd,
+                input_tpm: a.input_tpm,
+                output_tpm: a.output_tpm,
+                concurrency: a.concurrency,
+                quota_tokens: a.quota_tokens,
+            },
+            overload: a.overload,
+            latency: Duration::from_millis(a.latency),
+            chunk_delay: Duration::from_millis(a.chunk_delay),
+            seed: a.seed,
+        }
+    }
+}
+
+/// A running emulator. Dropping it (or [`MockHandle::shutdown`]) stops the server.
+#[derive(Debug)]
+pub struct MockHandle {
+    addr: SocketAddr,
+    shared: Arc<state::Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockHandle {
+    /// The bound address (the real port when `listen` asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The counters `GET /_mock/state` returns.
+    pub fn state(&self) -> serde_json::Value {
+        self.shared.state_json()
+    }
+
+    /// Stops accepting, lets open requests finish (at most 5 s), then returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for MockHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Binds `config.listen` and serves on the current tokio runtime.
+pub async fn spawn(config: MockConfig) -> Result<MockHandle, AppError> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| AppError::Network(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::Network(format!("cannot read the bound address: {e}")))?;
+    let shared = Arc::new(state::Shared::new(config));
+    let app = routes::router(Arc::clone(&shared));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(MockHandle {
+        addr,
+        shared,
+        stop: Some(stop),
+        task: Some(task),
+    })
 }
 
 /// Runs `ratedoctor mock` until Ctrl-C or SIGTERM.
 pub fn run_cli(args: &MockArgs) -> Result<ExitCode, AppError> {
-    let _ = args;
-    Err(AppError::Internal(
-        "the emulator is not built yet".to_string(),
-    ))
+    let config = MockConfig::from(args);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Internal(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let handle = spawn(config).await?;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "listening on {}", handle.base_url());
+        let _ = out.flush();
+        wait_for_stop().await;
+        handle.shutdown().await;
+        Ok(ExitCode::Ok)
+    })
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -1,0 +1,77 @@
+//! Response building blocks shared by the families: JSON bodies, headers, retry rounding.
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::Value;
+
+/// A JSON response with `status`.
+pub fn json(status: u16, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut resp = Response::new(Body::from(Bytes::from(bytes)));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Sets a header; values that are not valid header text are skipped.
+pub fn set(resp: &mut Response, name: &'static str, value: impl AsRef<str>) {
+    if let Ok(v) = HeaderValue::from_str(value.as_ref()) {
+        resp.headers_mut().insert(HeaderName::from_static(name), v);
+    }
+}
+
+/// A wait rounded up to the next millisecond (so waiting it is always enough).
+pub fn ceil_ms(wait_s: f64) -> f64 {
+    ((wait_s * 1000.0).ceil() / 1000.0).max(0.001)
+}
+
+/// A wait rounded up to whole seconds, at least 1 (`retry-after`).
+pub fn ceil_s(wait_s: f64) -> u64 {
+    (wait_s.ceil() as u64).max(1)
+}
+
+/// Seconds with at most three decimals, trailing zeros trimmed (`19.5`, `0.25`, `26`).
+pub fn secs(wait_s: f64) -> String {
+    let s = format!("{:.3}", ceil_ms(wait_s));
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A number with comma thousands separators (`1,000,000`), as Anthropic writes limits.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The generated text of a reply.
+pub fn text(words: &[&str]) -> String {
+    words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_and_numbers() {
+        assert_eq!(ceil_ms(26.6031), 26.604);
+        assert_eq!(ceil_s(0.2), 1);
+        assert_eq!(ceil_s(2.01), 3);
+        assert_eq!(secs(19.5), "19.5");
+        assert_eq!(secs(26.0), "26");
+        assert_eq!(thousands(30_000), "30,000");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(999), "999");
+    }
+}

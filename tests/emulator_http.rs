@@ -1,0 +1,354 @@
+//! End-to-end: auth per family, 400/404/413 bodies, success bodies, `/_mock/state`,
+//! determinism with a seed.
+
+mod common;
+
+use common::*;
+use ratedoctor::emulator::MockConfig;
+use ratedoctor::limiter::Limits;
+use serde_json::json;
+
+#[tokio::test]
+async fn missing_keys_get_each_providers_401() {
+    within(20, async {
+        let h = start(Limits::default()).await;
+        let (c, base) = (client(), h.base_url());
+        let a = read(
+            c.post(format!("{base}/v1/chat/completions"))
+                .json(&chat_body("hi", None))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 401);
+        assert_eq!(a.json()["error"]["type"], "invalid_request_error");
+        assert!(a.message().starts_with("You didn't provide an API key."));
+        let a = read(
+            c.post(format!("{base}/v1/messages"))
+                .header("anthropic-version", "2023-06-01")
+                .json(&anthropic_body("hi", 5))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 401);
+        assert_eq!(a.json()["type"], "error");
+        assert_eq!(a.json()["error"]["type"], "authentication_error");
+        let a = read(
+            c.post(format!(
+                "{base}/v1beta/models/gemini-2.5-flash:generateContent"
+            ))
+            .json(&gemini_body("hi"))
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 401);
+        assert_eq!(a.json()["error"]["status"], "UNAUTHENTICATED");
+        let a = read(
+            c.post(format!(
+                "{base}/openai/deployments/d/chat/completions?api-version=2024-10-21"
+            ))
+            .json(&chat_body("hi", None))
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 401);
+        assert_eq!(a.json()["error"]["code"], "401");
+        let a = read(c.get(format!("{base}/v1/models")).send().await.unwrap()).await;
+        assert_eq!(a.status, 401);
+        // Gemini's ?key= works; so does Azure's Bearer.
+        let a = read(
+            c.post(format!(
+                "{base}/v1beta/models/gemini-2.5-flash:generateContent?key=abc"
+            ))
+            .json(&gemini_body("hi"))
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 200);
+        assert_eq!(state(&c, &base).await["errors"]["unauthorized"], 5);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_bodies_get_400_and_oversize_413() {
+    within(30, async {
+        let h = start(Limits::default()).await;
+        let (c, base) = (client(), h.base_url());
+        let raw = |path: &str, body: &'static str| {
+            c.post(format!("{base}{path}"))
+                .bearer_auth(KEY)
+                .header("x-api-key", KEY)
+                .header("x-goog-api-key", KEY)
+                .header("anthropic-version", "2023-06-01")
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+        };
+        let a = read(raw("/v1/chat/completions", "{not json").await.unwrap()).await;
+        assert_eq!(a.status, 400);
+        assert!(
+            a.message()
+                .starts_with("We could not parse the JSON body of your request.")
+        );
+        let a = read(
+            raw("/v1/chat/completions", r#"{"messages":[]}"#)
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.message().as_str()),
+            (400, "you must provide a model parameter")
+        );
+        let a = read(
+            raw("/v1/chat/completions", r#"{"model":"gpt-4o"}"#)
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 400);
+        assert_eq!(a.json()["error"]["param"], "messages");
+        let a = read(
+            raw("/v1/messages", r#"{"model":"claude","max_tokens":5}"#)
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.message().as_str()),
+            (400, "messages: Field required")
+        );
+        assert_eq!(a.json()["error"]["type"], "invalid_request_error");
+        let a = read(raw("/v1/messages", "[]").await.unwrap()).await;
+        assert_eq!(a.status, 400);
+        let a = read(
+            raw("/v1beta/models/gemini-2.5-flash:generateContent", "{}")
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 400);
+        assert_eq!(a.json()["error"]["status"], "INVALID_ARGUMENT");
+        let a = read(raw("/v1/nothing", "{}").await.unwrap()).await;
+        assert_eq!(a.status, 404);
+        // Anthropic needs anthropic-version.
+        let a = read(
+            c.post(format!("{base}/v1/messages"))
+                .header("x-api-key", KEY)
+                .json(&anthropic_body("hi", 5))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, 400);
+
+        let huge = format!(
+            r#"{{"model":"gpt-4o","messages":[{{"role":"user","content":"{}"}}]}}"#,
+            "a".repeat(10 * 1024 * 1024 + 10)
+        );
+        for path in ["/v1/chat/completions", "/v1/messages"] {
+            let a = read(
+                c.post(format!("{base}{path}"))
+                    .bearer_auth(KEY)
+                    .header("x-api-key", KEY)
+                    .header("anthropic-version", "2023-06-01")
+                    .body(huge.clone())
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(a.status, 413, "{path}");
+        }
+        let s = state(&c, &base).await;
+        assert_eq!(s["errors"]["bad_request"], 7);
+        assert_eq!(s["errors"]["payload_too_large"], 2);
+        assert_eq!(s["errors"]["not_found"], 1);
+        assert_eq!(s["ok"], 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn success_bodies_carry_ids_usage_and_model() {
+    within(20, async {
+        let h = start(Limits::default()).await;
+        let (c, base) = (client(), h.base_url());
+        let v = openai(&c, &base, KEY, &chat_body("abcdefgh", Some(5)))
+            .await
+            .json();
+        assert!(v["id"].as_str().unwrap().starts_with("chatcmpl-"));
+        assert_eq!(v["object"], "chat.completion");
+        assert_eq!(v["model"], "gpt-4o-mini");
+        assert_eq!(v["usage"]["prompt_tokens"], 2);
+        assert_eq!(v["usage"]["completion_tokens"], 5);
+        assert_eq!(v["choices"][0]["finish_reason"], "length");
+        let words = v["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .count();
+        assert_eq!(words, 5);
+
+        let v = anthropic(&c, &base, KEY, &anthropic_body("hi", 100))
+            .await
+            .json();
+        assert_eq!(v["type"], "message");
+        assert_eq!(v["stop_reason"], "end_turn");
+        assert_eq!(v["usage"]["input_tokens"], 1);
+        assert!(v["usage"]["output_tokens"].as_u64().unwrap() >= 8);
+
+        let v = gemini(&c, &base, KEY, &gemini_body("hi")).await.json();
+        assert_eq!(v["candidates"][0]["finishReason"], "STOP");
+        assert_eq!(v["usageMetadata"]["promptTokenCount"], 1);
+
+        let r = c
+            .post(format!("{base}/v1/responses"))
+            .bearer_auth(KEY)
+            .json(&json!({"model": "gpt-4.1", "input": "hi"}))
+            .send()
+            .await
+            .unwrap();
+        let v = read(r).await.json();
+        assert_eq!(v["object"], "response");
+        assert_eq!(v["output"][0]["content"][0]["type"], "output_text");
+
+        let r = c
+            .post(format!("{base}/v1/embeddings"))
+            .bearer_auth(KEY)
+            .json(&json!({"model": "text-embedding-3-small", "input": ["a", "b"], "dimensions": 8}))
+            .send()
+            .await
+            .unwrap();
+        let v = read(r).await.json();
+        assert_eq!(v["data"].as_array().unwrap().len(), 2);
+        assert_eq!(v["data"][1]["embedding"].as_array().unwrap().len(), 8);
+        let r = c
+            .post(format!("{base}/v1/embeddings"))
+            .bearer_auth(KEY)
+            .json(
+                &json!({"model": "m", "input": "a", "dimensions": 4, "encoding_format": "base64"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        let v = read(r).await.json();
+        assert_eq!(v["data"][0]["embedding"].as_str().unwrap().len(), 24); // 16 bytes
+
+        let r = c
+            .get(format!("{base}/v1/models"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        assert!(read(r).await.json()["data"].as_array().unwrap().len() > 1);
+
+        let s = state(&c, &base).await;
+        assert_eq!(s["requests"], 6);
+        assert_eq!(s["ok"], 6);
+        assert_eq!(s["tokens"]["input"], 2 + 1 + 1 + 1 + 1 + 1);
+        assert_eq!(s["in_flight"], 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn state_counts_429s_by_kind_and_shows_buckets() {
+    within(20, async {
+        let h = start(Limits {
+            rpm: Some(1),
+            tpm: Some(50),
+            ..Limits::default()
+        })
+        .await;
+        let (c, base) = (client(), h.base_url());
+        assert_eq!(
+            openai(&c, &base, KEY, &chat_body("hi", Some(10)))
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            openai(&c, &base, KEY, &chat_body("hi", Some(10)))
+                .await
+                .status,
+            429
+        );
+        assert_eq!(
+            openai(&c, &base, KEY, &chat_body("hi", Some(60)))
+                .await
+                .status,
+            429
+        );
+        let s = state(&c, &base).await;
+        assert_eq!(s["rate_limited"]["rpm"], 1);
+        assert_eq!(s["rate_limited"]["too_large"], 1);
+        assert_eq!(s["rate_limited_total"], 2);
+        assert_eq!(s["requests"], 3);
+        let key = &s["keys"][0];
+        assert_eq!(key["requests"], 3);
+        assert_eq!(key["buckets"][0]["dim"], "rpm");
+        assert_eq!(key["buckets"][0]["remaining"], 0);
+        assert_eq!(key["buckets"][1]["dim"], "tpm");
+        assert_eq!(key["buckets"][1]["remaining"], 40);
+        assert_eq!(h.state()["requests"], 3, "the in-process view agrees");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn same_seed_same_answers() {
+    within(20, async {
+        let mut bodies = Vec::new();
+        for seed in [9, 9, 10] {
+            let h = start_with(MockConfig {
+                seed,
+                ..MockConfig::default()
+            })
+            .await;
+            let a = openai(&client(), &h.base_url(), KEY, &chat_body("hi", None)).await;
+            let v = a.json();
+            bodies.push((
+                v["id"].clone(),
+                v["choices"][0]["message"]["content"].clone(),
+            ));
+            h.shutdown().await;
+        }
+        assert_eq!(bodies[0], bodies[1]);
+        assert_ne!(bodies[0], bodies[2]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn shutdown_stops_the_server() {
+    within(20, async {
+        let h = start(Limits::default()).await;
+        let addr = h.addr();
+        h.shutdown().await;
+        assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+        let h = start(Limits::default()).await;
+        let addr = h.addr();
+        drop(h);
+        tokio::task::yield_now().await;
+        let c = client();
+        assert!(
+            c.get(format!("http://{addr}/_mock/state"))
+                .send()
+                .await
+                .is_err()
+        );
+    })
+    .await;
+}
