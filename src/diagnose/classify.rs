@@ -768,9 +768,14 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
 
     // Who: the block's votes plus the body's own shape.
     let mut votes = *facts.block_votes;
-    let own = signals::votes(&facts.text);
-    for (v, o) in votes.iter_mut().zip(own.iter()) {
-        *v += o;
+    // The error's own text counts when it is not already in the block (unescaped or
+    // nested JSON); counting it twice would favour whoever the message names.
+    let flat_block: String = facts.block.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !facts.block.contains(facts.text.as_str()) && !flat_block.contains(facts.text.as_str()) {
+        let own = signals::votes(&facts.text);
+        for (v, o) in votes.iter_mut().zip(own.iter()) {
+            *v += o;
+        }
     }
     if let Some(e) = env {
         let shape_vote = match e.shape {

@@ -153,7 +153,7 @@ static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
             6,
         ),
         (
-            r"insufficient_quota|context_length_exceeded|invalid_api_key|credit_balance_exhausted",
+            r"insufficient_quota|context_length_exceeded|invalid_api_key|credit_balance_exhausted|rate_limit_exceeded|server_is_overloaded|service_unavailable_error|engine is currently overloaded",
             Openai,
             2,
         ),
@@ -180,6 +180,11 @@ static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
         ),
         (
             r"(?i)current concurrency is \d+, which exceeds",
+            Deepseek,
+            2,
+        ),
+        (
+            r"(?i)concurrency limit of \d+ based on your remaining balance",
             Deepseek,
             6,
         ),
