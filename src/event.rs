@@ -30,6 +30,10 @@ pub enum RetryBy {
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a response carries its snapshot and diagnosis inline; events are few per second"
+)]
 pub enum EventKind {
     /// A request left for the provider.
     RequestSent {

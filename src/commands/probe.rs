@@ -155,7 +155,7 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
     let last = outcome.exchanges.last();
     match last {
         Some(x) if x.status == 429 && burst => Ok(ExitCode::Ok),
-        Some(x) if x.status >= 400 || (x.not_json && x.status < 400) => Ok(ExitCode::ApiError),
+        Some(x) if x.status >= 400 || x.not_json => Ok(ExitCode::ApiError),
         _ => Ok(ExitCode::Ok),
     }
 }

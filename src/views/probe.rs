@@ -214,15 +214,15 @@ pub fn text(ctx: &Context<'_>, out: &Outcome, style: Style, width: usize) -> Str
             s.push_str(&format!("  note: {n}\n"));
         }
     }
-    if ctx.raw {
-        if let Some(x) = latest {
-            s.push_str("\n  raw rate-limit headers:\n");
-            if x.headers.is_empty() {
-                s.push_str("    (none)\n");
-            }
-            for (k, v) in &x.headers {
-                s.push_str(&format!("    {k}: {v}\n"));
-            }
+    if ctx.raw
+        && let Some(x) = latest
+    {
+        s.push_str("\n  raw rate-limit headers:\n");
+        if x.headers.is_empty() {
+            s.push_str("    (none)\n");
+        }
+        for (k, v) in &x.headers {
+            s.push_str(&format!("    {k}: {v}\n"));
         }
     }
     let diags: Vec<Diagnosis> = out
