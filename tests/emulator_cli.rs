@@ -1,5 +1,6 @@
 //! The `ratedoctor mock` binary: first line, serving, clean stop on SIGTERM/SIGINT, and
 //! one-line errors for bad flags.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -1,5 +1,6 @@
 //! End-to-end: auth per family, 400/404/413 bodies, success bodies, `/_mock/state`,
 //! determinism with a seed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! End-to-end: past each limit every family answers its exact 429 with true numbers and
 //! correct headers; waiting the advertised time is enough; quota never recovers; the
 //! concurrency cap holds; overload draws are seeded.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! End-to-end: each family's streaming format arrives chunk by chunk and parses.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
