@@ -274,6 +274,8 @@ async fn quota_never_recovers_in_any_family() {
         })
         .await;
         let (c, base) = (client(), h.base_url());
+        let regain =
+            Regex::new(r"You will regain access on \d{4}-\d{2}-01 at 00:00 UTC\.$").unwrap();
         for family in ["openai", "azure", "anthropic", "gemini"] {
             let call = |c: reqwest::Client, base: String| async move {
                 match family {
@@ -298,8 +300,6 @@ async fn quota_never_recovers_in_any_family() {
             let first = last.expect("quota ran out");
             tokio::time::sleep(Duration::from_millis(300)).await;
             let again = call(c.clone(), base.clone()).await;
-            let regain =
-                Regex::new(r"You will regain access on \d{4}-\d{2}-01 at 00:00 UTC\.$").unwrap();
             for a in [&first, &again] {
                 assert_eq!(a.status, 429, "{family}: {}", a.text);
                 assert_eq!(a.header("retry-after"), None, "{family}");
