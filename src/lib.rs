@@ -19,6 +19,7 @@ pub mod headers;
 pub mod limiter;
 pub mod probe;
 pub mod redact;
+pub mod session;
 pub mod table;
 pub mod views;
 

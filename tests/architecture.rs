@@ -16,6 +16,8 @@ const CORE: &[&str] = &[
     "backoff.rs",
     "simulate",
     "simulate.rs",
+    "session",
+    "event.rs",
 ];
 
 /// What the core must not mention, with the reason shown on failure.

@@ -1,0 +1,393 @@
+//! The state every live view draws (core layer: pure): events folded into budgets per
+//! dimension with their history, counts, diagnoses, and the retry audit of each logical
+//! request. `apply` is the only way in; time comes from the events themselves.
+
+use crate::diagnose::{Diagnosis, Kind, Provider, Window};
+use crate::event::{Event, EventKind, RetryBy};
+use crate::headers::{Budget, Dimension};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+/// Points of history kept per budget (older ones are dropped).
+pub const HISTORY: usize = 240;
+/// A client retry this much sooner than advised counts as "too early".
+pub const EARLY_TOLERANCE_S: f64 = 0.25;
+
+/// One dimension's budget over time.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetTrack {
+    pub dimension: Dimension,
+    pub window: Option<Window>,
+    pub provider: Provider,
+    pub latest: Budget,
+    /// When the latest value was seen (ms since start).
+    pub seen_ms: f64,
+    /// (t_ms, remaining) points, oldest first.
+    pub history: VecDeque<(f64, f64)>,
+}
+
+impl BudgetTrack {
+    /// Remaining ÷ limit, when both are known.
+    pub fn headroom(&self) -> Option<f64> {
+        match (self.latest.limit, self.latest.remaining) {
+            (Some(l), Some(r)) if l > 0.0 => Some((r / l).clamp(0.0, 1.0)),
+            _ => None,
+        }
+    }
+
+    /// Seconds until the budget is empty at the rate it fell over the recent history;
+    /// `None` when it is not falling.
+    pub fn forecast_empty_s(&self) -> Option<f64> {
+        let (t1, r1) = *self.history.back()?;
+        // Look back over about the last 10 seconds.
+        let (t0, r0) = *self
+            .history
+            .iter()
+            .rev()
+            .find(|(t, _)| t1 - t >= 10_000.0)
+            .or(self.history.front())?;
+        let dt = (t1 - t0) / 1000.0;
+        let fall = r0 - r1;
+        if dt <= 0.0 || fall <= 0.0 {
+            return None;
+        }
+        Some(r1 / (fall / dt))
+    }
+
+    /// Seconds until reset as of `now_ms`.
+    pub fn reset_in_s(&self, now_ms: f64) -> Option<f64> {
+        self.latest
+            .reset_s
+            .map(|r| (r - (now_ms - self.seen_ms) / 1000.0).max(0.0))
+    }
+}
+
+/// One attempt of a logical request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub id: u64,
+    pub sent_ms: f64,
+    pub done_ms: Option<f64>,
+    pub status: Option<u16>,
+    pub kind: Option<Kind>,
+    pub retryable: Option<bool>,
+    /// What the server advised before the next attempt.
+    pub advised_s: Option<f64>,
+    /// How long the client actually waited since the previous attempt failed.
+    pub waited_s: Option<f64>,
+    pub by: Option<RetryBy>,
+}
+
+/// A logical request and its attempts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Group {
+    pub attempts: Vec<Attempt>,
+}
+
+/// The retry audit's findings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Audit {
+    pub retries: u64,
+    /// Retries sent sooner than the server asked.
+    pub too_early: u64,
+    /// Retries of an error that retrying cannot fix (quota, too large, auth).
+    pub non_retryable_retried: u64,
+    /// Attempts that failed and were retried: calls that bought nothing.
+    pub wasted_calls: u64,
+    /// Logical requests whose last attempt failed with a short advised wait.
+    pub gave_up_early: u64,
+    /// Seconds spent waiting between attempts, summed.
+    pub waited_s: f64,
+}
+
+/// The folded state of a session.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Session {
+    pub last_ms: f64,
+    pub requests: u64,
+    pub responses: u64,
+    pub failures: u64,
+    pub by_status: BTreeMap<u16, u64>,
+    pub rate_limited: u64,
+    pub by_kind: BTreeMap<Kind, u64>,
+    pub budgets: Vec<BudgetTrack>,
+    pub diagnoses: Vec<Diagnosis>,
+    pub providers: BTreeSet<Provider>,
+    pub models: BTreeSet<String>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub groups: BTreeMap<u64, Group>,
+    pub last_429: Option<(f64, Diagnosis)>,
+    pub retry_after_s: Option<f64>,
+    /// Exchange id → (group, provider) of requests not answered yet.
+    #[serde(skip)]
+    pending: HashMap<u64, (u64, Provider)>,
+    /// Bound on kept groups (oldest dropped; counts keep counting).
+    #[serde(skip)]
+    pub max_groups: usize,
+}
+
+fn same_error(a: &Diagnosis, b: &Diagnosis) -> bool {
+    a.provider == b.provider && a.detail == b.detail && a.model == b.model && a.limit == b.limit
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Session {
+            max_groups: 50_000,
+            ..Session::default()
+        }
+    }
+
+    /// Folds one event in.
+    pub fn apply(&mut self, e: &Event) {
+        self.last_ms = self.last_ms.max(e.t_ms);
+        match &e.kind {
+            EventKind::RequestSent {
+                provider,
+                model,
+                group,
+                ..
+            } => {
+                self.requests += 1;
+                self.providers.insert(*provider);
+                if let Some(m) = model
+                    && self.models.len() < 64
+                {
+                    self.models.insert(m.clone());
+                }
+                self.pending.insert(e.id, (*group, *provider));
+                let g = self.groups.entry(*group).or_default();
+                let waited_s = g
+                    .attempts
+                    .last()
+                    .and_then(|prev| prev.done_ms)
+                    .map(|done| ((e.t_ms - done) / 1000.0).max(0.0));
+                g.attempts.push(Attempt {
+                    id: e.id,
+                    sent_ms: e.t_ms,
+                    done_ms: None,
+                    status: None,
+                    kind: None,
+                    retryable: None,
+                    advised_s: None,
+                    waited_s,
+                    by: None,
+                });
+                self.trim_groups();
+            }
+            EventKind::ResponseReceived {
+                status,
+                snapshot,
+                diagnosis,
+                usage,
+                ..
+            } => {
+                self.responses += 1;
+                *self.by_status.entry(*status).or_default() += 1;
+                let (group, provider) = self
+                    .pending
+                    .remove(&e.id)
+                    .unwrap_or((e.id, Provider::Unknown));
+                if let Some(u) = usage {
+                    self.input_tokens += u.input_tokens;
+                    self.output_tokens += u.output_tokens;
+                }
+                for b in &snapshot.budgets {
+                    self.track(b, provider, e.t_ms);
+                }
+                if snapshot.retry_after_s.is_some() {
+                    self.retry_after_s = snapshot.retry_after_s;
+                }
+                if *status == 429 {
+                    self.rate_limited += 1;
+                }
+                if let Some(d) = diagnosis {
+                    *self.by_kind.entry(d.kind).or_default() += 1;
+                    if *status == 429 || d.kind != Kind::NotRateLimit {
+                        self.last_429 = Some((e.t_ms, d.clone()));
+                    }
+                    if let Some(x) = self.diagnoses.iter_mut().find(|x| same_error(x, d)) {
+                        x.occurrences += 1;
+                    } else if self.diagnoses.len() < 1000 {
+                        self.diagnoses.push(d.clone());
+                    }
+                }
+                if let Some(a) = self
+                    .groups
+                    .get_mut(&group)
+                    .and_then(|g| g.attempts.iter_mut().rev().find(|a| a.id == e.id))
+                {
+                    a.done_ms = Some(e.t_ms);
+                    a.status = Some(*status);
+                    a.kind = diagnosis.as_ref().map(|d| d.kind);
+                    a.retryable = diagnosis.as_ref().map(|d| d.retryable);
+                    a.advised_s = snapshot
+                        .retry_after_s
+                        .or_else(|| diagnosis.as_ref().and_then(|d| d.retry_after_s));
+                }
+            }
+            EventKind::RetryScheduled { group, by, .. } => {
+                if let Some(a) = self
+                    .groups
+                    .get_mut(group)
+                    .and_then(|g| g.attempts.last_mut())
+                {
+                    a.by = Some(*by);
+                }
+            }
+            EventKind::StreamFinished { usage, .. } => {
+                if let Some(u) = usage {
+                    self.input_tokens += u.input_tokens;
+                    self.output_tokens += u.output_tokens;
+                }
+            }
+            EventKind::Failed { .. } => {
+                self.failures += 1;
+                if let Some((group, _)) = self.pending.remove(&e.id)
+                    && let Some(a) = self
+                        .groups
+                        .get_mut(&group)
+                        .and_then(|g| g.attempts.iter_mut().rev().find(|a| a.id == e.id))
+                {
+                    a.done_ms = Some(e.t_ms);
+                }
+            }
+        }
+    }
+
+    fn trim_groups(&mut self) {
+        while self.groups.len() > self.max_groups.max(1) {
+            let Some(first) = self.groups.keys().next().copied() else {
+                break;
+            };
+            self.groups.remove(&first);
+        }
+    }
+
+    fn track(&mut self, b: &Budget, provider: Provider, t_ms: f64) {
+        let idx = self.budgets.iter().position(|x| {
+            x.dimension == b.dimension && x.window == b.window && x.provider == provider
+        });
+        let track = match idx {
+            Some(i) => &mut self.budgets[i],
+            None => {
+                self.budgets.push(BudgetTrack {
+                    dimension: b.dimension,
+                    window: b.window,
+                    provider,
+                    latest: b.clone(),
+                    seen_ms: t_ms,
+                    history: VecDeque::new(),
+                });
+                let last = self.budgets.len() - 1;
+                &mut self.budgets[last]
+            }
+        };
+        track.latest = b.clone();
+        track.seen_ms = t_ms;
+        if let Some(r) = b.remaining {
+            if track.history.len() >= HISTORY {
+                track.history.pop_front();
+            }
+            track.history.push_back((t_ms, r));
+        }
+    }
+
+    /// The budget with the least headroom.
+    pub fn tightest(&self) -> Option<&BudgetTrack> {
+        self.budgets
+            .iter()
+            .filter_map(|b| b.headroom().map(|h| (h, b)))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, b)| b)
+    }
+
+    /// The retry audit over every logical request seen so far.
+    pub fn audit(&self) -> Audit {
+        let mut a = Audit::default();
+        for g in self.groups.values() {
+            for pair in g.attempts.windows(2) {
+                let (prev, next) = (&pair[0], &pair[1]);
+                let failed = prev.status.is_none_or(|s| s >= 400);
+                if !failed {
+                    continue;
+                }
+                a.retries += 1;
+                a.wasted_calls += 1;
+                if let Some(w) = next.waited_s {
+                    a.waited_s += w;
+                    if let Some(adv) = prev.advised_s
+                        && w + EARLY_TOLERANCE_S < adv
+                    {
+                        a.too_early += 1;
+                    }
+                }
+                if prev.retryable == Some(false) {
+                    a.non_retryable_retried += 1;
+                }
+            }
+            if let Some(last) = g.attempts.last()
+                && last.status == Some(429)
+                && last.retryable != Some(false)
+                && last.advised_s.is_some_and(|s| s <= 60.0)
+                && last.done_ms.is_some_and(|d| {
+                    self.last_ms - d > 1000.0 * (last.advised_s.unwrap_or(0.0) + 2.0)
+                })
+            {
+                a.gave_up_early += 1;
+            }
+        }
+        a
+    }
+
+    /// One concrete recommendation from what was seen.
+    pub fn recommendation(&self) -> String {
+        let audit = self.audit();
+        if let Some(d) = self
+            .diagnoses
+            .iter()
+            .find(|d| !d.retryable && d.kind == Kind::Quota)
+        {
+            return format!("Stop retrying: {}. {}", d.title, d.fix);
+        }
+        if audit.non_retryable_retried > 0 {
+            return "Your program retried errors that retrying cannot fix: stop on quota, billing and too-large errors (check the error code before retrying).".to_string();
+        }
+        if audit.too_early > 0 {
+            return format!(
+                "Your program retried {} time(s) sooner than the server asked: honour retry-after / retry-after-ms instead of a fixed or exponential guess.",
+                audit.too_early
+            );
+        }
+        if let Some(k) = self
+            .by_kind
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(k, _)| *k)
+        {
+            return match k {
+                Kind::Tpm | Kind::InputTpm | Kind::OutputTpm | Kind::Tpd => {
+                    "Tokens are the tight budget: lower max_tokens to what replies need and trim prompts; pace requests with ratedoctor run --pace.".to_string()
+                }
+                Kind::Rpm | Kind::Rpd => {
+                    "Requests are the tight budget: cap concurrency (a semaphore) and batch small calls; ratedoctor run --pace spaces them for you.".to_string()
+                }
+                Kind::Concurrency => "Lower the number of requests in flight.".to_string(),
+                Kind::Overloaded => "The provider was overloaded, not your limit: retry with backoff or fall back to another model.".to_string(),
+                _ => "Honour the server's retry hint and back off with jitter.".to_string(),
+            };
+        }
+        match self.tightest() {
+            Some(t) if t.headroom().is_some_and(|h| h < 0.2) => format!(
+                "No 429s yet, but {} is at {:.0}% of its limit: expect throttling if load grows.",
+                t.dimension.id(),
+                (1.0 - t.headroom().unwrap_or(1.0)) * 100.0
+            ),
+            _ => "No rate limits hit: nothing to change.".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,150 @@
+use super::*;
+use crate::diagnose::diagnose;
+use crate::event::{Event, EventKind, Usage};
+use crate::headers::{self, Snapshot};
+
+fn sent(t: f64, id: u64, group: u64, attempt: u32) -> Event {
+    Event {
+        t_ms: t,
+        id,
+        kind: EventKind::RequestSent {
+            provider: Provider::Openai,
+            method: "POST".into(),
+            path: "/v1/chat/completions".into(),
+            model: Some("gpt-4o-mini".into()),
+            est_input_tokens: Some(10),
+            max_tokens: Some(100),
+            stream: false,
+            group,
+            attempt,
+        },
+    }
+}
+
+fn snap(rem_req: &str, retry_after: Option<&str>) -> Snapshot {
+    let mut h = vec![
+        ("x-ratelimit-limit-requests", "10"),
+        ("x-ratelimit-remaining-requests", rem_req),
+        ("x-ratelimit-reset-requests", "6s"),
+    ];
+    if let Some(r) = retry_after {
+        h.push(("retry-after", r));
+    }
+    headers::parse(&h, Some(Provider::Openai), None)
+}
+
+fn got(t: f64, id: u64, status: u16, s: Snapshot, body: Option<&str>) -> Event {
+    Event {
+        t_ms: t,
+        id,
+        kind: EventKind::ResponseReceived {
+            status,
+            ttfb_ms: 5.0,
+            snapshot: s,
+            headers: vec![],
+            diagnosis: body.and_then(|b| diagnose(b).into_iter().next()),
+            usage: (status == 200).then_some(Usage {
+                input_tokens: 10,
+                output_tokens: 5,
+            }),
+        },
+    }
+}
+
+const RPM_429: &str = r#"{"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): Limit 10, Used 10, Requested 1. Please try again in 6s.","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#;
+const QUOTA_429: &str = r#"{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
+
+#[test]
+fn budgets_counts_and_tokens() {
+    let mut s = Session::new();
+    s.apply(&sent(0.0, 1, 1, 0));
+    s.apply(&got(10.0, 1, 200, snap("9", None), None));
+    s.apply(&sent(20.0, 2, 2, 0));
+    s.apply(&got(30.0, 2, 200, snap("8", None), None));
+    assert_eq!((s.requests, s.responses, s.rate_limited), (2, 2, 0));
+    assert_eq!((s.input_tokens, s.output_tokens), (20, 10));
+    let t = s.tightest().unwrap();
+    assert_eq!(t.dimension, Dimension::Requests);
+    assert_eq!(t.latest.remaining, Some(8.0));
+    assert_eq!(t.history.len(), 2);
+    assert!((t.headroom().unwrap() - 0.8).abs() < 1e-9);
+    assert!(s.recommendation().contains("No rate limits hit"));
+}
+
+#[test]
+fn a_client_that_retries_too_early_is_caught() {
+    let mut s = Session::new();
+    s.apply(&sent(0.0, 1, 7, 0));
+    s.apply(&got(10.0, 1, 429, snap("0", Some("6")), Some(RPM_429)));
+    // retried after 1 s although 6 s were advised
+    s.apply(&sent(1010.0, 2, 7, 1));
+    s.apply(&got(1020.0, 2, 429, snap("0", Some("5")), Some(RPM_429)));
+    // then waited properly
+    s.apply(&sent(7020.0, 3, 7, 2));
+    s.apply(&got(7030.0, 3, 200, snap("9", None), None));
+    let a = s.audit();
+    assert_eq!(a.retries, 2);
+    assert_eq!(a.too_early, 1);
+    assert_eq!(a.wasted_calls, 2);
+    assert_eq!(a.non_retryable_retried, 0);
+    assert!((a.waited_s - 7.0).abs() < 1e-9, "{}", a.waited_s);
+    assert_eq!(s.rate_limited, 2);
+    assert_eq!(s.by_kind.get(&Kind::Rpm), Some(&2));
+    assert_eq!(s.diagnoses.len(), 1);
+    assert_eq!(s.diagnoses[0].occurrences, 2);
+    assert!(s.recommendation().contains("sooner than the server asked"));
+}
+
+#[test]
+fn retrying_a_quota_error_is_flagged() {
+    let mut s = Session::new();
+    s.apply(&sent(0.0, 1, 1, 0));
+    s.apply(&got(5.0, 1, 429, Snapshot::default(), Some(QUOTA_429)));
+    s.apply(&sent(2005.0, 2, 1, 1));
+    s.apply(&got(2010.0, 2, 429, Snapshot::default(), Some(QUOTA_429)));
+    let a = s.audit();
+    assert_eq!(a.non_retryable_retried, 1);
+    assert!(s.recommendation().starts_with("Stop retrying"));
+}
+
+#[test]
+fn giving_up_while_the_budget_was_about_to_refill() {
+    let mut s = Session::new();
+    s.apply(&sent(0.0, 1, 1, 0));
+    s.apply(&got(5.0, 1, 429, snap("0", Some("2")), Some(RPM_429)));
+    s.apply(&sent(10_000.0, 2, 2, 0));
+    s.apply(&got(10_005.0, 2, 200, snap("9", None), None));
+    assert_eq!(s.audit().gave_up_early, 1);
+}
+
+#[test]
+fn forecast_from_a_falling_budget() {
+    let mut s = Session::new();
+    for i in 0..6u64 {
+        let rem = (10 - i).to_string();
+        s.apply(&sent(i as f64 * 1000.0, i + 1, i + 1, 0));
+        s.apply(&got(
+            i as f64 * 1000.0 + 1.0,
+            i + 1,
+            200,
+            snap(&rem, None),
+            None,
+        ));
+    }
+    // 1 request per second, 5 left.
+    let f = s.tightest().unwrap().forecast_empty_s().unwrap();
+    assert!((f - 5.0).abs() < 0.1, "{f}");
+}
+
+#[test]
+fn history_is_bounded() {
+    let mut s = Session::new();
+    for i in 0..(HISTORY as u64 * 3) {
+        s.apply(&sent(i as f64, i + 1, i + 1, 0));
+        s.apply(&got(i as f64 + 0.5, i + 1, 200, snap("5", None), None));
+    }
+    assert_eq!(s.budgets[0].history.len(), HISTORY);
+    s.max_groups = 10;
+    s.apply(&sent(1e9, 99_999, 99_999, 0));
+    assert!(s.groups.len() <= 10);
+}
