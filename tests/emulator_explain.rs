@@ -3,6 +3,9 @@
 //! states (limit, used, requested, retry time). Needs the real engine from the main branch;
 //! with the placeholder `diagnose` (returns nothing) these tests fail by design.
 
+// Test helpers: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,9 @@
 //! correct headers; waiting the advertised time is enough; quota never recovers; the
 //! concurrency cap holds; overload draws are seeded.
 
+// Test helpers: a failed expectation is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -273,6 +276,8 @@ async fn quota_never_recovers_in_any_family() {
         })
         .await;
         let (c, base) = (client(), h.base_url());
+        let regain =
+            Regex::new(r"You will regain access on \d{4}-\d{2}-01 at 00:00 UTC\.$").unwrap();
         for family in ["openai", "azure", "anthropic", "gemini"] {
             let call = |c: reqwest::Client, base: String| async move {
                 match family {
@@ -312,11 +317,7 @@ async fn quota_never_recovers_in_any_family() {
                             v["error"]["details"]["error_code"],
                             "enforced_spend_limit_reached"
                         );
-                        assert!(
-                            Regex::new(r"You will regain access on \d{4}-\d{2}-01 at 00:00 UTC\.$")
-                                .unwrap()
-                                .is_match(&a.message())
-                        );
+                        assert!(regain.is_match(&a.message()), "{}", a.text);
                     }
                     _ => assert!(
                         a.message()
