@@ -39,27 +39,34 @@ pub fn parse_go(s: &str) -> Option<f64> {
         }
         let number: f64 = s.get(start..i)?.parse().ok()?;
         let rest = s.get(i..)?;
-        let (factor, len) = if rest.starts_with("ms") {
-            (1e-3, 2)
+        // (multiplier, divisor): dividing keeps `174ms` at exactly 0.174.
+        let (mul, div, len) = if rest.starts_with("ms") {
+            (1.0, 1e3, 2)
         } else if rest.starts_with("us") {
-            (1e-6, 2)
+            (1.0, 1e6, 2)
         } else if rest.starts_with("µs") {
-            (1e-6, "µs".len())
+            (1.0, 1e6, "µs".len())
         } else if rest.starts_with("ns") {
-            (1e-9, 2)
+            (1.0, 1e9, 2)
         } else if rest.starts_with('h') {
-            (3600.0, 1)
+            (3600.0, 1.0, 1)
         } else if rest.starts_with('m') {
-            (60.0, 1)
+            (60.0, 1.0, 1)
         } else if rest.starts_with('s') {
-            (1.0, 1)
+            (1.0, 1.0, 1)
         } else {
             return None;
         };
-        total += number * factor;
+        total += number * mul / div;
         i += len;
         parts += 1;
     }
+    // Sums like 480 + 25.107 pick up float noise; nanoseconds are Go's resolution.
+    let total = if total < 1e9 {
+        (total * 1e9).round() / 1e9
+    } else {
+        total
+    };
     (parts > 0 && total.is_finite()).then_some(total)
 }
 
@@ -88,7 +95,7 @@ pub fn format_go(seconds: f64) -> String {
     }
 }
 
-fn trim_float(v: f64, decimals: usize) -> String {
+pub fn trim_float(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -183,6 +190,26 @@ pub fn format_rfc3339(t: Timestamp) -> String {
 /// Seconds from `a` to `b` (negative when `b` is earlier).
 pub fn seconds_between(a: Timestamp, b: Timestamp) -> f64 {
     (b.as_nanosecond() - a.as_nanosecond()) as f64 / 1e9
+}
+
+/// A count as people read it: `9,348`, `1,000,000`, `0.5`.
+pub fn count(x: f64) -> String {
+    if x.fract() != 0.0 || !x.is_finite() || x.abs() >= 1e15 {
+        return format!("{x}");
+    }
+    let digits = format!("{}", x.abs() as u64);
+    let b = digits.as_bytes();
+    let mut out = String::new();
+    if x < 0.0 {
+        out.push('-');
+    }
+    for (i, c) in b.iter().enumerate() {
+        if i > 0 && (b.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(*c as char);
+    }
+    out
 }
 
 /// A short human form for cards and tables: `174 ms`, `1.4 s`, `26 s`, `6 min 0 s`,
@@ -282,6 +309,15 @@ mod tests {
         let t = parse_rfc3339("2025-08-21T12:40:59Z").unwrap();
         assert_eq!(format_rfc3339(t), "2025-08-21T12:40:59Z");
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(count(9348.0), "9,348");
+        assert_eq!(count(1_000_000.0), "1,000,000");
+        assert_eq!(count(-1200.0), "-1,200");
+        assert_eq!(count(0.5), "0.5");
+        assert_eq!(count(12.0), "12");
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub enum AppError {
     Usage(String),
     /// A network failure.
     Network(String),
+    /// The API answered, but not with a usable answer.
+    Api(String),
     /// Anything else.
     Internal(String),
 }
@@ -41,6 +43,7 @@ impl AppError {
             AppError::Unreadable(_) => ExitCode::Unreadable,
             AppError::Usage(_) => ExitCode::Usage,
             AppError::Network(_) => ExitCode::Network,
+            AppError::Api(_) => ExitCode::ApiError,
             AppError::Internal(_) => ExitCode::Internal,
         }
     }
@@ -52,6 +55,7 @@ impl fmt::Display for AppError {
             AppError::Unreadable(m)
             | AppError::Usage(m)
             | AppError::Network(m)
+            | AppError::Api(m)
             | AppError::Internal(m) => f.write_str(m),
         }
     }

@@ -9,12 +9,15 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod diagnose;
 pub mod duration;
 pub mod emulator;
 pub mod error;
+pub mod event;
 pub mod headers;
 pub mod limiter;
+pub mod probe;
 pub mod redact;
 pub mod table;
 pub mod views;

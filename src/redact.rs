@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 static KEY_PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
+    crate::diagnose::re(concat!(
         r"(?:sk-ant-[A-Za-z0-9_\-]{8,}",
         r"|sk-(?:proj-|svcacct-|or-v1-)?[A-Za-z0-9_\-]{16,}",
         r"|AIza[0-9A-Za-z_\-]{30,}",
@@ -19,13 +19,7 @@ static KEY_PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
         r"|(?i:(?:x-api-key|api-key|x-goog-api-key|authorization)[\x22']?\s*[:=]\s*[\x22']?)[A-Za-z0-9._~+/\-]{12,}",
         r")"
     ))
-    .unwrap_or_else(|_| unreachable_regex())
 });
-
-fn unreachable_regex() -> Regex {
-    // The pattern above is a constant that the tests compile; this is never reached.
-    Regex::new("$^").unwrap_or_else(|_| std::process::abort())
-}
 
 /// Replaces every API key, bearer token and key-bearing header value in `text` with a
 /// marker that keeps only the key's family (`sk-…REDACTED`).
@@ -46,6 +40,20 @@ pub fn redact(text: &str) -> Cow<'_, str> {
                 .collect();
             format!("{prefix}[REDACTED]")
         }
+    })
+}
+
+static ACCOUNT_IDS: LazyLock<Regex> = LazyLock::new(|| {
+    crate::diagnose::re(concat!(
+        r"\b(?:org-[A-Za-z0-9]{12,}|org_[a-z0-9]{12,}|user_[A-Za-z0-9]{12,}",
+        r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
+    ))
+});
+
+/// Shortens organization, team and user ids in text the way [`short_org`] does.
+pub fn shorten_ids(text: &str) -> Cow<'_, str> {
+    ACCOUNT_IDS.replace_all(text, |caps: &regex::Captures<'_>| {
+        short_org(caps.get(0).map_or("", |m| m.as_str()))
     })
 }
 
@@ -104,6 +112,12 @@ mod tests {
     fn ordinary_text_is_untouched() {
         let t = "Rate limit reached for gpt-4o in organization org-abc123 on requests per min";
         assert_eq!(redact(t), t);
+    }
+
+    #[test]
+    fn ids_in_text_are_shortened() {
+        let t = "in organization org-71S7UOygwwfrJ7ox1qe2ZhCq (org: 5456025a-920d-4fae-83df-eb142ce029c1)";
+        assert_eq!(shorten_ids(t), "in organization org-71S…hCq (org: 545…9c1)");
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! The `ratedoctor mock` binary: first line, serving, clean stop on SIGTERM/SIGINT, and
 //! one-line errors for bad flags.
-
-// Test helpers: a failed expectation is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};

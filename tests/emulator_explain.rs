@@ -2,8 +2,6 @@
 //! produces must name the right provider and limit kind, with the numbers the message
 //! states (limit, used, requested, retry time). Needs the real engine from the main branch;
 //! with the placeholder `diagnose` (returns nothing) these tests fail by design.
-
-// Test helpers: a failed expectation is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

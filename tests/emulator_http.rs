@@ -1,7 +1,5 @@
 //! End-to-end: auth per family, 400/404/413 bodies, success bodies, `/_mock/state`,
 //! determinism with a seed.
-
-// Test helpers: a failed expectation is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

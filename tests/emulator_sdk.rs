@@ -4,8 +4,6 @@
 //! Runs with the interpreter in `RATEDOCTOR_PYTHON` (a virtualenv with
 //! `tests/python/requirements.txt`). Without it the test prints a note and passes, unless
 //! `RATEDOCTOR_REQUIRE_SDKS=1` (set by `.ci/run`), which turns absence into a failure.
-
-// Test helpers: a failed expectation is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -1,6 +1,4 @@
 //! End-to-end: each family's streaming format arrives chunk by chunk and parses.
-
-// Test helpers: a failed expectation is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

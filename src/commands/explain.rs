@@ -1,9 +1,199 @@
-//! `ratedoctor explain`.
+//! `ratedoctor explain`: read files, stdin or `--text`, stream them through the explain
+//! engine, print cards or JSON.
 
 use crate::cli::ExplainArgs;
+use crate::diagnose::{Diagnosis, Scanner};
 use crate::error::{AppError, ExitCode};
+use crate::table;
+use crate::views::explain as view;
+use crate::views::style::Style;
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+/// Read size; memory stays bounded by this plus the segmenter's block limit.
+const CHUNK: usize = 1 << 20;
 
 pub fn run(args: &ExplainArgs) -> Result<ExitCode, AppError> {
-    let _ = args;
-    Ok(ExitCode::NoErrorFound)
+    if args.table {
+        print_out(&table::render())?;
+        return Ok(ExitCode::Ok);
+    }
+
+    let mut all: Vec<Diagnosis> = Vec::new();
+    let several = args.inputs.len() + args.text.len() > 1;
+    let mut empty_inputs = 0;
+    let mut inputs = 0;
+
+    for text in &args.text {
+        inputs += 1;
+        if text.trim().is_empty() {
+            empty_inputs += 1;
+        }
+        let mut scanner = Scanner::new();
+        scanner.feed(text.as_bytes());
+        merge(&mut all, scanner.finish(), several.then_some("--text"));
+    }
+    let mut paths: Vec<&Path> = args.inputs.iter().map(|p| p.as_path()).collect();
+    if paths.is_empty() && args.text.is_empty() {
+        paths.push(Path::new("-"));
+    }
+    for path in paths {
+        inputs += 1;
+        let (diags, bytes) = read_one(path)?;
+        if bytes == 0 {
+            empty_inputs += 1;
+        }
+        let name = path.display().to_string();
+        merge(&mut all, diags, several.then_some(name.as_str()));
+    }
+
+    if args.json {
+        print_out(&view::json(&all))?;
+    } else if !all.is_empty() {
+        let style = Style {
+            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        let width = terminal_width();
+        print_out(&view::cards(&all, style, width))?;
+    }
+    if all.is_empty() {
+        let why = if empty_inputs == inputs {
+            "the input is empty"
+        } else {
+            "no API error found in the input"
+        };
+        eprintln!("ratedoctor: {why} (exit code 1)");
+        return Ok(ExitCode::NoErrorFound);
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn terminal_width() -> usize {
+    if let Some(cols) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    {
+        return cols.clamp(40, 200);
+    }
+    crossterm::terminal::size()
+        .ok()
+        .filter(|_| std::io::stdout().is_terminal())
+        .map_or(100, |(w, _)| (w as usize).clamp(40, 200))
+}
+
+fn print_out(s: &str) -> Result<(), AppError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(AppError::Internal(format!("cannot write output: {e}"))),
+    }
+}
+
+/// Folds the diagnoses of one input into the running list (same error → more occurrences).
+fn merge(all: &mut Vec<Diagnosis>, found: Vec<Diagnosis>, source: Option<&str>) {
+    for mut d in found {
+        if let Some(existing) = all.iter_mut().find(|x| {
+            x.provider == d.provider
+                && x.detail == d.detail
+                && x.model == d.model
+                && x.limit == d.limit
+                && x.organization == d.organization
+                && x.status == d.status
+        }) {
+            existing.occurrences += d.occurrences;
+            continue;
+        }
+        d.source = source.map(str::to_string);
+        all.push(d);
+    }
+}
+
+fn read_one(path: &Path) -> Result<(Vec<Diagnosis>, u64), AppError> {
+    if path.as_os_str() == "-" {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            eprintln!(
+                "Paste the error text, then press Ctrl-D on a new line (Ctrl-Z then Enter on Windows)."
+            );
+        }
+        let lock = stdin.lock();
+        return scan(lock, "stdin");
+    }
+    let name = path.display();
+    if path.is_dir() {
+        return Err(AppError::Unreadable(format!(
+            "cannot read {name}: it is a directory"
+        )));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| AppError::Unreadable(format!("cannot read {name}: {}", io_reason(&e))))?;
+    scan(file, &name.to_string())
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let s = e.to_string();
+            s.split(" (os error").next().unwrap_or(&s).to_string()
+        }
+    }
+}
+
+/// Is this the start of a binary file rather than text?
+fn looks_binary(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(8192)];
+    if sample.is_empty() {
+        return false;
+    }
+    let nul = sample.iter().filter(|b| **b == 0).count();
+    let control = sample
+        .iter()
+        .filter(|b| **b < 0x20 && !matches!(**b, b'\n' | b'\r' | b'\t' | 0x1b | 0x0c))
+        .count();
+    nul > 0 && control * 10 > sample.len() || control * 4 > sample.len()
+}
+
+fn scan(mut reader: impl Read, name: &str) -> Result<(Vec<Diagnosis>, u64), AppError> {
+    let mut scanner = Scanner::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut total: u64 = 0;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(AppError::Unreadable(format!(
+                    "cannot read {name}: {}",
+                    io_reason(&e)
+                )));
+            }
+        };
+        if total == 0 && looks_binary(&buf[..n]) {
+            return Err(AppError::Unreadable(format!(
+                "cannot read {name}: it looks like binary data, not text"
+            )));
+        }
+        total += n as u64;
+        scanner.feed(&buf[..n]);
+    }
+    Ok((scanner.finish(), total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_detection() {
+        assert!(looks_binary(&[0u8, 1, 2, 3, 4, 5, 6, 7, 0, 0]));
+        assert!(!looks_binary(b"plain text\nwith lines\t and tabs"));
+        assert!(!looks_binary(
+            b"a log with one stray \x00 byte in a long enough line of text"
+        ));
+    }
 }

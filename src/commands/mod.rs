@@ -1,6 +1,7 @@
 //! Wiring of each subcommand (cli layer): read input, call the core, hand results to a view.
 
 pub mod explain;
+pub mod probe;
 
 use crate::cli::{Cli, Command};
 use crate::error::{AppError, ExitCode};
@@ -10,6 +11,7 @@ use clap::CommandFactory;
 pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
     match cli.command {
         Some(Command::Explain(args)) => explain::run(&args),
+        Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Mock(args)) => crate::emulator::run_cli(&args),
         None => {
             let mut cmd = Cli::command();

@@ -379,4 +379,6 @@ pub struct Diagnosis {
     pub resets: Option<String>,
     /// The provider's own message (keys redacted, shortened).
     pub message: Option<String>,
+    /// Which input it was found in (a path, `-` for stdin, `--text`), when several are read.
+    pub source: Option<String>,
 }

@@ -1,1 +1,5 @@
-//! Views: text cards and JSON for diagnoses.
+//! Views (no network, no core logic): turn diagnoses and state into text, colour or JSON.
+
+pub mod explain;
+pub mod probe;
+pub mod style;

@@ -1,8 +1,6 @@
 //! Shared helpers for the emulator tests: start the emulator on 127.0.0.1:0, call each
 //! family the way its SDK does, read SSE incrementally, bound every test with a timeout.
-#![allow(dead_code)]
-// Test helpers: a failed expectation is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use ratedoctor::emulator::{MockConfig, MockHandle, spawn};
 use ratedoctor::limiter::Limits;

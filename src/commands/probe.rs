@@ -1,0 +1,161 @@
+//! `ratedoctor probe`: resolve provider, key and model, confirm a burst, run the probe
+//! source, print text or JSON, record events.
+
+use crate::cli::ProbeArgs;
+use crate::config::Env;
+use crate::error::{AppError, ExitCode};
+use crate::probe::{self, Plan, providers};
+use crate::views::probe as view;
+use crate::views::style::Style;
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
+    let env = Env::load(args.env_file.as_deref())?;
+    let provider = providers::resolve(
+        args.provider.as_deref(),
+        args.base_url.as_deref(),
+        args.api_key_env.as_deref(),
+        &env,
+    )?;
+    let spec = providers::spec(provider)
+        .ok_or_else(|| AppError::Usage(format!("{} cannot be probed", provider.name())))?;
+    let key = providers::key(provider, args.api_key_env.as_deref(), &env)?;
+
+    let base_url = match (&args.base_url, provider) {
+        (Some(u), _) => u.clone(),
+        (None, crate::diagnose::Provider::Azure) => env
+            .get("AZURE_OPENAI_ENDPOINT")
+            .map(str::to_string)
+            .ok_or_else(|| {
+                AppError::Usage(
+                    "Azure needs its endpoint: --base-url https://NAME.openai.azure.com or AZURE_OPENAI_ENDPOINT"
+                        .to_string(),
+                )
+            })?,
+        (None, _) => spec.base_url.to_string(),
+    };
+    let model = match (&args.model, provider) {
+        (Some(m), _) => m.clone(),
+        (None, crate::diagnose::Provider::Azure) => env
+            .get("AZURE_OPENAI_DEPLOYMENT")
+            .map(str::to_string)
+            .ok_or_else(|| {
+                AppError::Usage(
+                    "Azure needs the deployment name: --model DEPLOYMENT or AZURE_OPENAI_DEPLOYMENT"
+                        .to_string(),
+                )
+            })?,
+        (None, _) => spec.default_model.to_string(),
+    };
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(AppError::Usage(
+            "--timeout must be a positive number of seconds".into(),
+        ));
+    }
+    if args.calls == 0 {
+        return Err(AppError::Usage("--calls must be at least 1".into()));
+    }
+    if args.calls > args.max_calls {
+        return Err(AppError::Usage(format!(
+            "--calls {} is over the cap of {} calls (raise --max-calls to send more)",
+            args.calls, args.max_calls
+        )));
+    }
+    let call = providers::minimal_call(spec, &base_url, &model, &args.api_version)?;
+    if args.calls > 1 {
+        // Each call is a short prompt (~8 tokens) and one output token.
+        let per_call = 8 + call.max_tokens;
+        let worst = u64::from(args.calls) * per_call;
+        eprintln!(
+            "ratedoctor: a burst of up to {} calls ({} at a time) costs at most {} tokens ({} per call)",
+            args.calls, args.concurrency, worst, per_call
+        );
+        if !args.yes {
+            if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+                return Err(AppError::Usage(format!(
+                    "refusing to send {} calls without --yes (not on a terminal)",
+                    args.calls
+                )));
+            }
+            eprint!("Send them? [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                eprintln!("ratedoctor: nothing sent");
+                return Ok(ExitCode::Ok);
+            }
+        }
+    }
+
+    let plan = Arc::new(Plan {
+        spec,
+        call,
+        base_url: base_url.clone(),
+        calls: args.calls,
+        concurrency: args.concurrency.max(1),
+        timeout: Duration::from_secs_f64(args.timeout),
+    });
+    let burst = args.calls > 1;
+    let json = args.json;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Internal(format!("cannot start the runtime: {e}")))?;
+    let outcome = runtime.block_on(probe::run(plan, key, move |x| {
+        if burst && !json {
+            println!("{}", view::burst_line(x));
+        }
+    }))?;
+
+    if let Some(path) = &args.record {
+        let mut text = String::new();
+        for e in &outcome.events {
+            text.push_str(&e.to_json_line());
+            text.push('\n');
+        }
+        std::fs::write(path, text)
+            .map_err(|e| AppError::Unreadable(format!("cannot write {}: {e}", path.display())))?;
+    }
+
+    let ctx = view::Context {
+        provider,
+        model: &model,
+        base_url: &base_url,
+        raw: args.raw,
+        now: jiff::Timestamp::now(),
+    };
+    if outcome.exchanges.is_empty() {
+        let why = outcome
+            .failure
+            .clone()
+            .unwrap_or_else(|| "no answer".into());
+        return Err(AppError::Network(why));
+    }
+    let out = if args.json {
+        view::json(&ctx, &outcome)
+    } else {
+        let style = Style {
+            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        if burst {
+            println!();
+        }
+        view::text(&ctx, &outcome, style, 100)
+    };
+    print!("{out}");
+    let _ = std::io::stdout().flush();
+
+    if let Some(f) = &outcome.failure {
+        return Err(AppError::Network(f.clone()));
+    }
+    let last = outcome.exchanges.last();
+    match last {
+        Some(x) if x.status == 429 && burst => Ok(ExitCode::Ok),
+        Some(x) if x.status >= 400 || x.not_json => Ok(ExitCode::ApiError),
+        _ => Ok(ExitCode::Ok),
+    }
+}

@@ -1,0 +1,1108 @@
+//! From what an error says to a [`Diagnosis`]: which limit, the numbers, the wait.
+//!
+//! The rules follow `provider-formats.md`; the order matters: billing before rate limits
+//! (a billing error never clears by retrying), a request bigger than the whole limit
+//! before the per-minute limit it names, Gemini's quota ids before its misleading "You
+//! exceeded your current quota" text.
+
+use super::envelope::{Envelope, Shape, Violation};
+use super::signals::{self, Votes, re};
+use super::types::{Cause, Diagnosis, Kind, Provider, Window};
+use crate::headers::{self, Dimension};
+use crate::{duration, redact, table};
+use regex::{Captures, Regex};
+use std::sync::LazyLock;
+
+/// Everything known about one error before it is classified.
+pub struct Facts<'a> {
+    /// The error's own text (message, raw upstream text, or the whole block).
+    pub text: String,
+    pub envelope: Option<&'a Envelope>,
+    /// The whole block, for status and headers around the body.
+    pub block: &'a str,
+    pub block_votes: &'a Votes,
+    pub span: [u64; 2],
+}
+
+struct Found {
+    cause: Cause,
+    limit: Option<f64>,
+    used: Option<f64>,
+    requested: Option<f64>,
+    model: Option<String>,
+    organization: Option<String>,
+    resets: Option<String>,
+    window: Option<Window>,
+    provider_hint: Option<Provider>,
+}
+
+impl Found {
+    fn new(cause: Cause) -> Self {
+        Found {
+            cause,
+            limit: None,
+            used: None,
+            requested: None,
+            model: None,
+            organization: None,
+            resets: None,
+            window: None,
+            provider_hint: None,
+        }
+    }
+}
+
+fn num(s: &str) -> Option<f64> {
+    s.trim()
+        .trim_start_matches('~')
+        .replace(',', "")
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+}
+
+fn cap_num(c: &Captures<'_>, name: &str) -> Option<f64> {
+    c.name(name).and_then(|m| num(m.as_str()))
+}
+
+fn cap_str(c: &Captures<'_>, name: &str) -> Option<String> {
+    c.name(name)
+        .map(|m| {
+            m.as_str()
+                .trim_matches(|c| c == '`' || c == '\'' || c == '"')
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+}
+
+struct Patterns {
+    openai: Regex,
+    openai_old: Regex,
+    openai_older: Regex,
+    anthropic: Regex,
+    anthropic_old_tokens: Regex,
+    gemini_line: Regex,
+    gemini_old: Regex,
+    vertex: Regex,
+    retry_hints: Vec<Regex>,
+    azure: Regex,
+    azure_short: Regex,
+    xai: Regex,
+    together_qpm: Regex,
+    deepseek_conc: Regex,
+    cohere_calls: Regex,
+    cohere_tokens: Regex,
+    regain: Regex,
+    model_generic: Regex,
+}
+
+static P: LazyLock<Patterns> = LazyLock::new(|| Patterns {
+    openai: re(concat!(
+        r"(?i)(?P<head>Rate limit reached|Request too large) for (?:model )?`?(?P<model>[^`\s]+?)`?",
+        r"(?: in (?:organization|project) `?(?P<org>[^`\s]+?)`?)?(?: service tier `?[^`\s]+`?)?",
+        r" on (?P<dim>[a-z ]*?)\s*(?:\((?P<abbr>[A-Z]+)\))?:\s*Limit (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))",
+        r"(?:, Used (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?(?:, Requested (?P<req>~?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?"
+    )),
+    openai_old: re(
+        r"(?i)Rate limit reached for (?P<model>\S+) in organization (?P<org>\S+) on (?P<dim>tokens|requests) per (?P<per>min|day)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
+    ),
+    openai_older: re(
+        r"(?i)Rate limit reached for (?P<dim>tokens|requests)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?P<per>min|day)\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
+    ),
+    anthropic: re(concat!(
+        r"(?i)exceed (?:the rate limit for your organization|your organization's rate limit)",
+        r"(?: \((?P<org1>[^)]+)\))? of (?P<limit>[\d,]+) (?P<dim>input tokens|output tokens|requests|tokens) per minute",
+        r"(?: \(org: (?P<org2>[^,)]+)(?:, model: (?P<model>[^)]+))?\))?"
+    )),
+    anthropic_old_tokens: re(
+        r"(?i)Number of request tokens has exceeded your per-minute rate limit",
+    ),
+    gemini_line: re(
+        r"Quota exceeded for metric: (?P<metric>[^,\s]+), limit: (?P<limit>\d+)(?:, model: (?P<model>[\w.\-/]+))?",
+    ),
+    gemini_old: re(
+        r"Quota exceeded for quota metric '(?P<metric>[^']+)' and limit '(?P<limit>[^']+)'",
+    ),
+    vertex: re(
+        r"Quota exceeded for (?P<metric>aiplatform\.googleapis\.com/\S+?)(?: with base model: (?P<model>[\w.\-@]+))?[.\s]",
+    ),
+    retry_hints: [
+        r"(?i)(?:Please )?try again in (?P<d>(?:\d+(?:\.\d+)?\s?(?:ms|h|m|s)\s?)+)",
+        r"(?i)Please retry in (?P<d>\d+(?:\.\d+)?(?:ms|s))",
+        r"(?i)retry after (?P<n>\d+(?:\.\d+)?) seconds?",
+        r"(?i)try again in (?P<n>\d+(?:\.\d+)?) seconds?",
+        r#"(?i)retryDelay['"]?\s*[:=]\s*['"](?P<d>[\d.]+s)['"]"#,
+    ]
+    .iter()
+    .map(|p| re(p))
+    .collect(),
+    azure: re(r"(?i)exceeded (?P<which>token|call) rate limit of your current"),
+    azure_short: re(r"(?i)Rate limit is exceeded\. Try again in"),
+    xai: re(
+        r"(?i)Too many (?P<what>tokens|requests) for team (?P<team>[0-9a-f-]+)(?: and model (?P<model>[\w.\-]+))?\.?(?:.*?\(actual/limit\): (?P<used>\d+)/(?P<limit>\d+))?",
+    ),
+    together_qpm: re(
+        r"(?i)(?:rate limit is|maximum rate limit for this model is) (?P<limit>[\d.]+) queries per minute",
+    ),
+    deepseek_conc: re(
+        r"(?i)current concurrency is (?P<used>\d+), which exceeds your concurrency limit of (?P<limit>\d+)",
+    ),
+    cohere_calls: re(r"(?i)limited to (?P<limit>[\d,]+) API calls / (?P<per>minute|month)"),
+    cohere_tokens: re(
+        r"(?i)token rate limit exceeded, limit is (?P<limit>[\d,]+) tokens per minute",
+    ),
+    regain: re(r"(?i)regain access on (?P<date>\d{4}-\d{2}-\d{2}) at (?P<time>\d{2}:\d{2}) UTC"),
+    model_generic: re(
+        r#"(?i)(?:model[:=]\s*|model `|model ['"]|for model |base model: )`?(?P<model>[\w.\-/:@]+)"#,
+    ),
+});
+
+fn has(text: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| text.contains(n))
+}
+
+fn has_ci(lower: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| lower.contains(n))
+}
+
+/// The server's advised wait stated in the error's text.
+fn retry_hint(text: &str) -> Option<f64> {
+    for r in &P.retry_hints {
+        if let Some(c) = r.captures(text) {
+            if let Some(d) = c.name("d") {
+                let compact: String = d.as_str().split_whitespace().collect();
+                if let Some(s) = duration::parse_go(&compact) {
+                    return Some(s);
+                }
+            }
+            if let Some(n) = cap_num(&c, "n") {
+                return Some(n);
+            }
+        }
+    }
+    None
+}
+
+fn quota_cause(text: &str, lower: &str, env: Option<&Envelope>, google: bool) -> Option<Cause> {
+    let codes: Vec<&str> = env
+        .map(|e| {
+            e.code
+                .iter()
+                .chain(e.etype.iter())
+                .chain(e.detail_codes.iter())
+                .map(String::as_str)
+                .collect()
+        })
+        .unwrap_or_default();
+    let code_is = |names: &[&str]| codes.iter().any(|c| names.contains(c)) || has(text, names);
+    if code_is(&["enforced_spend_limit_reached"]) {
+        return Some(Cause::SpendCap);
+    }
+    if code_is(&[
+        "organization_spend_limit_exceeded",
+        "project_spend_limit_exceeded",
+        "organization_usage_limit_exceeded",
+    ]) {
+        return Some(Cause::SpendCap);
+    }
+    if code_is(&[
+        "insufficient_quota",
+        "credit_balance_exhausted",
+        "billing_not_active",
+        "billing_error",
+        "blocked_api_access",
+    ]) {
+        return Some(Cause::Quota);
+    }
+    if has_ci(
+        lower,
+        &[
+            "reached your specified api usage limits",
+            "reached your specified workspace api usage limits",
+            "reached your api usage limits",
+            "monthly spending limit",
+            "monthly api usage threshold",
+        ],
+    ) {
+        return Some(Cause::SpendCap);
+    }
+    if lower.contains("api calls / month") {
+        return Some(Cause::MonthlyLimit);
+    }
+    if has_ci(
+        lower,
+        &[
+            "credit balance is too low",
+            "prepayment credits are depleted",
+            "insufficient balance",
+            "insufficient credits",
+            "requires more credits",
+            "used all available credits",
+            "no credits remaining",
+            "account is not active",
+            "extra usage is required",
+            "top up your balance to restore",
+        ],
+    ) && !lower.contains("concurrency")
+    {
+        return Some(Cause::Quota);
+    }
+    if !google
+        && lower.contains("exceeded your current quota")
+        && !lower.contains("generativelanguage")
+        && !lower.contains("ai.google.dev")
+    {
+        return Some(Cause::Quota);
+    }
+    None
+}
+
+fn dim_cause(dim: &str, abbr: Option<&str>) -> Option<Cause> {
+    let by_abbr = match abbr.unwrap_or_default() {
+        "RPM" => Some(Cause::RequestsPerMinute),
+        "TPM" => Some(Cause::TokensPerMinute),
+        "RPD" => Some(Cause::RequestsPerDay),
+        "TPD" => Some(Cause::TokensPerDay),
+        "ITPM" => Some(Cause::InputTokensPerMinute),
+        "OTPM" => Some(Cause::OutputTokensPerMinute),
+        "IPM" => Some(Cause::ImagesPerMinute),
+        _ => None,
+    };
+    by_abbr.or_else(|| {
+        let d = dim.to_ascii_lowercase();
+        let day = d.contains("day");
+        if d.contains("input tokens") {
+            Some(Cause::InputTokensPerMinute)
+        } else if d.contains("output tokens") {
+            Some(Cause::OutputTokensPerMinute)
+        } else if d.contains("token") {
+            Some(if day {
+                Cause::TokensPerDay
+            } else {
+                Cause::TokensPerMinute
+            })
+        } else if d.contains("request") {
+            Some(if day {
+                Cause::RequestsPerDay
+            } else {
+                Cause::RequestsPerMinute
+            })
+        } else if d.contains("image") {
+            Some(Cause::ImagesPerMinute)
+        } else {
+            None
+        }
+    })
+}
+
+/// Gemini/Vertex: the most binding violation decides.
+fn google_cause(violations: &[Violation], text: &str) -> Option<Found> {
+    let mut items: Vec<(String, Option<f64>, Option<String>)> = violations
+        .iter()
+        .map(|v| {
+            (
+                format!("{} {}", v.quota_id, v.metric),
+                v.value,
+                v.model.clone(),
+            )
+        })
+        .collect();
+    for c in P.gemini_line.captures_iter(text) {
+        items.push((
+            cap_str(&c, "metric").unwrap_or_default(),
+            cap_num(&c, "limit"),
+            cap_str(&c, "model"),
+        ));
+    }
+    if let Some(c) = P.gemini_old.captures(text) {
+        items.push((
+            format!(
+                "{} {}",
+                cap_str(&c, "metric").unwrap_or_default(),
+                cap_str(&c, "limit").unwrap_or_default()
+            ),
+            None,
+            None,
+        ));
+    }
+    if let Some(c) = P.vertex.captures(text) {
+        items.push((
+            cap_str(&c, "metric").unwrap_or_default(),
+            None,
+            cap_str(&c, "model"),
+        ));
+    }
+    if items.is_empty() {
+        return None;
+    }
+    let model = items.iter().find_map(|i| i.2.clone());
+    if let Some(zero) = items.iter().find(|i| i.1 == Some(0.0)) {
+        let mut f = Found::new(Cause::ZeroAllowance);
+        f.limit = Some(0.0);
+        f.model = zero.2.clone().or(model);
+        return Some(f);
+    }
+    let classify = |name: &str| -> Cause {
+        let n = name.to_ascii_lowercase();
+        let day = n.contains("perday") || n.contains("per day") || n.contains("per_day");
+        let tokens = n.contains("token");
+        let input = n.contains("input");
+        match (day, tokens) {
+            (true, true) => Cause::TokensPerDay,
+            (true, false) => Cause::RequestsPerDay,
+            (false, true) if input => Cause::InputTokensPerMinute,
+            (false, true) => Cause::TokensPerMinute,
+            (false, false) => Cause::RequestsPerMinute,
+        }
+    };
+    let rank = |c: Cause| match c {
+        Cause::TokensPerDay | Cause::RequestsPerDay => 0,
+        Cause::InputTokensPerMinute | Cause::TokensPerMinute => 1,
+        _ => 2,
+    };
+    let best = items
+        .iter()
+        .map(|i| (classify(&i.0), i))
+        .min_by_key(|(c, _)| rank(*c))?;
+    let mut f = Found::new(best.0);
+    f.limit = best.1.1;
+    f.model = best.1.2.clone().or(model);
+    Some(f)
+}
+
+fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
+    let text = facts.text.as_str();
+    let env = facts.envelope;
+    let mut lower = text.to_ascii_lowercase();
+    if let Some(e) = env {
+        for c in e.etype.iter().chain(e.code.iter()) {
+            lower.push(' ');
+            lower.push_str(&c.to_ascii_lowercase());
+        }
+    }
+    let google = matches!(provider_guess, Provider::Gemini | Provider::Vertex)
+        || env.is_some_and(|e| {
+            e.shape == Shape::Google || !e.violations.is_empty() || e.status_text.is_some()
+        });
+
+    if let Some(cause) = quota_cause(text, &lower, env, google) {
+        let mut f = Found::new(cause);
+        if let Some(c) = P.regain.captures(text) {
+            f.resets = Some(format!(
+                "{} {} UTC",
+                cap_str(&c, "date").unwrap_or_default(),
+                cap_str(&c, "time").unwrap_or_default()
+            ));
+        }
+        if cause == Cause::MonthlyLimit || lower.contains("monthly") {
+            f.window = Some(Window::Month);
+            if let Some(c) = P.cohere_calls.captures(text) {
+                f.limit = cap_num(&c, "limit");
+            }
+        }
+        return Some(f);
+    }
+
+    if let Some(c) = P.openai.captures(text) {
+        let too_large = c
+            .name("head")
+            .is_some_and(|h| h.as_str().eq_ignore_ascii_case("Request too large"));
+        let dim = dim_cause(
+            c.name("dim").map_or("", |m| m.as_str()),
+            c.name("abbr").map(|m| m.as_str()),
+        );
+        let cause = if too_large {
+            Cause::RequestTooLarge
+        } else {
+            dim.or_else(|| match env.and_then(|e| e.etype.as_deref()) {
+                Some("tokens") => Some(Cause::TokensPerMinute),
+                Some("requests") => Some(Cause::RequestsPerMinute),
+                _ => None,
+            })
+            .unwrap_or(Cause::Transient)
+        };
+        let mut f = Found::new(cause);
+        f.limit = cap_num(&c, "limit");
+        f.used = cap_num(&c, "used");
+        f.requested = cap_num(&c, "req");
+        f.model = cap_str(&c, "model");
+        f.organization = cap_str(&c, "org");
+        if too_large && let Some(Cause::TokensPerDay) = dim {
+            f.window = Some(Window::Day);
+        }
+        return Some(f);
+    }
+    if let Some(c) = P.openai_old.captures(text) {
+        let day = c.name("per").is_some_and(|m| m.as_str() == "day");
+        let tokens = c.name("dim").is_some_and(|m| m.as_str() == "tokens");
+        let mut f = Found::new(match (tokens, day) {
+            (true, false) => Cause::TokensPerMinute,
+            (true, true) => Cause::TokensPerDay,
+            (false, false) => Cause::RequestsPerMinute,
+            (false, true) => Cause::RequestsPerDay,
+        });
+        f.limit = cap_num(&c, "limit");
+        f.model = cap_str(&c, "model");
+        f.organization = cap_str(&c, "org");
+        return Some(f);
+    }
+    if let Some(c) = P.openai_older.captures(text) {
+        let tokens = c.name("dim").is_some_and(|m| m.as_str() == "tokens");
+        let mut f = Found::new(if tokens {
+            Cause::TokensPerMinute
+        } else {
+            Cause::RequestsPerMinute
+        });
+        f.limit = cap_num(&c, "limit");
+        f.used = cap_num(&c, "used");
+        f.provider_hint = Some(Provider::Openai);
+        return Some(f);
+    }
+    if let Some(c) = P.anthropic.captures(text) {
+        let dim = c.name("dim").map_or("", |m| m.as_str());
+        let mut f = Found::new(dim_cause(dim, None).unwrap_or(Cause::TokensPerMinute));
+        f.limit = cap_num(&c, "limit");
+        f.organization = cap_str(&c, "org2").or_else(|| cap_str(&c, "org1"));
+        f.model = cap_str(&c, "model");
+        f.provider_hint = Some(Provider::Anthropic);
+        return Some(f);
+    }
+    if P.anthropic_old_tokens.is_match(text) {
+        let mut f = Found::new(Cause::TokensPerMinute);
+        f.provider_hint = Some(Provider::Anthropic);
+        return Some(f);
+    }
+    if let Some(c) = P.deepseek_conc.captures(text) {
+        let mut f = Found::new(Cause::Concurrency);
+        f.used = cap_num(&c, "used");
+        f.limit = cap_num(&c, "limit");
+        return Some(f);
+    }
+    if lower.contains("concurrent connections")
+        || lower.contains("concurrent requests")
+        || lower.contains("concurrency limit")
+    {
+        return Some(Found::new(Cause::Concurrency));
+    }
+    if let Some(f) = google_cause(
+        env.map(|e| e.violations.as_slice()).unwrap_or_default(),
+        text,
+    ) {
+        return Some(f);
+    }
+    if let Some(c) = P.azure.captures(text) {
+        let tokens = c
+            .name("which")
+            .is_some_and(|m| m.as_str().eq_ignore_ascii_case("token"));
+        let mut f = Found::new(if tokens {
+            Cause::TokensPerMinute
+        } else {
+            Cause::RequestsPerMinute
+        });
+        f.provider_hint = Some(Provider::Azure);
+        return Some(f);
+    }
+    if P.azure_short.is_match(text) {
+        let mut f = Found::new(Cause::Transient);
+        f.provider_hint = Some(Provider::Azure);
+        return Some(f);
+    }
+    if let Some(c) = P.xai.captures(text) {
+        let tokens = c
+            .name("what")
+            .is_some_and(|m| m.as_str().eq_ignore_ascii_case("tokens"));
+        let mut f = Found::new(if tokens {
+            Cause::TokensPerMinute
+        } else {
+            Cause::RequestsPerMinute
+        });
+        f.used = cap_num(&c, "used");
+        f.limit = cap_num(&c, "limit");
+        f.model = cap_str(&c, "model");
+        f.organization = cap_str(&c, "team");
+        f.provider_hint = Some(Provider::Xai);
+        return Some(f);
+    }
+    if lower.contains("dynamic_request_limited") {
+        return Some(Found::new(Cause::RequestsPerMinute));
+    }
+    if lower.contains("dynamic_token_limited") {
+        return Some(Found::new(Cause::TokensPerMinute));
+    }
+    if let Some(c) = P.together_qpm.captures(text) {
+        let mut f = Found::new(Cause::RequestsPerMinute);
+        f.limit = cap_num(&c, "limit");
+        return Some(f);
+    }
+    if let Some(c) = P.cohere_calls.captures(text) {
+        let mut f = Found::new(Cause::RequestsPerMinute);
+        f.limit = cap_num(&c, "limit");
+        f.provider_hint = Some(Provider::Cohere);
+        return Some(f);
+    }
+    if let Some(c) = P.cohere_tokens.captures(text) {
+        let mut f = Found::new(Cause::TokensPerMinute);
+        f.limit = cap_num(&c, "limit");
+        return Some(f);
+    }
+    if lower.contains("past the per minute request limit")
+        || lower.contains("trial keys are throttled")
+    {
+        return Some(Found::new(Cause::RequestsPerMinute));
+    }
+    if lower.contains("free-models-per-day") {
+        let mut f = Found::new(Cause::RequestsPerDay);
+        f.provider_hint = Some(Provider::Openrouter);
+        return Some(f);
+    }
+    if lower.contains("free-models-per-min") {
+        let mut f = Found::new(Cause::RequestsPerMinute);
+        f.provider_hint = Some(Provider::Openrouter);
+        return Some(f);
+    }
+    if lower.contains("rate-limited upstream") || lower.contains("rate limited upstream") {
+        return Some(Found::new(Cause::Upstream));
+    }
+    // Bedrock classes and messages.
+    let etype = env.and_then(|e| e.etype.as_deref()).unwrap_or_default();
+    let throttled =
+        etype.eq_ignore_ascii_case("ThrottlingException") || lower.contains("throttlingexception");
+    if lower.contains("too many tokens") {
+        return Some(Found::new(Cause::TokensPerMinute));
+    }
+    if lower.contains("too many requests, please wait")
+        || lower.contains("request rate is too high")
+        || lower.contains("requests rate limit exceeded")
+    {
+        return Some(Found::new(Cause::RequestsPerMinute));
+    }
+    if lower.contains("servicequotaexceededexception") || etype == "ServiceQuotaExceededException" {
+        return Some(Found::new(Cause::Quota));
+    }
+    if lower.contains("serviceunavailableexception") || etype == "ServiceUnavailableException" {
+        return Some(Found::new(Cause::Overloaded));
+    }
+    if throttled || etype == "ModelNotReadyException" {
+        return Some(Found::new(Cause::Transient));
+    }
+    let codes = env
+        .map(|e| {
+            format!(
+                "{} {}",
+                e.code.as_deref().unwrap_or(""),
+                e.etype.as_deref().unwrap_or("")
+            )
+        })
+        .unwrap_or_default();
+    if codes.contains("slow_down")
+        || lower.contains("acceleration limit")
+        || lower.contains("request rate increased too quickly")
+    {
+        return Some(Found::new(Cause::Ramp));
+    }
+    if has_ci(
+        &lower,
+        &[
+            "overloaded",
+            "capacity_exceeded",
+            "capacity exceeded",
+            "high demand",
+            "service overloaded",
+            "server_is_overloaded",
+            "currently experiencing high",
+        ],
+    ) {
+        return Some(Found::new(Cause::Overloaded));
+    }
+    None
+}
+
+fn not_rate_limit(facts: &Facts<'_>, status: Option<u16>) -> Option<Cause> {
+    let lower = facts.text.to_ascii_lowercase();
+    let block = facts.block.to_ascii_lowercase();
+    let env_type = facts
+        .envelope
+        .map(|e| {
+            format!(
+                "{} {}",
+                e.etype.as_deref().unwrap_or(""),
+                e.code.as_deref().unwrap_or("")
+            )
+            .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let any = |needles: &[&str]| {
+        needles
+            .iter()
+            .any(|n| lower.contains(n) || block.contains(n) || env_type.contains(n))
+    };
+    if any(&[
+        "context_length_exceeded",
+        "maximum context length",
+        "prompt is too long",
+        "context window",
+        "input is too long",
+    ]) {
+        return Some(Cause::ContextLength);
+    }
+    if status == Some(401)
+        || any(&[
+            "invalid_api_key",
+            "incorrect api key",
+            "authentication_error",
+            "authenticationerror",
+            "invalid x-api-key",
+            "api key not valid",
+            "unauthenticated",
+        ])
+    {
+        return Some(Cause::Auth);
+    }
+    if status == Some(403)
+        || any(&[
+            "permission_error",
+            "permissiondenied",
+            "permission denied",
+            "permission_denied",
+        ])
+    {
+        return Some(Cause::PermissionDenied);
+    }
+    if status == Some(404)
+        || any(&[
+            "model_not_found",
+            "not_found_error",
+            "notfounderror",
+            "deploymentnotfound",
+            "does not exist",
+        ])
+    {
+        return Some(Cause::NotFound);
+    }
+    if any(&[
+        "apitimeouterror",
+        "timed out",
+        "timeout_error",
+        "request timeout",
+        "deadline exceeded",
+        "deadline_exceeded",
+    ]) || matches!(status, Some(408 | 504))
+    {
+        return Some(Cause::Timeout);
+    }
+    if any(&[
+        "apiconnectionerror",
+        "connection error",
+        "connection refused",
+        "connection reset",
+    ]) {
+        return Some(Cause::Connection);
+    }
+    if matches!(status, Some(500 | 502))
+        || any(&[
+            "internalservererror",
+            "internal server error",
+            "api_error",
+            "server_error",
+            "bad gateway",
+        ])
+    {
+        return Some(Cause::ServerError);
+    }
+    if status == Some(400) || any(&["invalid_request_error", "badrequesterror"]) {
+        return Some(Cause::BadRequest);
+    }
+    None
+}
+
+/// Is there any sign of a rate limit at all?
+fn generic_rate_limit(facts: &Facts<'_>, status: Option<u16>) -> Option<Cause> {
+    let lower = facts.text.to_ascii_lowercase();
+    let env_says = facts.envelope.is_some_and(|e| {
+        e.status_text.as_deref() == Some("RESOURCE_EXHAUSTED")
+            || e.detail_codes
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case("rateLimitExceeded") || c == "RATE_LIMIT_EXCEEDED")
+            || e.etype
+                .as_deref()
+                .is_some_and(|t| t.contains("rate_limit") || t == "rate_limited")
+            || e.code.as_deref().is_some_and(|t| t.contains("rate_limit"))
+    });
+    let text_says = has_ci(
+        &lower,
+        &[
+            "rate limit",
+            "rate_limit",
+            "too many requests",
+            "resource_exhausted",
+            "resource exhausted",
+            "resource has been exhausted",
+            "throttl",
+        ],
+    );
+    if status == Some(429) || env_says || text_says {
+        // A dimension named anywhere refines the generic case.
+        for (abbr, cause) in [
+            ("(rpm)", Cause::RequestsPerMinute),
+            ("(tpm)", Cause::TokensPerMinute),
+            ("(rpd)", Cause::RequestsPerDay),
+            ("(tpd)", Cause::TokensPerDay),
+        ] {
+            if lower.contains(abbr) {
+                return Some(cause);
+            }
+        }
+        return Some(Cause::Transient);
+    }
+    match status {
+        Some(529 | 503) => Some(Cause::Overloaded),
+        _ => None,
+    }
+}
+
+/// Diagnoses one error; `None` when the facts show no API error at all.
+pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
+    let env = facts.envelope;
+    let block_status = signals::status(facts.block);
+    let status = env.and_then(|e| e.status).or(block_status);
+
+    // Who: the block's votes plus the body's own shape.
+    let mut votes = *facts.block_votes;
+    // The error's own text counts when it is not already in the block (unescaped or
+    // nested JSON); counting it twice would favour whoever the message names.
+    let flat_block: String = facts.block.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !facts.block.contains(facts.text.as_str()) && !flat_block.contains(facts.text.as_str()) {
+        let own = signals::votes(&facts.text);
+        for (v, o) in votes.iter_mut().zip(own.iter()) {
+            *v += o;
+        }
+    }
+    if let Some(e) = env {
+        let shape_vote = match e.shape {
+            Shape::Anthropic => Some(Provider::Anthropic),
+            Shape::Azure => Some(Provider::Azure),
+            Shape::Google => Some(Provider::Gemini),
+            Shape::OpenRouter => Some(Provider::Openrouter),
+            Shape::Mistral => Some(Provider::Mistral),
+            Shape::Xai => Some(Provider::Xai),
+            Shape::Bedrock => Some(Provider::Bedrock),
+            Shape::OpenAi | Shape::Generic => None,
+        };
+        if let Some(p) = shape_vote {
+            signals::add(&mut votes, p, 6);
+        }
+        if e.shape == Shape::OpenAi && e.code.as_deref() == Some("rate_limit_exceeded") {
+            signals::add(&mut votes, Provider::Openai, 1);
+        }
+    }
+    let guess = signals::winner(&votes);
+
+    let found = specific(facts, guess)
+        .or_else(|| not_rate_limit(facts, status).map(Found::new))
+        .or_else(|| generic_rate_limit(facts, status).map(Found::new))?;
+
+    if let Some(p) = found.provider_hint {
+        signals::add(&mut votes, p, 5);
+    }
+    let mut provider = signals::winner(&votes);
+    // A quota on aiplatform is Vertex's, whatever model (Gemini or Claude) it serves.
+    if facts.text.contains("aiplatform.googleapis.com")
+        || facts.text.contains("cloud.google.com/vertex-ai")
+    {
+        provider = Provider::Vertex;
+    }
+
+    // Headers in the block (curl -i, repr dicts) and copied into the body.
+    let mut header_pairs = signals::headers(facts.block);
+    if let Some(e) = env {
+        header_pairs.extend(e.headers.iter().cloned());
+    }
+    let pairs: Vec<(&str, &str)> = header_pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let snapshot = headers::parse(&pairs, Some(provider), None);
+
+    let cause = found.cause;
+    let kind = cause.kind();
+    let mut limit = found.limit;
+    let mut used = found.used;
+
+    // Header budgets fill in numbers the message did not state.
+    let dimension = match kind {
+        Kind::Rpm | Kind::Rpd => Some(Dimension::Requests),
+        Kind::Tpm | Kind::Tpd => Some(Dimension::Tokens),
+        Kind::InputTpm => Some(Dimension::InputTokens),
+        Kind::OutputTpm => Some(Dimension::OutputTokens),
+        _ => None,
+    };
+    let budget = dimension.and_then(|d| snapshot.get(d)).or_else(|| {
+        (kind == Kind::Transient || provider == Provider::Openrouter)
+            .then(|| snapshot.tightest().or(snapshot.budgets.first()))
+            .flatten()
+    });
+    if let Some(b) = budget {
+        if limit.is_none() {
+            limit = b.limit;
+        }
+        if used.is_none()
+            && let (Some(l), Some(r)) = (b.limit, b.remaining)
+        {
+            used = Some((l - r).max(0.0));
+        }
+    }
+
+    let retryable = cause.retryable();
+    let mut retry_after = if retryable {
+        let ms_header = header_pairs
+            .iter()
+            .find(|(k, _)| k == "retry-after-ms")
+            .and_then(|(_, v)| duration::parse_retry_after_ms(v));
+        ms_header
+            .or_else(|| env.and_then(|e| e.retry_delay))
+            .or_else(|| retry_hint(&facts.text))
+            .or(snapshot.retry_after_s)
+            .or_else(|| retry_hint(facts.block))
+    } else {
+        None
+    };
+    if let Some(r) = retry_after
+        && (!r.is_finite() || r < 0.0)
+    {
+        retry_after = None;
+    }
+
+    let mut resets = found.resets.clone();
+    if resets.is_none()
+        && let Some(b) = budget
+        && (b.remaining == Some(0.0) || kind == Kind::Rpd || kind == Kind::Tpd)
+    {
+        resets.clone_from(&b.reset_at);
+    }
+
+    let window = found.window.or_else(|| kind.window()).or_else(|| {
+        (cause == Cause::SpendCap && provider == Provider::Anthropic).then_some(Window::Month)
+    });
+
+    let model = found
+        .model
+        .clone()
+        .or_else(|| env.and_then(|e| e.violations.iter().find_map(|v| v.model.clone())))
+        .or_else(|| {
+            P.model_generic
+                .captures(&facts.text)
+                .and_then(|c| cap_str(&c, "model"))
+        })
+        .map(|m| m.trim_end_matches(['.', ',', ')']).to_string());
+    let organization = found.organization.as_deref().map(redact::short_org);
+
+    let row = table::lookup(cause, provider);
+    let requested = found.requested;
+    let mut cause_text = row.meaning.to_string();
+    if let Some(n) = numbers_sentence(kind, cause, limit, used, requested) {
+        cause_text = format!("{cause_text} {n}");
+    }
+    if provider == Provider::Openrouter
+        && let Some(up) = env.and_then(|e| e.upstream.as_deref())
+    {
+        cause_text = format!("{cause_text} Upstream provider: {up}.");
+    }
+
+    let wait = wait_text(
+        retryable,
+        cause,
+        kind,
+        retry_after,
+        resets.as_deref(),
+        provider,
+    );
+    let title = title(provider, cause);
+    let message = message_excerpt(facts);
+
+    Some(Diagnosis {
+        provider,
+        kind,
+        window,
+        retryable,
+        status,
+        limit,
+        used,
+        requested,
+        retry_after_s: retry_after,
+        model,
+        organization,
+        occurrences: 1,
+        cause: cause_text,
+        fix: row.fix.to_string(),
+        span: facts.span,
+        detail: cause,
+        title,
+        wait,
+        resets,
+        message,
+        source: None,
+    })
+}
+
+fn unit(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Rpm | Kind::Rpd => "requests",
+        Kind::Tpm | Kind::Tpd => "tokens",
+        Kind::InputTpm => "input tokens",
+        Kind::OutputTpm => "output tokens",
+        Kind::Ipm => "images",
+        Kind::Concurrency => "requests in flight",
+        _ => "units",
+    }
+}
+
+fn numbers_sentence(
+    kind: Kind,
+    cause: Cause,
+    limit: Option<f64>,
+    used: Option<f64>,
+    requested: Option<f64>,
+) -> Option<String> {
+    let u = unit(kind);
+    let per = match kind.window() {
+        Some(Window::Day) => " per day",
+        Some(Window::Minute) => " per minute",
+        _ => "",
+    };
+    match (cause, limit, used, requested) {
+        (Cause::RequestTooLarge, Some(l), _, Some(r)) => Some(format!(
+            "This one request needs {} {u}, more than the whole limit of {}{per}.",
+            duration::count(r),
+            duration::count(l)
+        )),
+        (Cause::ZeroAllowance, ..) => {
+            Some("The limit for this model on this plan is 0.".to_string())
+        }
+        (_, Some(l), Some(us), Some(r)) => Some(format!(
+            "Used {} of {} {u}{per}; this request needed {} more.",
+            duration::count(us),
+            duration::count(l),
+            duration::count(r)
+        )),
+        (_, Some(l), Some(us), None) => Some(format!(
+            "Used {} of {} {u}{per}.",
+            duration::count(us),
+            duration::count(l)
+        )),
+        (_, Some(l), None, _) => Some(format!("The limit is {} {u}{per}.", duration::count(l))),
+        _ => None,
+    }
+}
+
+fn wait_text(
+    retryable: bool,
+    cause: Cause,
+    kind: Kind,
+    retry_after: Option<f64>,
+    resets: Option<&str>,
+    provider: Provider,
+) -> String {
+    if !retryable {
+        return match (cause, resets) {
+            (_, Some(r)) => format!("do not retry; access returns {r}"),
+            (Cause::RequestTooLarge | Cause::ContextLength, _) => {
+                "do not retry: shrink the request".to_string()
+            }
+            (Cause::Auth | Cause::PermissionDenied | Cause::NotFound | Cause::BadRequest, _) => {
+                "do not retry: fix the request".to_string()
+            }
+            _ => "do not retry: it will not clear by waiting".to_string(),
+        };
+    }
+    let day = matches!(kind, Kind::Rpd | Kind::Tpd);
+    if day && matches!(provider, Provider::Gemini | Provider::Vertex) {
+        // Gemini sends a short retryDelay even when the daily quota is spent.
+        let hint = retry_after
+            .map(|s| {
+                format!(
+                    "; the server's hint of {} will fail again",
+                    duration::human(s)
+                )
+            })
+            .unwrap_or_default();
+        return format!("until midnight Pacific time, when the daily quota resets{hint}");
+    }
+    if let Some(s) = retry_after {
+        return duration::human(s);
+    }
+    if let Some(r) = resets {
+        return format!("until {r}");
+    }
+    match kind {
+        Kind::Rpd | Kind::Tpd => match provider {
+            Provider::Gemini | Provider::Vertex => "until midnight Pacific time".to_string(),
+            Provider::Openrouter => "until 00:00 UTC".to_string(),
+            _ => "until the daily window resets".to_string(),
+        },
+        Kind::Concurrency => "until one of your in-flight requests finishes".to_string(),
+        Kind::Overloaded | Kind::Transient | Kind::NotRateLimit => {
+            "a few seconds, with exponential backoff".to_string()
+        }
+        _ => "up to a minute (the per-minute window refills)".to_string(),
+    }
+}
+
+fn title(provider: Provider, cause: Cause) -> String {
+    let who = if provider == Provider::Unknown {
+        "API".to_string()
+    } else {
+        provider.name().to_string()
+    };
+    let what = match cause {
+        Cause::RequestTooLarge => "request larger than the whole tokens-per-minute limit",
+        Cause::Quota => "out of quota or credit",
+        Cause::SpendCap => "spend or usage cap reached",
+        Cause::ZeroAllowance => "no quota for this model on this plan",
+        Cause::MonthlyLimit => "monthly allowance used up",
+        Cause::Concurrency => "too many requests at once",
+        Cause::Ramp => "traffic grew too fast",
+        Cause::Overloaded => "servers overloaded (not your limit)",
+        Cause::Upstream => "upstream provider rate-limited",
+        Cause::Transient => "rate limited",
+        Cause::Auth => "API key rejected",
+        Cause::PermissionDenied => "permission denied",
+        Cause::NotFound => "model or endpoint not found",
+        Cause::ContextLength => "input longer than the model's context window",
+        Cause::BadRequest => "bad request",
+        Cause::ServerError => "server error",
+        Cause::Timeout => "request timed out",
+        Cause::Connection => "could not connect",
+        other => other.kind().title(),
+    };
+    match cause.kind() {
+        Kind::Rpm
+        | Kind::Tpm
+        | Kind::Rpd
+        | Kind::Tpd
+        | Kind::Ipm
+        | Kind::InputTpm
+        | Kind::OutputTpm
+            if cause != Cause::RequestTooLarge =>
+        {
+            format!("{who}: {what} limit reached")
+        }
+        _ => format!("{who}: {what}"),
+    }
+}
+
+fn message_excerpt(facts: &Facts<'_>) -> Option<String> {
+    let raw = match facts.envelope {
+        Some(e) if !e.message.trim().is_empty() => e.message.trim().to_string(),
+        _ => facts.text.trim().to_string(),
+    };
+    if raw.is_empty() {
+        return None;
+    }
+    let clean = redact::shorten_ids(&redact::redact(&raw)).into_owned();
+    let one_line: String = clean.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = one_line.chars().take(400).collect();
+    if one_line.chars().count() > 400 {
+        out.push('…');
+    }
+    Some(out)
+}

@@ -1,0 +1,307 @@
+//! What a block says besides its body: the HTTP status, rate-limit headers, and who sent
+//! it (URLs, SDK and wrapper names, header families, model names).
+
+use super::types::Provider;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Compiles one of the engine's constant patterns.
+///
+/// The patterns are literals in this crate; `all_patterns_compile` and every sample test
+/// compile each of them, so a failure here is a programming error caught before release.
+#[expect(
+    clippy::expect_used,
+    reason = "constant patterns, all compiled by the tests"
+)]
+pub(crate) fn re(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("a constant pattern compiles")
+}
+
+static STATUS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        r"(?i)error code:?\s*(\d{3})\b",
+        r"HTTP/[\d.]+ (\d{3})\b",
+        r"(?i)got status:? (\d{3})\b",
+        r"(?i)status_code[=:]\s*(\d{3})\b",
+        r"(?i)\bstatus[ =:]+(\d{3})\b",
+        r#"(?i)"?httpStatusCode"?\s*[:=]\s*(\d{3})\b"#,
+        r"(?m)(?:^\s*|Error: |Error: \S+: |\] |\()([45]\d\d) [\x22{A-Za-z]",
+        r"\w(?:Error|Exception|Exhausted|Requests|Unavailable):\s+([45]\d\d)\b",
+        r"(?i)(?:failed|error|exception):?\s+([45]\d\d) [\x22{A-Z]",
+        r"(?:^|[\s(:])([45]\d\d) [\x22{]",
+        r"\b([45]\d\d) (?:Too Many Requests|RESOURCE_EXHAUSTED|UNAVAILABLE|Service Unavailable|Internal Server Error|Unauthorized|Not Found|Bad Request|Payment Required|Forbidden|Request Timeout|Gateway Timeout|Bad Gateway)",
+        r"(?i)\[(\d{3})\]",
+    ]
+    .iter()
+    .map(|p| re(p))
+    .collect()
+});
+
+/// The HTTP status the text states, if any.
+pub fn status(text: &str) -> Option<u16> {
+    for r in STATUS.iter() {
+        if let Some(c) = r.captures(text)
+            && let Some(n) = c.get(1).and_then(|m| m.as_str().parse::<u16>().ok())
+            && (100..600).contains(&n)
+        {
+            return Some(n);
+        }
+    }
+    None
+}
+
+static HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    re(concat!(
+        r#"(?im)(?:^|[\s{,<'"])['"]?((?:x-ratelimit|anthropic-ratelimit|anthropic-priority|x-tokenlimit|x-ratelimitbysize|ratelimitbysize)[a-z0-9_-]*"#,
+        r#"|retry-after-ms|retry-after|x-amz-retry-after|x-should-retry|x-amzn-errortype|x-ms-region|apim-request-id|openai-organization|openai-processing-ms|x-groq-region|request-id|x-request-id)['"]?\s*[:=]\s*['"]?([^'"\r\n,}]+)"#
+    ))
+});
+
+/// Header name/value pairs anywhere in the text: `curl -i` lines, Python dict reprs, JSON.
+pub fn headers(text: &str) -> Vec<(String, String)> {
+    HEADER
+        .captures_iter(text)
+        .filter_map(|c| {
+            let name = c.get(1)?.as_str().to_ascii_lowercase();
+            let value = c.get(2)?.as_str().trim().to_string();
+            (!value.is_empty()).then_some((name, value))
+        })
+        .collect()
+}
+
+struct Vote {
+    re: Regex,
+    provider: Provider,
+    weight: i32,
+}
+
+static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
+    use Provider::*;
+    let table: &[(&str, Provider, i32)] = &[
+        // URLs and domains
+        (
+            r"(?i)platform\.openai\.com|api\.openai\.com|help\.openai\.com",
+            Openai,
+            10,
+        ),
+        (r"(?i)console\.groq\.com|api\.groq\.com|\bgroq\b", Groq, 10),
+        (
+            r"(?i)anthropic\.com|claude\.com|\banthropic\b",
+            Anthropic,
+            9,
+        ),
+        (
+            r"(?i)ai\.google\.dev|generativelanguage\.googleapis\.com|ai\.studio|aistudio|ai\.dev/|google\.genai|@google/genai|\bgenai\b",
+            Gemini,
+            9,
+        ),
+        (
+            r"(?i)aiplatform\.googleapis\.com|cloud\.google\.com/vertex-ai|vertex",
+            Vertex,
+            10,
+        ),
+        (
+            r"(?i)aka\.ms/oai|azure openai|azureexception|\bazure\b|\bS0 pricing tier",
+            Azure,
+            10,
+        ),
+        (r"(?i)openrouter", Openrouter, 10),
+        (
+            r"(?i)together\.ai|together\.xyz|togetherexception|dynamic_(?:request|token)_limited",
+            Together,
+            10,
+        ),
+        (r"(?i)deepseek", Deepseek, 4),
+        (r"(?i)cohere|\bTrial key\b", Cohere, 10),
+        (
+            r"(?i)console\.x\.ai|\bxai\b|too many (?:tokens|requests) for team",
+            Xai,
+            10,
+        ),
+        (r"(?i)fireworks", Fireworks, 10),
+        (
+            r"(?i)bedrock|botocore|amazon|\baws\b|ThrottlingException|x-amzn|\$metadata|when calling the \w+ operation",
+            Bedrock,
+            10,
+        ),
+        (r"(?i)perplexity|\bsonar\b", Perplexity, 8),
+        (
+            r"(?i)mistral|ratelimitbysize|service tier capacity exceeded",
+            Mistral,
+            10,
+        ),
+        // SDK exception names
+        (
+            r"\bopenai\.\w*Error\b|OpenAIException|OpenAIError",
+            Openai,
+            2,
+        ),
+        (r"\banthropic\.\w*Error\b|AnthropicException", Anthropic, 8),
+        (r"\bgroq\.\w*Error\b|GroqException", Groq, 10),
+        (
+            r"google\.api_core|ResourceExhausted|RESOURCE_EXHAUSTED|google\.rpc",
+            Gemini,
+            3,
+        ),
+        // header families
+        (r"(?i)anthropic-ratelimit", Anthropic, 6),
+        (r"(?i)x-ms-region|apim-request-id|retry-after-ms", Azure, 3),
+        (r"(?i)openai-organization|openai-processing-ms", Openai, 6),
+        (
+            r"(?i)x-ratelimit-(?:limit|remaining)-tokens-(?:prompt|generated)|x-ratelimit-over-limit",
+            Fireworks,
+            6,
+        ),
+        (
+            r"insufficient_quota|context_length_exceeded|invalid_api_key|credit_balance_exhausted|rate_limit_exceeded|server_is_overloaded|service_unavailable_error|engine is currently overloaded",
+            Openai,
+            2,
+        ),
+        // organization ids and message grammars
+        (r"organization org-", Openai, 3),
+        (r"organization `?org_", Groq, 6),
+        (r"service tier `?on_demand|service tier `", Groq, 6),
+        (r"for model `", Groq, 3),
+        (
+            r"(?i)Rate limit reached for|Request too large for",
+            Openai,
+            2,
+        ),
+        (
+            r"(?i)This request would exceed (?:your organization's|the) rate limit|concurrent connections has exceeded",
+            Anthropic,
+            6,
+        ),
+        (r"(?i)Quota exceeded for (?:quota )?metric", Gemini, 4),
+        (
+            r"(?i)exceeded (?:token|call) rate limit|Rate limit is exceeded\. Try again in",
+            Azure,
+            6,
+        ),
+        (
+            r"(?i)current concurrency is \d+, which exceeds",
+            Deepseek,
+            2,
+        ),
+        (
+            r"(?i)concurrency limit of \d+ based on your remaining balance",
+            Deepseek,
+            6,
+        ),
+        (r"(?i)Insufficient Balance", Deepseek, 4),
+        (r"(?i)API calls / (?:minute|month)", Cohere, 6),
+        // model names
+        (
+            r"\b(?:gpt-[\w.-]+|o[134](?:-mini|-pro)?\b|dall-e|text-embedding|chatgpt-|gpt-image|whisper|tts-1)",
+            Openai,
+            2,
+        ),
+        (r"\bclaude-[\w.-]+", Anthropic, 2),
+        (r"\bgemini-[\w.-]+", Gemini, 2),
+        (r"\bgrok-[\w.-]+", Xai, 2),
+        (r"\bcommand-[\w.-]+", Cohere, 2),
+        (r"\b(?:mistral|mixtral|codestral|magistral)-", Mistral, 2),
+    ];
+    table
+        .iter()
+        .map(|(p, provider, weight)| Vote {
+            re: re(p),
+            provider: *provider,
+            weight: *weight,
+        })
+        .collect()
+});
+
+/// Votes per provider (index = position in [`Provider::ALL`]).
+pub type Votes = [i32; 16];
+
+fn index(p: Provider) -> usize {
+    Provider::ALL.iter().position(|x| *x == p).unwrap_or(15)
+}
+
+pub fn add(votes: &mut Votes, p: Provider, w: i32) {
+    votes[index(p)] += w;
+}
+
+/// Counts who the text points at.
+pub fn votes(text: &str) -> Votes {
+    let mut v = [0; 16];
+    for vote in VOTES.iter() {
+        if vote.re.is_match(text) {
+            add(&mut v, vote.provider, vote.weight);
+        }
+    }
+    v
+}
+
+/// The provider with the most votes; `Unknown` on a tie at the top or no votes.
+pub fn winner(votes: &Votes) -> Provider {
+    let mut best = (0, Provider::Unknown);
+    let mut tie = false;
+    for (i, &score) in votes.iter().enumerate() {
+        if score > best.0 {
+            best = (score, Provider::ALL[i]);
+            tie = false;
+        } else if score == best.0 && score > 0 {
+            tie = true;
+        }
+    }
+    if tie { Provider::Unknown } else { best.1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_patterns_compile() {
+        let _ = status("x");
+        let _ = headers("x");
+        let _ = votes("x");
+    }
+
+    #[test]
+    fn statuses() {
+        for (t, s) in [
+            ("openai.RateLimitError: Error code: 429 - {}", 429),
+            ("HTTP/2 529\r\n", 529),
+            ("got status: 429 Too Many Requests. {}", 429),
+            ("status_code: 429, body: x", 429),
+            ("API error occurred: Status 429\n{}", 429),
+            ("429 Rate limit reached for gpt-4.1", 429),
+            ("Error: 503 {\"error\":1}", 503),
+            ("429 RESOURCE_EXHAUSTED. {'error': 1}", 429),
+        ] {
+            assert_eq!(status(t), Some(s), "{t}");
+        }
+        assert_eq!(status("Limit 3500, Used 3500, Requested 1."), None);
+    }
+
+    #[test]
+    fn header_pairs() {
+        let h = headers(
+            "retry-after: 20\r\nx-ratelimit-limit-requests: 3\n{'anthropic-ratelimit-tokens-remaining': '16000'}",
+        );
+        assert_eq!(
+            h,
+            vec![
+                ("retry-after".to_string(), "20".to_string()),
+                ("x-ratelimit-limit-requests".to_string(), "3".to_string()),
+                (
+                    "anthropic-ratelimit-tokens-remaining".to_string(),
+                    "16000".to_string()
+                ),
+            ]
+        );
+        assert!(headers("follow the Retry-After header when present").is_empty());
+    }
+
+    #[test]
+    fn winners() {
+        assert_eq!(
+            winner(&votes("see https://console.groq.com/docs")),
+            Provider::Groq
+        );
+        assert_eq!(winner(&votes("nothing here")), Provider::Unknown);
+    }
+}
