@@ -4,21 +4,18 @@
 
 use super::call::Call;
 use super::openai;
-use super::reply::{ceil_ms, ceil_s, json, set};
+use super::reply::{Obj, ceil_ms, ceil_s, ordered, set};
 use super::state::{Admission, Guard};
 use crate::limiter::{Dim, Reason, Refusal};
 use axum::response::Response;
-use serde_json::json;
 use std::time::Duration;
 
 /// The default `api-version` when the query has none.
 pub const DEFAULT_API_VERSION: &str = "2024-10-21";
 
 fn error(status: u16, code: &str, message: &str) -> Response {
-    json(
-        status,
-        &json!({"error": {"code": code, "message": message}}),
-    )
+    let err = Obj::new().v("code", code).v("message", message);
+    ordered(status, &Obj::new().o("error", err), false)
 }
 
 /// 401 without `api-key`.

@@ -3,7 +3,7 @@
 //! Azure reuses the bodies and headers (`azure.rs` words its own errors).
 
 use super::call::{Call, Endpoint, Invalid};
-use super::reply::{ceil_ms, ceil_s, json, set, text};
+use super::reply::{Obj, ceil_ms, ceil_s, json, ordered, set, text};
 use super::rng::{Rng, base64, fnv1a};
 use super::sse;
 use super::state::{Admission, Guard};
@@ -24,10 +24,12 @@ pub fn error(
     param: Option<&str>,
     code: Option<&str>,
 ) -> Response {
-    json(
-        status,
-        &json!({"error": {"message": message, "type": kind, "param": param, "code": code}}),
-    )
+    let err = Obj::new()
+        .v("message", message)
+        .v("type", kind)
+        .v("param", param)
+        .v("code", code);
+    ordered(status, &Obj::new().o("error", err), false)
 }
 
 /// 401 without a key.
