@@ -15,6 +15,7 @@ mod azure;
 mod call;
 mod gemini;
 mod openai;
+mod openai_body;
 mod reply;
 mod rng;
 mod routes;
