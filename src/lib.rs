@@ -7,6 +7,7 @@
 //! - views: [`views`];
 //! - cli: [`cli`] parses arguments, [`commands`] wires sources to views.
 
+pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod diagnose;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod headers;
 pub mod limiter;
 pub mod redact;
+pub mod simulate;
 pub mod table;
 pub mod views;
 

@@ -1,6 +1,8 @@
 //! Wiring of each subcommand (cli layer): read input, call the core, hand results to a view.
 
+pub mod backoff;
 pub mod explain;
+pub mod simulate;
 
 use crate::cli::{Cli, Command};
 use crate::error::{AppError, ExitCode};
