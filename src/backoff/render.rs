@@ -88,11 +88,13 @@ pub fn schedule_text(
         );
     }
     let _ = writeln!(out);
+    let calls = trace.attempts.len();
     let _ = writeln!(
         out,
-        "{} calls, {} retries, {} spent waiting; {}",
-        trace.attempts.len(),
+        "{calls} call{}, {} retr{}, {} spent waiting; {}",
+        if calls == 1 { "" } else { "s" },
         trace.retries(),
+        if trace.retries() == 1 { "y" } else { "ies" },
         secs(trace.waited_s()),
         ending(trace)
     );

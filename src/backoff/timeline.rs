@@ -120,7 +120,10 @@ impl RequestTrace {
 
     /// Seconds spent waiting between calls.
     pub fn waited_s(&self) -> f64 {
-        self.attempts.iter().filter_map(|a| a.wait_s).sum()
+        self.attempts
+            .iter()
+            .filter_map(|a| a.wait_s)
+            .fold(0.0, |a, b| a + b)
     }
 }
 

@@ -51,8 +51,8 @@ pub struct SimStats {
     pub lower_bound_s: f64,
     /// Which limit sets that bound (`rpm`, `tpm`, `rpd`, `tpd`, `concurrency`, `latency`).
     pub binding: &'static str,
-    /// `(succeeded / total_s) / (requests / lower_bound_s)`: the share of the most
-    /// throughput the limits allow.
+    /// `(succeeded / requests) · min(1, lower_bound_s / total_s)`: the work done, times how
+    /// close to the soonest finish the limits allow it came (1 = all of it at the limit).
     pub throughput_share: f64,
     /// Per request, first send to its 200 (successes only): median and 99th percentile.
     pub p50_s: Option<f64>,
@@ -400,12 +400,14 @@ pub fn simulate(
     st.binding = binding;
     st.throughput_share = if n == 0 {
         1.0
-    } else if end <= 0.0 {
-        st.succeeded as f64 / n as f64
     } else {
-        (st.succeeded as f64 / end) / (n as f64 / bound.max(1e-12))
-    }
-    .min(1.0);
+        let pace = if end <= 0.0 {
+            1.0
+        } else {
+            (bound / end).min(1.0)
+        };
+        st.succeeded as f64 / n as f64 * pace
+    };
     st.p50_s = percentile(&mut durations, 0.50);
     st.p99_s = percentile(&mut durations, 0.99);
     SimRun {

@@ -136,6 +136,7 @@ pub fn recommend(
                 .cmp(&cap(&b.2))
                 .then(a.3.rate_limited.cmp(&b.3.rate_limited))
                 .then(a.1.cmp(&b.1))
+                .then(a.3.total_s.total_cmp(&b.3.total_s))
                 .then(a.0.cmp(&b.0))
         })?;
     let (pi, c, cap) = (chosen.0, chosen.1, chosen.2);
@@ -188,43 +189,63 @@ fn reason(
         );
     }
     let (_, binding) = lower_bound(limits, chosen);
-    let lever = if chosen.max_tokens_cap != asked.max_tokens_cap {
-        format!(
-            "max_tokens {} lowers what each request reserves against TPM (only if your answers fit)",
+    let mut levers: Vec<String> = Vec::new();
+    if chosen.max_tokens_cap != asked.max_tokens_cap {
+        levers.push(format!(
+            "max_tokens {} cuts what each request reserves against TPM (if your answers fit in it)",
             chosen
                 .max_tokens_cap
                 .map_or("as is".to_string(), |m| m.to_string())
-        )
-    } else if chosen.concurrency < asked.concurrency {
-        format!(
-            "{} workers keep the {} limit busy, and more only collect 429s",
-            chosen.concurrency, binding
-        )
+        ));
+    }
+    if chosen.concurrency < asked.concurrency {
+        levers.push(format!(
+            "{} keep{} the {binding} limit busy and more only collect 429s",
+            workers(chosen.concurrency),
+            if chosen.concurrency == 1 { "s" } else { "" }
+        ));
     } else if chosen.concurrency > asked.concurrency {
-        format!(
-            "{} workers use budget that {} leave idle",
-            chosen.concurrency, asked.concurrency
-        )
-    } else {
-        format!("the {} limit sets the pace", binding)
-    };
+        levers.push(format!(
+            "{} use budget that {} leave idle",
+            workers(chosen.concurrency),
+            asked.concurrency
+        ));
+    }
+    if s.policy != base.policy && base.failed > 0 {
+        levers.push(format!(
+            "{} sees it through where {} gives up",
+            s.policy, base.policy
+        ));
+    }
+    if levers.is_empty() {
+        levers.push(format!(
+            "the {binding} limit sets the pace; nothing here beats it"
+        ));
+    }
     let vs = if base.failed > 0 {
         format!(
-            "your setting fails {} requests and takes {}",
+            "yours fails {} and takes {}",
             base.failed,
             human(base.total_s)
         )
     } else {
-        format!("your setting takes {}", human(base.total_s))
+        format!("yours takes {}", human(base.total_s))
     };
     format!(
-        "{} with {} workers finishes {} requests in {} with no failures ({:.0}% of the most the limits allow; {}): {}.",
+        "{} with {} finishes {} requests in {} with no failures, {:.0}% of what the {binding} limit allows ({vs}): {}.",
         s.policy,
-        chosen.concurrency,
+        workers(chosen.concurrency),
         s.requests,
         human(s.total_s),
         s.throughput_share * 100.0,
-        vs,
-        lever
+        levers.join("; ")
     )
+}
+
+fn workers(n: u32) -> String {
+    if n == 1 {
+        "1 worker".to_string()
+    } else {
+        format!("{n} workers")
+    }
 }

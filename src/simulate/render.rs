@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::fmt::Write as _;
 
 /// How the throughput share is computed, for the report.
-pub const SHARE_FORMULA: &str = "share = (succeeded / total time) / (requests / lower bound); lower bound = one latency + the largest of 60·(X − L)/L for each per-minute limit L charged X in all, (ceil(X/L) − 1)·86400 for each per-day limit, ceil(N/K)·latency for a concurrency cap K";
+pub const SHARE_FORMULA: &str = "share = (succeeded / requests) x min(1, lower bound / total time); lower bound = one latency + the largest of 60·(X − L)/L for each per-minute limit L charged X in all, (ceil(X/L) − 1)·86400 for each per-day limit, ceil(N/K)·latency for a concurrency cap K";
 
 /// `rpm=60 tpm=30000 …`.
 pub fn limits_text(l: &Limits) -> String {
@@ -110,16 +110,22 @@ pub fn timeline_text(run: &SimRun, width: usize) -> String {
 
 /// The table of runs.
 pub fn table_text(runs: &[&SimStats]) -> String {
+    let w = runs
+        .iter()
+        .map(|s| s.policy.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<16} {:>12} {:>6} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>9}",
+        "{:<w$} {:>12} {:>6} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>9}",
         "policy", "total", "share", "calls", "429s", "retries", "wasted", "failed", "p50", "p99"
     );
     for s in runs {
         let _ = writeln!(
             out,
-            "{:<16} {:>12} {:>5.0}% {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>9}",
+            "{:<w$} {:>12} {:>5.0}% {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>9}",
             s.policy,
             secs(s.total_s),
             s.throughput_share * 100.0,
@@ -149,7 +155,7 @@ pub fn report_text(
     if let Some(first) = runs.first() {
         let _ = writeln!(
             out,
-            "lower bound: {} (set by {}); share = that bound's throughput achieved",
+            "lower bound: {} (set by {}); share = succeeded/requests x min(1, bound/total)",
             secs(first.stats.lower_bound_s),
             first.stats.binding
         );
