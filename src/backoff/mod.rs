@@ -12,13 +12,13 @@
 mod failure;
 mod parse;
 mod policy;
+mod presets;
 pub mod render;
 mod rng;
 pub mod timeline;
 
 pub use failure::{Failure, FailureKind};
 pub use parse::{MAX_ATTEMPTS, parse_policy, split_policy_list};
-pub use policy::{
-    AboveMax, Decision, GiveUp, HintRule, Jitter, PRESETS, Policy, RetryOn, Wait, WaitBasis,
-};
+pub use policy::{AboveMax, Decision, GiveUp, HintRule, Jitter, Policy, RetryOn, Wait, WaitBasis};
+pub use presets::PRESETS;
 pub use rng::Rng;

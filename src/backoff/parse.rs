@@ -9,7 +9,8 @@
 //! `never`; `total` (seconds since the first attempt). Defaults: `min=0,max=60,mult=1,
 //! base=2,jitter=full,attempts=6,honor-retry-after=true,retry=retryable`.
 
-use super::policy::{AboveMax, HintRule, Jitter, PRESETS, Policy, RetryOn};
+use super::policy::{AboveMax, HintRule, Jitter, Policy, RetryOn};
+use super::presets::PRESETS;
 
 /// The most attempts a custom policy may ask for (keeps schedules and simulations finite).
 pub const MAX_ATTEMPTS: u32 = 100;

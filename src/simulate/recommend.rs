@@ -176,8 +176,18 @@ fn reason(
             .copied()
             .unwrap_or("attempts_exhausted");
         let kinds: Vec<&str> = s.refusals.keys().copied().collect();
+        let has = |k: &str| kinds.contains(&k);
+        let fix = if has("quota") {
+            "the quota is spent and never comes back: add credit or raise the usage limit"
+        } else if has("too_large") {
+            "some requests are bigger than a whole limit: shrink them or raise the limit"
+        } else if has("rpd") || has("tpd") {
+            "the per-day limit runs out: spread the job over more days or get a higher tier"
+        } else {
+            "the limits cannot carry this workload in time: raise them or accept a longer run"
+        };
         return format!(
-            "No setting finishes without failures: {} of {} requests still fail ({}; 429s: {}), so the fix is a bigger limit or more credit, not a different retry policy.",
+            "No setting finishes without failures ({} of {} requests still fail: {}; 429s: {}): {fix}.",
             s.failed,
             s.requests,
             why.replace('_', " "),
