@@ -120,6 +120,31 @@ fn tenacity_seed_golden() {
 }
 
 #[test]
+fn tenacity_seed_over_the_sdk_makes_up_to_18_calls() {
+    let p = Policy::preset("tenacity-seed+sdk").unwrap();
+    for seed in 0..50 {
+        let t = schedule(&p, &rpm(), 0.0, seed);
+        assert_eq!(t.attempts.len(), 18, "6 tenacity attempts x 3 SDK calls");
+        let w = waits(&t);
+        assert_eq!(w.len(), 17);
+        for (i, x) in w.iter().enumerate() {
+            match i % 3 {
+                0 => assert!((0.375..=0.5).contains(x), "{i}: {x}"),
+                1 => assert!((0.75..=1.0).contains(x), "{i}: {x}"),
+                _ => assert_eq!(*x, [2.0, 2.0, 4.0, 8.0, 16.0][i / 3], "tenacity's wait"),
+            }
+        }
+        assert_eq!(gave_up(&t), GiveUp::AttemptsExhausted { attempts: 6 });
+    }
+    // With a 20 s hint the SDK waits it; tenacity still waits its own 2, 2, 4, 8, 16.
+    let w = waits(&schedule(&p, &rpm().with_hint(Some(20.0)), 0.0, 0));
+    assert_eq!(&w[..6], &[20.0, 20.0, 2.0, 20.0, 20.0, 2.0]);
+    // Over 120 s the SDK raises at once: one call per tenacity attempt.
+    let t = schedule(&p, &rpm().with_hint(Some(300.0)), 0.0, 0);
+    assert_eq!(waits(&t), vec![2.0, 2.0, 4.0, 8.0, 16.0]);
+}
+
+#[test]
 fn tenacity_random_full_jitter_over_doubling_window() {
     let p = Policy::tenacity_random();
     let mut seen_small = false;
@@ -306,7 +331,8 @@ proptest! {
         let f = Failure::new(kind).with_hint(hint);
         let a = schedule(&p, &f, 0.0, seed);
         prop_assert_eq!(&a, &schedule(&p, &f, 0.0, seed));
-        prop_assert!(a.attempts.len() as u32 <= p.max_attempts);
+        let per_attempt = p.inner.as_ref().map_or(1, |i| i.max_attempts);
+        prop_assert!(a.attempts.len() as u32 <= p.max_attempts * per_attempt);
         let ended = matches!(a.outcome, RequestOutcome::GaveUp { .. });
         prop_assert!(ended);
         for w in a.attempts.windows(2) {

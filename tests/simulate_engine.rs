@@ -106,6 +106,10 @@ fn quota_runs_out_and_only_ratedoctor_stops_at_once() {
     assert_eq!(seed.retries, 5 * seed.failed);
     assert_eq!(seed.wasted_calls, 5 * seed.failed);
     assert!((seed.total_s - 32.0 * seed.failed as f64).abs() < 1e-6);
+    // The seed as it really runs, over the SDK's own retries: 18 calls per failed request.
+    let real = run(limits, wl, Policy::preset("tenacity-seed+sdk").unwrap()).stats;
+    assert_eq!(real.failed, ours.failed);
+    assert_eq!(real.calls - real.succeeded, 18 * real.failed);
 }
 
 #[test]

@@ -19,6 +19,8 @@ pub mod timeline;
 
 pub use failure::{Failure, FailureKind};
 pub use parse::{MAX_ATTEMPTS, parse_policy, split_policy_list};
-pub use policy::{AboveMax, Decision, GiveUp, HintRule, Jitter, Policy, RetryOn, Wait, WaitBasis};
+pub use policy::{
+    AboveMax, Decision, GiveUp, HintRule, Jitter, Policy, RetryOn, RetryState, Wait, WaitBasis,
+};
 pub use presets::PRESETS;
 pub use rng::Rng;

@@ -45,6 +45,7 @@ pub fn parse_policy(spec: &str) -> Result<Policy, String> {
         },
         retry_on: RetryOn::Retryable,
         total_cap_s: None,
+        inner: None,
     };
     let mut honour = true;
     let mut max_hint: Option<f64> = None;

@@ -100,6 +100,21 @@ pub struct Policy {
     pub retry_on: RetryOn,
     /// Give up rather than wait past this many seconds since the first attempt.
     pub total_cap_s: Option<f64>,
+    /// A client with its own retries under this policy (tenacity around an SDK): each of
+    /// this policy's attempts is a whole run of the inner client's retries.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub inner: Option<Box<Policy>>,
+}
+
+/// Where a logical request stands in its retries; start from `RetryState::default()`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryState {
+    /// HTTP calls made.
+    pub calls: u32,
+    /// Calls in the inner client's current run (nested policies only).
+    pub inner_calls: u32,
+    /// Attempts of this policy that failed (nested policies: inner runs that raised).
+    pub outer_attempts: u32,
 }
 
 /// Why a policy stops retrying.
@@ -209,6 +224,33 @@ impl Policy {
             Jitter::Add(j) => (w + j * rng.next_f64()).min(self.max_s.max(w)),
         };
         wait.max(0.0)
+    }
+
+    /// Records one more failed call in `state` and decides what follows. For a plain
+    /// policy this is [`Policy::decide`] with the number of calls; for a nested one the
+    /// inner client retries first, and only when it gives up does this policy count a
+    /// failed attempt and wait its own wait.
+    pub fn next(
+        &self,
+        state: &mut RetryState,
+        elapsed_s: f64,
+        failure: &Failure,
+        rng: &mut Rng,
+    ) -> Decision {
+        state.calls += 1;
+        let Some(inner) = &self.inner else {
+            state.outer_attempts = state.calls;
+            return self.decide(state.calls, elapsed_s, failure, rng);
+        };
+        state.inner_calls += 1;
+        match inner.decide(state.inner_calls, elapsed_s, failure, rng) {
+            Decision::Retry(w) => Decision::Retry(w),
+            Decision::GiveUp(_) => {
+                state.outer_attempts += 1;
+                state.inner_calls = 0;
+                self.decide(state.outer_attempts, elapsed_s, failure, rng)
+            }
+        }
     }
 
     /// Decides what to do after attempt number `attempts` (1 = the first call) failed with

@@ -4,10 +4,11 @@
 use super::policy::{AboveMax, HintRule, Jitter, Policy, RetryOn};
 
 /// The preset names, in the order `--help` lists them.
-pub const PRESETS: [&str; 7] = [
+pub const PRESETS: [&str; 8] = [
     "openai-sdk",
     "anthropic-sdk",
     "tenacity-seed",
+    "tenacity-seed+sdk",
     "tenacity-random",
     "google-genai",
     "none",
@@ -21,6 +22,7 @@ impl Policy {
             "openai-sdk" => Policy::openai_sdk(),
             "anthropic-sdk" => Policy::anthropic_sdk(),
             "tenacity-seed" => Policy::tenacity_seed(),
+            "tenacity-seed+sdk" => Policy::tenacity_seed_over_sdk(),
             "tenacity-random" => Policy::tenacity_random(),
             "google-genai" => Policy::google_genai(),
             "none" => Policy::none(),
@@ -51,6 +53,7 @@ impl Policy {
             },
             retry_on: RetryOn::SdkStatuses,
             total_cap_s: None,
+            inner: None,
         }
     }
 
@@ -76,7 +79,7 @@ impl Policy {
     /// (`tenacity/wait.py`, since 5.x), so the waits after attempts 1–5 are
     /// **2, 2, 4, 8, 16 s** (32 s in all), then it stops after attempt 6. It never reads
     /// `Retry-After`, and retries every 429 — quota errors included (the seed's flaw).
-    /// (The `OpenAI()` client under it also retries twice on its own; not modelled here.)
+    /// (The `OpenAI()` client under it also retries twice on its own: `tenacity-seed+sdk`.)
     pub fn tenacity_seed() -> Policy {
         Policy {
             name: "tenacity-seed".into(),
@@ -89,6 +92,19 @@ impl Policy {
             hint: HintRule::Ignore,
             retry_on: RetryOn::RateLimitStatus,
             total_cap_s: None,
+            inner: None,
+        }
+    }
+
+    /// The seed as it really runs: its decorator wraps `client = OpenAI()`, whose own
+    /// `DEFAULT_MAX_RETRIES = 2` apply inside every tenacity attempt. So each of the 6
+    /// attempts is up to 3 HTTP calls with the SDK's waits (and its retry-after rules),
+    /// then tenacity's 2, 2, 4, 8, 16 s between attempts: up to 18 calls per request.
+    pub fn tenacity_seed_over_sdk() -> Policy {
+        Policy {
+            name: "tenacity-seed+sdk".into(),
+            inner: Some(Box::new(Policy::openai_sdk())),
+            ..Policy::tenacity_seed()
         }
     }
 
@@ -120,6 +136,7 @@ impl Policy {
             hint: HintRule::Ignore,
             retry_on: RetryOn::GoogleStatuses,
             total_cap_s: None,
+            inner: None,
         }
     }
 
@@ -136,6 +153,7 @@ impl Policy {
             hint: HintRule::Ignore,
             retry_on: RetryOn::Never,
             total_cap_s: None,
+            inner: None,
         }
     }
 
@@ -162,6 +180,7 @@ impl Policy {
             },
             retry_on: RetryOn::Retryable,
             total_cap_s: Some(600.0),
+            inner: None,
         }
     }
 }

@@ -7,7 +7,7 @@
 //! event of a recording). Nothing here reads a clock.
 
 use super::failure::{Failure, FailureKind};
-use super::policy::{Decision, GiveUp, Policy, WaitBasis};
+use super::policy::{Decision, GiveUp, Policy, RetryState, WaitBasis};
 use super::rng::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -200,6 +200,7 @@ pub fn schedule(policy: &Policy, failure: &Failure, latency_s: f64, seed: u64) -
     let mut rng = Rng::new(seed);
     let mut trace = RequestTrace::new(0);
     let mut t = 0.0;
+    let mut state = RetryState::default();
     let latency_s = latency_s.max(0.0);
     loop {
         let end = t + latency_s;
@@ -213,7 +214,7 @@ pub fn schedule(policy: &Policy, failure: &Failure, latency_s: f64, seed: u64) -
             failure.retry_after_s,
         );
         let attempts = trace.attempts.len() as u32;
-        match policy.decide(attempts, end, failure, &mut rng) {
+        match policy.next(&mut state, end, failure, &mut rng) {
             Decision::Retry(w) => {
                 trace.waited(w.wait_s, w.basis);
                 t = end + w.wait_s;

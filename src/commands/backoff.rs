@@ -9,8 +9,9 @@ use crate::error::{AppError, ExitCode};
 /// Options of `ratedoctor backoff`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BackoffArgs {
-    /// Retry policy: openai-sdk, anthropic-sdk, tenacity-seed, tenacity-random,
-    /// google-genai, none, ratedoctor, or exp:min=2,max=60,mult=1,jitter=full,attempts=6,honor-retry-after=true
+    /// Retry policy: openai-sdk, anthropic-sdk, tenacity-seed, tenacity-seed+sdk (the seed's
+    /// decorator over the SDK's own retries), tenacity-random, google-genai, none,
+    /// ratedoctor, or exp:min=2,max=60,mult=1,jitter=full,attempts=6,honor-retry-after=true
     #[arg(
         short = 'p',
         long,

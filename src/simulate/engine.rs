@@ -13,7 +13,7 @@
 
 use super::spec::Workload;
 use crate::backoff::timeline::{AttemptOutcome, RequestTrace, Timeline};
-use crate::backoff::{Decision, Failure, FailureKind, GiveUp, Policy, Rng};
+use crate::backoff::{Decision, Failure, FailureKind, GiveUp, Policy, RetryState, Rng};
 use crate::limiter::{DAY_S, Limiter, Limits, Outcome};
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -161,6 +161,7 @@ impl Ord for Ev {
 struct Worker {
     req: u64,
     attempts: u32,
+    retry: RetryState,
     first_s: f64,
     output: u64,
 }
@@ -300,6 +301,7 @@ pub fn simulate(
         Some(Worker {
             req,
             attempts: 0,
+            retry: RetryState::default(),
             first_s: 0.0,
             output: workload.size(req).output_tokens(natural),
         })
@@ -371,7 +373,7 @@ pub fn simulate(
                         hint,
                     );
                 }
-                match policy.decide(job.attempts, t - job.first_s, &failure, &mut jitter_rng) {
+                match policy.next(&mut job.retry, t - job.first_s, &failure, &mut jitter_rng) {
                     Decision::Retry(wait) => {
                         if let Some(tr) = tr {
                             tr.waited(wait.wait_s, wait.basis);
