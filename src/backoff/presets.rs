@@ -76,8 +76,9 @@ impl Policy {
     /// The seed's decorator: `retry_if_exception_type(openai.RateLimitError)`,
     /// `wait_exponential(multiplier=1, min=2, max=60)`, `stop_after_attempt(6)`.
     /// tenacity computes `max(min, min(multiplier · 2^(attempt_number − 1), max))`
-    /// (`tenacity/wait.py`, since 5.x), so the waits after attempts 1–5 are
-    /// **2, 2, 4, 8, 16 s** (32 s in all), then it stops after attempt 6. It never reads
+    /// (current `tenacity/wait.py`; old releases used `2^attempt_number`, which gave
+    /// 2, 4, 8, 16, 32), so the waits after attempts 1–5 are **2, 2, 4, 8, 16 s** (32 s in
+    /// all), then it stops after attempt 6. It never reads
     /// `Retry-After`, and retries every 429 — quota errors included (the seed's flaw).
     /// (The `OpenAI()` client under it also retries twice on its own: `tenacity-seed+sdk`.)
     pub fn tenacity_seed() -> Policy {
