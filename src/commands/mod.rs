@@ -13,6 +13,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
     match cli.command {
         Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Mock(args)) => crate::emulator::run_cli(&args),
+        Some(Command::Backoff(args)) => backoff::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(&args),
         None => {
             let mut cmd = Cli::command();
             let _ = cmd.print_help();
