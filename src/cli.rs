@@ -21,6 +21,10 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Run the built-in provider emulator (OpenAI, Azure, Anthropic, Gemini) on loopback.
     Mock(crate::emulator::MockArgs),
+    /// The retry schedule a backoff policy produces for a call that keeps failing.
+    Backoff(crate::commands::backoff::BackoffArgs),
+    /// Simulate a workload against rate limits under one or more retry policies.
+    Simulate(crate::commands::simulate::SimulateArgs),
 }
 
 #[derive(Debug, Args)]

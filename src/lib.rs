@@ -7,6 +7,7 @@
 //! - views: [`views`];
 //! - cli: [`cli`] parses arguments, [`commands`] wires sources to views.
 
+pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod limiter;
 pub mod probe;
 pub mod redact;
 pub mod session;
+pub mod simulate;
 pub mod table;
 pub mod views;
 

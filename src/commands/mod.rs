@@ -1,7 +1,9 @@
 //! Wiring of each subcommand (cli layer): read input, call the core, hand results to a view.
 
+pub mod backoff;
 pub mod explain;
 pub mod probe;
+pub mod simulate;
 
 use crate::cli::{Cli, Command};
 use crate::error::{AppError, ExitCode};
@@ -13,6 +15,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Mock(args)) => crate::emulator::run_cli(&args),
+        Some(Command::Backoff(args)) => backoff::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(&args),
         None => {
             let mut cmd = Cli::command();
             let _ = cmd.print_help();
