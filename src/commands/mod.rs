@@ -2,6 +2,7 @@
 
 pub mod explain;
 pub mod probe;
+pub mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::error::{AppError, ExitCode};
