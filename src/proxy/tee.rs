@@ -167,9 +167,17 @@ impl Body for Tee {
         if this.obs.finished {
             return Poll::Ready(None);
         }
+        if this.size == Some(0) {
+            this.obs.finish(None, false);
+            return Poll::Ready(None);
+        }
         match this.stream.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(b))) => {
                 this.obs.feed(&b);
+                // With a declared length the server stops polling after the last byte.
+                if this.size.is_some_and(|n| this.obs.bytes >= n) {
+                    this.obs.finish(None, false);
+                }
                 Poll::Ready(Some(Ok(Frame::data(b))))
             }
             Poll::Ready(Some(Err(e))) => {
