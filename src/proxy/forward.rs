@@ -500,7 +500,7 @@ where
             started: sent_at,
             usage: UsageTap::new(sse),
             error_body: is_error.then(Vec::new),
-            pending: is_error.then(|| PendingResponse {
+            pending: is_error.then_some(PendingResponse {
                 status,
                 ttfb_ms,
                 snapshot,
