@@ -364,16 +364,24 @@ where
         };
         let ttfb_ms = sent_at.elapsed().as_secs_f64() * 1000.0;
         let status = resp.status().as_u16();
+        // Every header only for an error (the diagnosis reads them); the rate-limit ones
+        // always.
+        let is_error = status >= 400;
         let all_headers: Vec<(String, String)> = resp
             .headers()
             .iter()
+            .filter(|(k, _)| is_error || headers::is_rate_limit_header(k.as_str()))
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
-        let rl_headers: Vec<(String, String)> = all_headers
-            .iter()
-            .filter(|(k, _)| headers::is_rate_limit_header(k))
-            .cloned()
-            .collect();
+        let rl_headers: Vec<(String, String)> = if is_error {
+            all_headers
+                .iter()
+                .filter(|(k, _)| headers::is_rate_limit_header(k))
+                .cloned()
+                .collect()
+        } else {
+            all_headers.clone()
+        };
         let pairs: Vec<(&str, &str)> = rl_headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -468,14 +476,28 @@ where
             return r;
         }
 
-        let is_error = status >= 400;
         let mut builder = Response::builder().status(resp.status());
         for (k, v) in resp.headers() {
             if !is_hop_by_hop(k.as_str()) {
                 builder = builder.header(k, v);
             }
         }
-        if !is_error {
+        let sse = resp
+            .headers()
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/event-stream"));
+        let pending = if is_error {
+            Some(PendingResponse {
+                status,
+                ttfb_ms,
+                snapshot,
+                rl_headers,
+                all_headers,
+                hash: out.hash,
+                group,
+            })
+        } else {
             shared
                 .groups()
                 .finished(out.hash, group, false, None, Instant::now());
@@ -484,31 +506,21 @@ where
                 EventKind::ResponseReceived {
                     status,
                     ttfb_ms,
-                    snapshot: snapshot.clone(),
-                    headers: rl_headers.clone(),
+                    snapshot,
+                    headers: rl_headers,
                     diagnosis: None,
                     usage: None,
                 },
             );
-        }
-        let sse = all_headers.iter().any(|(k, v)| {
-            k.eq_ignore_ascii_case("content-type") && v.contains("text/event-stream")
-        });
+            None
+        };
         let obs = Observer {
             shared: Arc::clone(shared),
             id,
             started: sent_at,
             usage: UsageTap::new(sse),
             error_body: is_error.then(Vec::new),
-            pending: is_error.then_some(PendingResponse {
-                status,
-                ttfb_ms,
-                snapshot,
-                rl_headers,
-                all_headers,
-                hash: out.hash,
-                group,
-            }),
+            pending,
             bytes: 0,
             finished: false,
         };
