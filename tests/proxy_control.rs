@@ -406,3 +406,47 @@ async fn a_client_that_leaves_mid_stream_cancels_the_upstream() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_leaves_before_the_answer_cancels_the_upstream() {
+    within(30, async {
+        let emu = start_with(MockConfig {
+            latency: Duration::from_secs(5),
+            ..MockConfig::default()
+        })
+        .await;
+        let (p, mut rx) = proxy(config(&emu.base_url())).await;
+        let base = p.base_url();
+        let pending = tokio::spawn(async move {
+            openai(&client(), &base, KEY, &chat_body("slow", Some(5))).await
+        });
+        let _ = events_until(&mut rx, 5, |ev| {
+            count(ev, |k| matches!(k, EventKind::RequestSent { .. })) >= 1
+        })
+        .await;
+        let seen = tokio::time::timeout(Duration::from_secs(3), async {
+            while emu.state()["in_flight"] != 1 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert!(seen.is_ok());
+        pending.abort();
+        let released = tokio::time::timeout(Duration::from_secs(3), async {
+            while emu.state()["in_flight"] != 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert!(released.is_ok(), "the upstream request outlived its client");
+        let failed = events_until(&mut rx, 5, |ev| {
+            count(ev, |k| matches!(k, EventKind::Failed { .. })) >= 1
+        })
+        .await;
+        assert!(failed.iter().any(|e| matches!(&e.kind,
+            EventKind::Failed { error } if error.contains("client closed the connection before the answer"))));
+        assert_eq!(p.session().failures, 1);
+        p.shutdown().await;
+    })
+    .await;
+}

@@ -265,6 +265,27 @@ pub(crate) async fn handle(
     .await)
 }
 
+/// Records a client that went away while its request waited for the upstream (hyper drops
+/// the exchange, and with it the upstream request).
+struct Abandoned {
+    shared: Arc<Shared>,
+    id: u64,
+    armed: bool,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if self.armed {
+            self.shared.emit(
+                self.id,
+                EventKind::Failed {
+                    error: "the client closed the connection before the answer; the upstream request was cancelled".into(),
+                },
+            );
+        }
+    }
+}
+
 /// Sends the request (again, up to `retries` times with `--retry`) and answers.
 async fn exchange<F>(
     shared: &Arc<Shared>,
@@ -328,6 +349,11 @@ where
                 attempt,
             },
         );
+        let mut guard = Abandoned {
+            shared: Arc::clone(shared),
+            id,
+            armed: true,
+        };
         let sent_at = Instant::now();
         let request = shared
             .client
@@ -335,6 +361,7 @@ where
             .headers(out.headers.clone())
             .body(make_body());
         let result = tokio::time::timeout(shared.config.head_timeout, request.send()).await;
+        guard.armed = false;
         let resp = match result {
             Ok(Ok(r)) => r,
             failure => {
