@@ -408,3 +408,39 @@ async fn a_429_is_passed_through_diagnosed_and_counted() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_body_too_big_to_hold_streams_through() {
+    within(60, async {
+        let emu = start(Limits::default()).await;
+        let (p, mut rx) = proxy(config(&emu.base_url())).await;
+        let big = "a ".repeat(4_500_000);
+        let body = chat_body(&big, Some(5));
+        let bytes = serde_json::to_vec(&body).unwrap();
+        assert!(bytes.len() > ratedoctor::proxy::MAX_REQUEST_BUFFER);
+        let c = client();
+        let direct = openai(&c, &emu.base_url(), KEY, &body).await;
+        let via = openai(&c, &p.base_url(), KEY, &body).await;
+        assert_eq!(direct.status, 200, "{}", direct.text);
+        assert_eq!(via.status, 200, "{}", via.text);
+        let events = events_until(&mut rx, 10, |ev| finished(ev) >= 1).await;
+        // Only the path was read: no token estimate from a body that was never held.
+        assert!(events.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::RequestSent {
+                est_input_tokens: None,
+                ..
+            }
+        )));
+        let u = events
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::StreamFinished { usage, .. } => *usage,
+                _ => None,
+            })
+            .unwrap();
+        assert!(u.input_tokens > 1_000_000, "{u:?}");
+        p.shutdown().await;
+    })
+    .await;
+}
