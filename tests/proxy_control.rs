@@ -253,6 +253,14 @@ async fn retry_passes_quota_errors_straight_back() {
         let a = last.expect("the quota runs out");
         assert!(a.text.contains("insufficient_quota"), "{}", a.text);
         assert_eq!(p.stats().proxy_retries, 0);
+        // A program that retries it anyway is called out.
+        let again = openai(&c, &p.base_url(), KEY, &chat_body("one more", Some(10))).await;
+        assert_eq!(again.status, 429);
+        let again = openai(&c, &p.base_url(), KEY, &chat_body("one more", Some(10))).await;
+        assert_eq!(again.status, 429);
+        let audit = p.session().audit();
+        assert_eq!(audit.non_retryable_retried, 1, "{audit:?}");
+        assert!(p.session().recommendation().starts_with("Stop retrying"));
         p.shutdown().await;
     })
     .await;

@@ -444,3 +444,64 @@ async fn a_request_body_too_big_to_hold_streams_through() {
     })
     .await;
 }
+
+/// Reads one HTTP/1.1 response with a content-length from a raw socket.
+async fn read_response(s: &mut tokio::net::TcpStream) -> (String, Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut tmp).await.unwrap();
+        assert!(
+            n > 0,
+            "connection closed: {}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())
+                .flatten()
+        })
+        .expect("content-length");
+    while buf.len() < head_end + len {
+        let n = s.read(&mut tmp).await.unwrap();
+        assert!(n > 0);
+        buf.extend_from_slice(&tmp[..n]);
+    }
+    (head, buf[head_end..head_end + len].to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_connection_carries_many_requests() {
+    use tokio::io::AsyncWriteExt;
+    within(30, async {
+        let emu = start(Limits::default()).await;
+        let (p, _rx) = proxy(config(&emu.base_url())).await;
+        let mut s = tokio::net::TcpStream::connect(p.addr()).await.unwrap();
+        for i in 0..3 {
+            let body = serde_json::to_vec(&chat_body(&format!("ping {i}"), Some(3))).unwrap();
+            let head = format!(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            s.write_all(head.as_bytes()).await.unwrap();
+            s.write_all(&body).await.unwrap();
+            let (head, body) = read_response(&mut s).await;
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["object"], "chat.completion");
+        }
+        assert_eq!(p.stats().connections, 1);
+        p.shutdown().await;
+    })
+    .await;
+}

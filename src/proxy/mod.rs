@@ -92,6 +92,8 @@ pub struct Counters {
     pub paced_ms: AtomicU64,
     /// Answers made by the proxy itself (502/504).
     pub proxy_errors: AtomicU64,
+    /// Client connections accepted (keep-alive reuses one for many requests).
+    pub connections: AtomicU64,
 }
 
 /// State shared by every connection.
@@ -152,6 +154,7 @@ pub struct ProxyStats {
     pub paced: u64,
     pub paced_s: f64,
     pub proxy_errors: u64,
+    pub connections: u64,
 }
 
 /// A running proxy. Dropping it stops accepting and aborts open connections;
@@ -233,6 +236,7 @@ pub(crate) fn stats(s: &Shared) -> ProxyStats {
         paced: get(&c.paced),
         paced_s: get(&c.paced_ms) as f64 / 1000.0,
         proxy_errors: get(&c.proxy_errors),
+        connections: get(&c.connections),
     }
 }
 
@@ -303,6 +307,7 @@ async fn serve(
                     continue;
                 };
                 let _ = tcp.set_nodelay(true);
+                shared.counters.connections.fetch_add(1, Ordering::Relaxed);
                 let shared = Arc::clone(&shared);
                 let mut stop = stop.clone();
                 conns.spawn(async move {

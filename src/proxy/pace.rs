@@ -26,9 +26,11 @@ struct Track {
 }
 
 impl Track {
+    /// The regain rate, a little under what the report implies: `remaining` is rounded
+    /// down by providers, which makes `(limit - remaining) / reset` slightly optimistic.
     fn rate(&self) -> Option<f64> {
         (self.reset_s > 0.0 && self.limit > self.remaining)
-            .then(|| (self.limit - self.remaining) / self.reset_s)
+            .then(|| 0.95 * (self.limit - self.remaining) / self.reset_s)
     }
 
     fn available(&self, now: Instant) -> f64 {
@@ -41,9 +43,10 @@ impl Track {
         (self.remaining + regained).min(self.limit) - self.reserved
     }
 
-    /// Seconds until `need` is available.
-    fn wait_for(&self, need: f64, now: Instant) -> f64 {
-        let short = need - self.available(now);
+    /// Seconds until `need` is available (keeping `margin` in hand for what is already
+    /// on its way to the provider but not yet counted).
+    fn wait_for(&self, need: f64, margin: f64, now: Instant) -> f64 {
+        let short = need + margin - self.available(now);
         if short <= 0.0 || need > self.limit {
             return 0.0;
         }
@@ -91,7 +94,11 @@ impl Pacer {
         let mut wait = 0.0f64;
         for ((p, d), t) in &self.tracks {
             if *p == provider {
-                wait = wait.max(t.wait_for(need.of(*d), now));
+                let n = need.of(*d);
+                let margin = if *d == Dimension::Requests { 1.0 } else { 0.0 };
+                if n > 0.0 {
+                    wait = wait.max(t.wait_for(n, margin, now));
+                }
             }
         }
         if let Some(until) = self.blocked_until.get(&provider) {
@@ -188,14 +195,15 @@ mod tests {
         let need = Need::default();
         let p0 = Provider::Openai;
         assert_eq!(p.reserve(p0, need, t0), Duration::ZERO);
-        // 2 of 10 left; full again in 8 s: one unit per second.
-        p.observe(p0, need, 1, Some(&snap(10.0, 2.0, 8.0)), false, t0);
+        // 3 of 10 left; full again in 7 s: one unit per second (0.95 counted), one kept
+        // in hand.
+        p.observe(p0, need, 1, Some(&snap(10.0, 3.0, 7.0)), false, t0);
         assert_eq!(p.reserve(p0, need, t0), Duration::ZERO);
         assert_eq!(p.reserve(p0, need, t0), Duration::ZERO);
         let w3 = p.reserve(p0, need, t0).as_secs_f64();
         let w4 = p.reserve(p0, need, t0).as_secs_f64();
-        assert!((w3 - 1.0).abs() < 1e-6, "{w3}");
-        assert!((w4 - 2.0).abs() < 1e-6, "{w4}");
+        assert!((w3 - 1.0 / 0.95).abs() < 1e-6, "{w3}");
+        assert!((w4 - 2.0 / 0.95).abs() < 1e-6, "{w4}");
         // Another provider is not held.
         assert_eq!(p.reserve(Provider::Anthropic, need, t0), Duration::ZERO);
     }
