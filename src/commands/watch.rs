@@ -349,28 +349,34 @@ struct Sink {
 }
 
 impl Sink {
-    fn say(&self, line: &str) {
-        if self.to_stderr {
-            let mut e = std::io::stderr().lock();
-            let _ = writeln!(e, "{line}");
-        } else {
-            let mut o = std::io::stdout().lock();
-            let _ = writeln!(o, "{line}");
-            let _ = o.flush();
+    /// Handles a batch of events with one write (and one flush) for all their lines.
+    fn handle_all(&mut self, events: &[Event]) {
+        let mut out = String::new();
+        let mut rec = String::new();
+        for e in events {
+            self.session.apply(e);
+            let json_line = e.to_json_line();
+            if self.record.is_some() {
+                rec.push_str(&redact(&json_line));
+                rec.push('\n');
+            }
+            if self.json {
+                out.push_str(&redact(&json_line));
+            } else {
+                out.push_str(&redact(&event_line(e)));
+            }
+            out.push('\n');
         }
-    }
-
-    fn handle(&mut self, e: &Event) {
-        self.session.apply(e);
-        let json_line = e.to_json_line();
         if let Some(w) = &mut self.record {
-            let _ = writeln!(w, "{}", redact(&json_line));
+            let _ = w.write_all(rec.as_bytes());
             let _ = w.flush();
         }
-        if self.json {
-            self.say(&redact(&json_line));
+        if self.to_stderr {
+            let _ = std::io::stderr().lock().write_all(out.as_bytes());
         } else {
-            self.say(&redact(&event_line(e)));
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(out.as_bytes());
+            let _ = o.flush();
         }
     }
 }
@@ -380,16 +386,21 @@ async fn consume(
     mut sink: Sink,
     mut stop: watch::Receiver<bool>,
 ) -> Sink {
+    let mut batch = Vec::with_capacity(256);
     loop {
         tokio::select! {
-            ev = rx.recv() => match ev {
-                Some(e) => sink.handle(&e),
-                None => break,
-            },
+            n = rx.recv_many(&mut batch, 256) => {
+                if n == 0 {
+                    break;
+                }
+                sink.handle_all(&batch);
+                batch.clear();
+            }
             _ = stop.changed() => {
                 while let Ok(e) = rx.try_recv() {
-                    sink.handle(&e);
+                    batch.push(e);
                 }
+                sink.handle_all(&batch);
                 break;
             }
         }

@@ -210,7 +210,7 @@ pub(crate) async fn handle(
         url,
         host,
         path_for_events: route::redact_query(&path_q),
-        provider: shared.config.upstreams.provider(family),
+        provider: shared.provider(family),
         info,
         hash,
         headers,

@@ -107,6 +107,8 @@ pub(crate) struct Shared {
     pub session: Mutex<Session>,
     pub groups: Mutex<group::Grouper>,
     pub pacer: Mutex<pace::Pacer>,
+    /// The provider behind each family's upstream, worked out once.
+    pub providers: Vec<(Family, crate::diagnose::Provider)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -130,6 +132,13 @@ impl Shared {
         if self.events.try_send(e).is_err() {
             self.counters.dropped_events.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    pub fn provider(&self, family: Family) -> crate::diagnose::Provider {
+        self.providers
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map_or(family.provider(), |(_, p)| *p)
     }
 
     pub fn session(&self) -> MutexGuard<'_, Session> {
@@ -270,7 +279,12 @@ pub async fn spawn(
     let addr = listener
         .local_addr()
         .map_err(|e| AppError::Network(format!("cannot read the bound address: {e}")))?;
+    let providers = Family::ALL
+        .iter()
+        .map(|f| (*f, config.upstreams.provider(*f)))
+        .collect();
     let shared = Arc::new(Shared {
+        providers,
         config,
         client,
         start: Instant::now(),
