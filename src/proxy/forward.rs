@@ -286,6 +286,37 @@ impl Drop for Abandoned {
     }
 }
 
+/// What one request reserved with `--pace`; settled with the answer, or released when the
+/// exchange is dropped first (the client left while it was held or in flight).
+struct Reservation {
+    shared: Arc<Shared>,
+    provider: Provider,
+    need: Need,
+    id: u64,
+    armed: bool,
+}
+
+impl Reservation {
+    fn settle(&mut self, snapshot: Option<&Snapshot>, rate_limited: bool) {
+        if std::mem::replace(&mut self.armed, false) {
+            self.shared.pacer().observe(
+                self.provider,
+                self.need,
+                self.id,
+                snapshot,
+                rate_limited,
+                Instant::now(),
+            );
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.settle(None, false);
+    }
+}
+
 /// Sends the request (again, up to `retries` times with `--retry`) and answers.
 async fn exchange<F>(
     shared: &Arc<Shared>,
@@ -324,6 +355,13 @@ where
                 },
             );
         }
+        let mut reservation = pace.then(|| Reservation {
+            shared: Arc::clone(shared),
+            provider: out.provider,
+            need,
+            id,
+            armed: true,
+        });
         if pace {
             let hold = shared.pacer().reserve(out.provider, need, Instant::now());
             if !hold.is_zero() {
@@ -377,10 +415,8 @@ where
                         ),
                     ),
                 };
-                if pace {
-                    shared
-                        .pacer()
-                        .observe(out.provider, need, id, None, false, Instant::now());
+                if let Some(r) = &mut reservation {
+                    r.settle(None, false);
                 }
                 shared
                     .groups()
@@ -415,15 +451,8 @@ where
             .collect();
         let snapshot: Snapshot =
             headers::parse(&pairs, Some(out.provider), Some(jiff::Timestamp::now()));
-        if pace {
-            shared.pacer().observe(
-                out.provider,
-                need,
-                id,
-                Some(&snapshot),
-                status == 429,
-                Instant::now(),
-            );
+        if let Some(r) = &mut reservation {
+            r.settle(Some(&snapshot), status == 429);
         }
 
         if tries < retries && matches!(status, 429 | 503 | 529) {
