@@ -665,4 +665,106 @@ mod tests {
         let vars = child_env("http://127.0.0.1:5");
         assert!(vars.contains(&("OPENAI_BASE_URL", "http://127.0.0.1:5/v1".to_string())));
     }
+
+    #[test]
+    fn lines_and_summary_say_what_happened() {
+        use crate::diagnose::{Provider, diagnose};
+        use crate::event::Usage;
+        let body = r#"HTTP/1.1 429\nretry-after: 6\n\n{"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): Limit 2, Used 2, Requested 1. Please try again in 6s.","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#;
+        let events = vec![
+            Event {
+                t_ms: 1.0,
+                id: 1,
+                kind: EventKind::RequestSent {
+                    provider: Provider::Openai,
+                    method: "POST".into(),
+                    path: "/v1/chat/completions".into(),
+                    model: Some("gpt-4o-mini".into()),
+                    est_input_tokens: Some(3),
+                    max_tokens: Some(5),
+                    stream: true,
+                    group: 1,
+                    attempt: 0,
+                },
+            },
+            Event {
+                t_ms: 9.0,
+                id: 1,
+                kind: EventKind::ResponseReceived {
+                    status: 429,
+                    ttfb_ms: 8.0,
+                    snapshot: crate::headers::parse(
+                        &[
+                            ("x-ratelimit-limit-requests", "2"),
+                            ("x-ratelimit-remaining-requests", "0"),
+                            ("retry-after", "6"),
+                        ],
+                        Some(Provider::Openai),
+                        None,
+                    ),
+                    headers: vec![],
+                    diagnosis: diagnose(body).into_iter().next(),
+                    usage: None,
+                },
+            },
+            Event {
+                t_ms: 500.0,
+                id: 2,
+                kind: EventKind::RetryScheduled {
+                    group: 1,
+                    wait_s: 0.5,
+                    advised_s: Some(6.0),
+                    by: RetryBy::Client,
+                    reason: String::new(),
+                },
+            },
+            Event {
+                t_ms: 600.0,
+                id: 2,
+                kind: EventKind::StreamFinished {
+                    bytes: 10,
+                    elapsed_ms: 3.0,
+                    usage: Some(Usage {
+                        input_tokens: 3,
+                        output_tokens: 4,
+                    }),
+                    complete: true,
+                },
+            },
+        ];
+        let lines: Vec<String> = events.iter().map(event_line).collect();
+        assert!(
+            lines[0].contains(
+                "-> POST /v1/chat/completions gpt-4o-mini [openai, ~3 in, max 5 out, stream]"
+            ),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains("<- 429 8 ms  requests/minute 0/2  retry-after 6s  [rpm]"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].contains("by the program after 0.50 s (server advised 6.00 s) TOO EARLY"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[3].contains("done 10 B in 3 ms  usage 3 in / 4 out"),
+            "{}",
+            lines[3]
+        );
+        let mut s = Session::new();
+        for e in &events {
+            s.apply(e);
+        }
+        let text = summary_text(&s, &ProxyStats::default());
+        assert!(
+            text.contains("429s           1 (errors by kind: rpm 1)"),
+            "{text}"
+        );
+        assert!(text.contains("tightest       requests"), "{text}");
+        assert!(text.contains("recommendation "), "{text}");
+    }
 }
