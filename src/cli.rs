@@ -21,6 +21,10 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Run the built-in provider emulator (OpenAI, Azure, Anthropic, Gemini) on loopback.
     Mock(crate::emulator::MockArgs),
+    /// Watch budgets, retries and 429s of programs through a transparent local proxy.
+    Watch(crate::commands::watch::WatchArgs),
+    /// Run a program with its SDKs pointed at the proxy; exits with the program's code.
+    Run(crate::commands::watch::RunArgs),
 }
 
 #[derive(Debug, Args)]

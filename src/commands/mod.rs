@@ -14,6 +14,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Mock(args)) => crate::emulator::run_cli(&args),
+        Some(Command::Watch(args)) => watch::run_watch(&args),
+        Some(Command::Run(args)) => watch::run_run(&args),
         None => {
             let mut cmd = Cli::command();
             let _ = cmd.print_help();
