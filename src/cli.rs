@@ -25,6 +25,10 @@ pub enum Command {
     Backoff(crate::commands::backoff::BackoffArgs),
     /// Simulate a workload against rate limits under one or more retry policies.
     Simulate(crate::commands::simulate::SimulateArgs),
+    /// Watch budgets, retries and 429s of programs through a transparent local proxy.
+    Watch(crate::commands::watch::WatchArgs),
+    /// Run a program with its SDKs pointed at the proxy; exits with the program's code.
+    Run(crate::commands::watch::RunArgs),
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ pub mod event;
 pub mod headers;
 pub mod limiter;
 pub mod probe;
+pub mod proxy;
 pub mod redact;
 pub mod session;
 pub mod simulate;

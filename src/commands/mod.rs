@@ -4,6 +4,7 @@ pub mod backoff;
 pub mod explain;
 pub mod probe;
 pub mod simulate;
+pub mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::error::{AppError, ExitCode};
@@ -17,6 +18,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Mock(args)) => crate::emulator::run_cli(&args),
         Some(Command::Backoff(args)) => backoff::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Watch(args)) => watch::run_watch(&args),
+        Some(Command::Run(args)) => watch::run_run(&args),
         None => {
             let mut cmd = Cli::command();
             let _ = cmd.print_help();
