@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod diagnose;
 pub mod duration;
 pub mod emulator;
@@ -21,6 +22,7 @@ pub mod probe;
 pub mod redact;
 pub mod session;
 pub mod table;
+pub mod tui;
 pub mod views;
 
 pub use error::{AppError, ExitCode};

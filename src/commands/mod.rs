@@ -1,5 +1,6 @@
 //! Wiring of each subcommand (cli layer): read input, call the core, hand results to a view.
 
+pub mod demo;
 pub mod explain;
 pub mod probe;
 
