@@ -208,9 +208,9 @@ pub async fn run_client(
     loop {
         n += 1;
         let group = groups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let too_large = c.too_large_every > 0 && n % c.too_large_every == 0;
+        let too_large = c.too_large_every > 0 && n.is_multiple_of(c.too_large_every);
         let max_tokens = if too_large { TOO_LARGE } else { c.max_tokens };
-        let stream = c.stream_every > 0 && n % c.stream_every == 0;
+        let stream = c.stream_every > 0 && n.is_multiple_of(c.stream_every);
         let req = request(&c, max_tokens, stream);
         let mut attempt = 0u32;
         loop {

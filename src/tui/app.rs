@@ -167,6 +167,10 @@ impl EventLog {
 
 /// What changes the state.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "an event is moved in once and folded; boxing it would cost an allocation each"
+)]
 pub enum Msg {
     Key(Action),
     /// Text that arrived by bracketed paste.

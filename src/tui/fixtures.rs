@@ -111,7 +111,7 @@ fn sent(t_ms: f64, id: u64, provider: Provider, model: &str, group: u64, attempt
             model: Some(model.to_string()),
             est_input_tokens: Some(120),
             max_tokens: Some(200),
-            stream: id % 3 == 0,
+            stream: id.is_multiple_of(3),
             group,
             attempt,
         },
@@ -164,7 +164,7 @@ pub fn scripted_events(n: usize) -> Vec<Event> {
         let cycle = k % 40;
         let rem_req = 30u64.saturating_sub(cycle.min(30));
         let rem_tok = 6000u64.saturating_sub(cycle * 150);
-        if k % 11 == 0 {
+        if k.is_multiple_of(11) {
             // Anthropic: OTPM 429, retried after the advised 14 s... cut short to 3 s.
             out.push(sent(
                 t,
@@ -200,7 +200,7 @@ pub fn scripted_events(n: usize) -> Vec<Event> {
                 anthropic_ok.clone(),
                 None,
             ));
-        } else if k % 17 == 0 {
+        } else if k.is_multiple_of(17) {
             // Too large: never retryable, retried anyway.
             out.push(sent(t, id, Provider::Openai, "gpt-4-turbo", group, 0));
             out.push(response(
