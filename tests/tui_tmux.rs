@@ -113,8 +113,14 @@ impl Tmux {
 
     /// After the program ended: normal screen, cooked mode, and the exit status line.
     fn assert_restored(&self, want_exit: &str) -> String {
-        let s = self.wait_for("the exit status", 20, |s| s.contains("EXIT="));
-        assert!(s.contains(&format!("EXIT={want_exit}")), "{s}");
+        // The typed command line contains `EXIT=$?`; the status is a line of its own.
+        let s = self.wait_for("the exit status", 20, |s| {
+            s.lines().any(|l| l.starts_with("EXIT="))
+        });
+        assert!(
+            s.lines().any(|l| l.trim() == format!("EXIT={want_exit}")),
+            "{s}"
+        );
         assert!(!self.alternate_on(), "still on the alternate screen:\n{s}");
         let stty = self.path("stty");
         self.send_line(&format!("stty -a > {}; echo STTY_DONE", stty.display()));
@@ -196,7 +202,9 @@ fn sigterm_and_a_panic_leave_the_terminal_restored() {
 
     // A panic inside the loop (test hook).
     let t = Tmux::start("panic");
-    t.send_line(&format!("RATEDOCTOR_TEST_PANIC=1 {BIN} demo; echo EXIT=$?"));
+    t.send_line(&format!(
+        "RUST_BACKTRACE=0 RATEDOCTOR_TEST_PANIC=1 {BIN} demo; echo EXIT=$?"
+    ));
     let s = t.assert_restored("101");
     assert!(
         s.contains("RATEDOCTOR_TEST_PANIC"),

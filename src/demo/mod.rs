@@ -45,8 +45,8 @@ impl DemoConfig {
             duration,
             seed,
             limits: Limits {
-                rpm: Some(60),
-                tpm: Some(12_000),
+                rpm: Some(30),
+                tpm: Some(20_000),
                 input_tpm: Some(4_000),
                 output_tpm: Some(2_000),
                 ..Limits::default()

@@ -67,7 +67,7 @@ pub fn clients() -> Vec<ClientSpec> {
             model: "gpt-4o-mini",
             max_tokens: 300,
             stream_every: 0,
-            too_large_every: 4,
+            too_large_every: 6,
             pause: Duration::from_millis(150),
             policy: Policy::Hasty,
         },

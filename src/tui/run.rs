@@ -20,6 +20,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::future::Future;
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
 
@@ -164,9 +165,20 @@ pub struct TerminalGuard {
     pub terminal: ratatui::DefaultTerminal,
 }
 
+/// Whether the UI owns the terminal now. Restoring twice would leave the alternate screen
+/// twice, and the second time moves the cursor back over what was printed in between (the
+/// panic message).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
 fn restore_terminal() {
-    let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
-    let _ = ratatui::try_restore();
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            DisableBracketedPaste,
+            crossterm::cursor::Show
+        );
+        let _ = ratatui::try_restore();
+    }
 }
 
 static HOOK: Once = Once::new();
@@ -175,6 +187,7 @@ impl TerminalGuard {
     pub fn enter() -> Result<Self, AppError> {
         let terminal = ratatui::try_init()
             .map_err(|e| AppError::Internal(format!("cannot open the terminal UI: {e}")))?;
+        ACTIVE.store(true, Ordering::SeqCst);
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
