@@ -2,7 +2,7 @@
 //! coloured by outcome; below, each retried logical request on two rows: the wait the
 //! client actually took (joined attempts) and the wait the server advised.
 
-use super::{dim, pane_block, secs};
+use super::{dim, pane_block};
 use crate::session::{Attempt, EARLY_TOLERANCE_S, Group};
 use crate::tui::app::{App, Focus};
 use ratatui::Frame;
@@ -11,7 +11,16 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-const LABEL: usize = 11;
+const LABEL: usize = 12;
+
+/// Seconds in a label: `0.5s`, `14s`.
+fn short(s: f64) -> String {
+    if s < 10.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{s:.0}s")
+    }
+}
 
 /// The mark of one attempt and how much it matters (higher wins a shared column).
 pub(crate) fn mark(a: &Attempt) -> (char, Style, u8) {
@@ -45,6 +54,7 @@ impl Row {
     }
 
     fn line(self, label: String, label_style: Style) -> Line<'static> {
+        let label = super::fit(&label, LABEL - 1);
         let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), label_style)];
         let mut cur = String::new();
         let mut cur_style = Style::new();
@@ -125,12 +135,12 @@ fn group_rows(id: u64, g: &Group, sc: &Scale) -> (Line<'static>, Line<'static>) 
     }
     let n = g.attempts.len();
     (
-        actual.line(format!("#{id} ×{n} {}", secs(waited)), Style::new()),
+        actual.line(format!("#{id}×{n} {}", short(waited)), Style::new()),
         advised.line(
             if adv_total > 0.0 {
-                format!("  adv {}", secs(adv_total))
+                format!(" adv {}", short(adv_total))
             } else {
-                "  no hint".to_string()
+                " no hint".to_string()
             },
             Style::new().fg(Color::Blue),
         ),
@@ -138,14 +148,21 @@ fn group_rows(id: u64, g: &Group, sc: &Scale) -> (Line<'static>, Line<'static>) 
 }
 
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let s = &app.session;
+    let now = app.now_ms.max(s.last_ms);
+    // The window grows with the session, up to the last minute.
+    let span_s = [10.0, 20.0, 30.0, 60.0]
+        .into_iter()
+        .find(|w| now / 1000.0 <= *w)
+        .unwrap_or(60.0);
     let block = pane_block(
-        "timeline: last 60 s · • ok ✖ 429 ! not retryable ▲ 5xx · actual vs advised wait"
-            .to_string(),
+        format!(
+            "timeline: last {span_s:.0} s · • ok ✖ 429 ! not retryable ▲ 5xx · actual vs advised wait"
+        ),
         app,
         Focus::Timeline,
     );
     let inner = block.inner(area);
-    let s = &app.session;
     let width = inner.width as usize;
     if s.requests == 0 || width <= LABEL + 4 {
         let msg = if s.requests == 0 {
@@ -156,8 +173,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(Paragraph::new(Line::styled(msg, dim())).block(block), area);
         return;
     }
-    let now = app.now_ms.max(s.last_ms);
-    let span_ms = 60_000.0;
+    let span_ms = span_s * 1000.0;
     let sc = Scale {
         t0: now - span_ms,
         span_ms,
@@ -197,12 +213,12 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::raw(""));
     }
     // Axis.
-    let mut axis = format!("{:<LABEL$}-60 s", "");
+    let mut axis = format!("{:<LABEL$}-{span_s:.0} s", "");
     let mid = LABEL + sc.cols / 2;
     while axis.chars().count() < mid.saturating_sub(2) {
         axis.push(' ');
     }
-    axis.push_str("-30 s");
+    axis.push_str(&format!("-{:.0} s", span_s / 2.0));
     while axis.chars().count() < width.saturating_sub(3) {
         axis.push(' ');
     }
