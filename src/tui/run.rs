@@ -37,6 +37,8 @@ pub struct LoopOptions {
     pub quit_when_done: bool,
     /// Test hook: panic right after the first frame (`RATEDOCTOR_TEST_PANIC=1`).
     pub panic_after_first_frame: bool,
+    /// No colours (`NO_COLOR`): bold, dim and reverse stay, colours go.
+    pub mono: bool,
 }
 
 impl Default for LoopOptions {
@@ -45,6 +47,7 @@ impl Default for LoopOptions {
             frame: FRAME,
             quit_when_done: false,
             panic_after_first_frame: false,
+            mono: false,
         }
     }
 }
@@ -69,9 +72,17 @@ pub(crate) fn on_terminal_event(app: &mut App, e: TermEvent) {
     }
 }
 
-fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> Result<(), AppError> {
+fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App, mono: bool) -> Result<(), AppError> {
     terminal
-        .draw(|f| panes::draw(f, app))
+        .draw(|f| {
+            panes::draw(f, app);
+            if mono {
+                for cell in &mut f.buffer_mut().content {
+                    cell.fg = ratatui::style::Color::Reset;
+                    cell.bg = ratatui::style::Color::Reset;
+                }
+            }
+        })
         .map(|_| ())
         .map_err(|e| AppError::Internal(format!("cannot draw the screen: {e}")))
 }
@@ -146,7 +157,7 @@ where
             _ = tick.tick() => {
                 app.update(Msg::Tick(clock()));
                 if dirty || app.animates() {
-                    draw(terminal, app)?;
+                    draw(terminal, app, opts.mono)?;
                     dirty = false;
                     frames += 1;
                     if opts.panic_after_first_frame && frames == 1 {
@@ -156,7 +167,7 @@ where
             }
         }
     }
-    draw(terminal, app)
+    draw(terminal, app, opts.mono)
 }
 
 /// Raw mode + alternate screen + bracketed paste while alive; restored on drop and by the
@@ -245,6 +256,7 @@ pub async fn run_terminal(
 ) -> Result<App, AppError> {
     opts.panic_after_first_frame |=
         std::env::var_os("RATEDOCTOR_TEST_PANIC").is_some_and(|v| v == "1");
+    opts.mono |= std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut guard = TerminalGuard::enter()?;
     let input = crossterm::event::EventStream::new();
     let result = run_loop(

@@ -166,3 +166,36 @@ async fn a_burst_is_drained_and_drawn_in_few_frames() {
     assert_eq!(app.log.total, n);
     assert_eq!(app.log.items.len(), 1_000);
 }
+
+#[tokio::test]
+async fn no_color_draws_without_colours() {
+    let (tx, rx) = tokio::sync::mpsc::channel(1000);
+    for e in scripted_events(100) {
+        tx.send(e).await.unwrap();
+    }
+    drop(tx);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut app = App::live(LiveSource::Demo, 1000);
+    run_loop(
+        &mut terminal,
+        &mut app,
+        futures_util::stream::pending(),
+        Some(rx),
+        None,
+        || 0.0,
+        std::future::pending::<()>(),
+        LoopOptions {
+            quit_when_done: true,
+            mono: true,
+            ..LoopOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let buf = terminal.backend().buffer();
+    assert!(
+        buf.content
+            .iter()
+            .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset)
+    );
+}
