@@ -1,4 +1,5 @@
-//! Building one frame of the live view with 100,000 events in state (target < 2 ms).
+//! Building one frame of the live view with 100,000 events in state (target < 2 ms), and
+//! folding 100,000 events into the view's state (how fast a source may send).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -21,5 +22,18 @@ fn frame(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frame);
+fn fold(c: &mut Criterion) {
+    let events = fixtures::scripted_events(100_000);
+    c.bench_function("tui/fold_100k_events", |b| {
+        b.iter(|| {
+            let mut app = tui::App::live(tui::LiveSource::Demo, 10_000);
+            for e in &events {
+                app.update(tui::Msg::Event(e.clone()));
+            }
+            app.log.total
+        });
+    });
+}
+
+criterion_group!(benches, frame, fold);
 criterion_main!(benches);
