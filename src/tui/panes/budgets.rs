@@ -165,3 +165,55 @@ mod tests {
         insta::assert_snapshot!(pane(40, 12, &live_app(160, 10_000), render));
     }
 }
+
+#[cfg(test)]
+mod colour_tests {
+    use super::render;
+    use crate::tui::fixtures::live_app;
+    use crate::tui::panes::headroom_color;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Color;
+
+    #[test]
+    fn headroom_colours() {
+        assert_eq!(headroom_color(Some(0.0)), Color::Red);
+        assert_eq!(headroom_color(Some(0.2)), Color::Red);
+        assert_eq!(headroom_color(Some(0.3)), Color::Yellow);
+        assert_eq!(headroom_color(Some(0.9)), Color::Green);
+        assert_eq!(headroom_color(None), Color::Gray);
+    }
+
+    /// Each gauge is drawn in its budget's headroom colour (the text snapshot drops colour).
+    #[test]
+    fn gauges_are_coloured_by_headroom() {
+        for n in [60, 160, 230] {
+            let app = live_app(n, 10_000);
+            let mut t = Terminal::new(TestBackend::new(90, 16)).unwrap();
+            t.draw(|f| render(f, f.area(), &app)).unwrap();
+            let buf = t.backend().buffer();
+            let mut checked = 0;
+            for track in &app.session.budgets {
+                let label = super::label(track);
+                let shown = crate::tui::panes::fit(&label, 25);
+                for y in 0..buf.area.height {
+                    let row: String = (0..buf.area.width)
+                        .map(|x| buf[(x, y)].symbol().to_string())
+                        .collect();
+                    if row.starts_with(&format!("│{shown}"))
+                        && let Some(x) = row.chars().position(|c| c == '[')
+                    {
+                        let cell = &buf[(x as u16 + 1, y)];
+                        assert_eq!(
+                            cell.fg,
+                            headroom_color(track.headroom()),
+                            "{label} in {row}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+            assert!(checked >= 4, "checked {checked} gauges");
+        }
+    }
+}
