@@ -345,7 +345,9 @@ impl App {
     }
 
     fn on_paste(&mut self, text: &str) {
-        let mut t = redact(text).into_owned();
+        // Terminals send a pasted newline as CR (tmux, most emulators): normalise.
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let mut t = redact(&text).into_owned();
         if t.len() > MAX_PASTE {
             let mut cut = MAX_PASTE;
             while !t.is_char_boundary(cut) {

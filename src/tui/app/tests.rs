@@ -167,3 +167,11 @@ fn explain_view_moves_between_cards() {
     app.update(Msg::Key(Action::Top));
     assert_eq!(app.explain_sel, 0);
 }
+
+#[test]
+fn pasted_carriage_returns_become_lines() {
+    let mut app = App::home();
+    app.update(Msg::Paste(SAMPLE_RPM.replace('\n', "\r")));
+    app.update(Msg::Paste("a\r\nb\rc".to_string()));
+    assert_eq!(app.paste.text, "a\nb\nc");
+}
