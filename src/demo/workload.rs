@@ -108,7 +108,10 @@ struct Request {
     headers: Vec<(&'static str, String)>,
 }
 
-fn request(c: &ClientSpec, max_tokens: u64, stream: bool) -> Request {
+/// The request of logical request `n` (the global group number) (its body is unique, so a proxy can tell a retry from
+/// the next request); `attempt` goes in the SDK retry header as the official SDKs do.
+fn request(c: &ClientSpec, n: u64, max_tokens: u64, stream: bool) -> Request {
+    let prompt = format!("{PROMPT} (ticket {n})");
     match c.provider {
         Provider::Anthropic => Request {
             path: "/v1/messages".into(),
@@ -116,7 +119,7 @@ fn request(c: &ClientSpec, max_tokens: u64, stream: bool) -> Request {
                 "model": c.model,
                 "max_tokens": max_tokens,
                 "stream": stream,
-                "messages": [{"role": "user", "content": PROMPT}],
+                "messages": [{"role": "user", "content": prompt}],
             }),
             headers: vec![
                 ("x-api-key", c.key.to_string()),
@@ -134,7 +137,7 @@ fn request(c: &ClientSpec, max_tokens: u64, stream: bool) -> Request {
                 }
             ),
             body: serde_json::json!({
-                "contents": [{"parts": [{"text": PROMPT}]}],
+                "contents": [{"parts": [{"text": prompt}]}],
                 "generationConfig": {"maxOutputTokens": max_tokens},
             }),
             headers: vec![("x-goog-api-key", c.key.to_string())],
@@ -145,7 +148,7 @@ fn request(c: &ClientSpec, max_tokens: u64, stream: bool) -> Request {
                 "model": c.model,
                 "max_tokens": max_tokens,
                 "stream": stream,
-                "messages": [{"role": "user", "content": PROMPT}],
+                "messages": [{"role": "user", "content": prompt}],
             }),
             headers: vec![("authorization", format!("Bearer {}", c.key))],
         },
@@ -211,7 +214,7 @@ pub async fn run_client(
         let too_large = c.too_large_every > 0 && n.is_multiple_of(c.too_large_every);
         let max_tokens = if too_large { TOO_LARGE } else { c.max_tokens };
         let stream = c.stream_every > 0 && n.is_multiple_of(c.stream_every);
-        let req = request(&c, max_tokens, stream);
+        let req = request(&c, group, max_tokens, stream);
         let mut attempt = 0u32;
         loop {
             let id = reporter
@@ -229,6 +232,9 @@ pub async fn run_client(
             let mut rb = http.post(format!("{base}{}", req.path)).json(&req.body);
             for (k, v) in &req.headers {
                 rb = rb.header(*k, v);
+            }
+            if c.provider != Provider::Gemini {
+                rb = rb.header("x-stainless-retry-count", attempt.to_string());
             }
             let t0 = Instant::now();
             let resp = match rb.send().await {
