@@ -21,6 +21,14 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Run the built-in provider emulator (OpenAI, Azure, Anthropic, Gemini) on loopback.
     Mock(crate::emulator::MockArgs),
+    /// The retry schedule a backoff policy produces for a call that keeps failing.
+    Backoff(crate::commands::backoff::BackoffArgs),
+    /// Simulate a workload against rate limits under one or more retry policies.
+    Simulate(crate::commands::simulate::SimulateArgs),
+    /// Watch budgets, retries and 429s of programs through a transparent local proxy.
+    Watch(crate::commands::watch::WatchArgs),
+    /// Run a program with its SDKs pointed at the proxy; exits with the program's code.
+    Run(crate::commands::watch::RunArgs),
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 //! - views: [`views`];
 //! - cli: [`cli`] parses arguments, [`commands`] wires sources to views.
 
+pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -19,8 +20,10 @@ pub mod event;
 pub mod headers;
 pub mod limiter;
 pub mod probe;
+pub mod proxy;
 pub mod redact;
 pub mod session;
+pub mod simulate;
 pub mod table;
 pub mod tui;
 pub mod views;

@@ -353,3 +353,26 @@ async fn shutdown_stops_the_server() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn azure_embeddings_and_gemini_v1_paths() {
+    within(20, async {
+        let h = start(Limits { rpm: Some(1), ..Limits::default() }).await;
+        let (c, base) = (client(), h.base_url());
+        let url = format!("{base}/openai/deployments/emb-prod/embeddings?api-version=2024-10-21");
+        let body = json!({"input": "hello", "dimensions": 4});
+        let a = read(c.post(&url).header("api-key", KEY).json(&body).send().await.unwrap()).await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert_eq!(a.json()["model"], "emb-prod");
+        assert_eq!(a.json()["data"][0]["embedding"].as_array().unwrap().len(), 4);
+        let a = read(c.post(&url).header("api-key", KEY).json(&body).send().await.unwrap()).await;
+        assert_eq!(a.status, 429);
+        assert!(a.message().starts_with("Requests to the Embeddings_Create Operation under Azure OpenAI API version 2024-10-21 have exceeded call rate limit"), "{}", a.text);
+
+        let url = format!("{base}/v1/models/gemini-2.5-pro:generateContent?key=g");
+        let a = read(c.post(&url).json(&gemini_body("hi")).send().await.unwrap()).await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert_eq!(a.json()["modelVersion"], "gemini-2.5-pro");
+    })
+    .await;
+}

@@ -43,6 +43,25 @@ fn same(want: &Value, got: &Value) -> bool {
 }
 
 #[test]
+fn every_error_sample_has_a_trigger_literal() {
+    for name in sample_files() {
+        if name.starts_with("82_") {
+            continue;
+        }
+        let t = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("samples")
+                .join(&name),
+        )
+        .unwrap();
+        assert!(
+            ratedoctor::diagnose::has_trigger(&t),
+            "{name} has none of the trigger literals: add one to segment::TRIGGERS"
+        );
+    }
+}
+
+#[test]
 fn every_sample_has_an_expectation_and_vice_versa() {
     let exp = expected();
     let files = sample_files();

@@ -1,8 +1,11 @@
 //! Wiring of each subcommand (cli layer): read input, call the core, hand results to a view.
 
+pub mod backoff;
 pub mod demo;
 pub mod explain;
 pub mod probe;
+pub mod simulate;
+pub mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::error::{AppError, ExitCode};
@@ -14,6 +17,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Mock(args)) => crate::emulator::run_cli(&args),
+        Some(Command::Backoff(args)) => backoff::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Watch(args)) => watch::run_watch(&args),
+        Some(Command::Run(args)) => watch::run_run(&args),
         None => {
             let mut cmd = Cli::command();
             let _ = cmd.print_help();

@@ -731,13 +731,22 @@ fn generic_rate_limit(facts: &Facts<'_>, status: Option<u16>) -> Option<Cause> {
     let text_says = has_ci(
         &lower,
         &[
-            "rate limit",
-            "rate_limit",
+            "rate limit reached",
+            "rate limit exceeded",
+            "rate limit is exceeded",
+            "rate limited",
+            "rate-limited",
+            "exceeded the rate limit",
+            "exceeded your rate limit",
+            "rate_limit_error",
+            "rate_limit_exceeded",
+            "ratelimiterror",
             "too many requests",
             "resource_exhausted",
             "resource exhausted",
             "resource has been exhausted",
-            "throttl",
+            "throttlingexception",
+            "throttled",
         ],
     );
     if status == Some(429) || env_says || text_says {

@@ -17,6 +17,7 @@ pub mod value;
 pub use types::*;
 
 use classify::{Facts, classify};
+pub use segment::{TRIGGERS, has_trigger};
 pub(crate) use signals::re;
 
 /// Diagnoses every error in `text`, repeats folded, in order of first appearance.
@@ -38,7 +39,7 @@ pub fn diagnose_block(text: &str) -> Vec<Diagnosis> {
 /// Diagnoses a stream of bytes fed in chunks, with bounded memory.
 pub struct Scanner {
     segmenter: segment::Segmenter,
-    folded: Vec<Diagnosis>,
+    state: Folding,
 }
 
 impl Default for Scanner {
@@ -50,35 +51,89 @@ impl Default for Scanner {
 /// At most this many distinct diagnoses are kept (repeats are counted, not stored).
 pub const MAX_DISTINCT: usize = 10_000;
 
+/// The same error told twice nearby — a retry wrapper's summary after the provider's
+/// error, an SDK's re-raise, the app's own access log line — is one error. Within this
+/// many bytes, an unknown-provider mention that is vague or has the same cause as a
+/// specific diagnosis is absorbed into it.
+const NEAR: u64 = 4096;
+
+#[derive(Default)]
+struct Folding {
+    folded: Vec<Diagnosis>,
+    /// Unknown-provider diagnoses that a specific one may still absorb.
+    pending: Vec<Diagnosis>,
+    /// The last specific diagnosis seen: its span and cause.
+    last_specific: Option<([u64; 2], Cause)>,
+}
+
+impl Folding {
+    fn absorbs(specific: ([u64; 2], Cause), d: &Diagnosis) -> bool {
+        let (span, cause) = specific;
+        (is_vague(d) || cause == d.detail)
+            && d.span[0] <= span[1] + NEAR
+            && span[0] <= d.span[1] + NEAR
+    }
+
+    fn push(&mut self, d: Diagnosis) {
+        // Pending mentions too far behind to be absorbed are final.
+        let horizon = d.span[0].saturating_sub(NEAR);
+        let (done, keep): (Vec<Diagnosis>, Vec<Diagnosis>) =
+            self.pending.drain(..).partition(|p| p.span[1] < horizon);
+        self.pending = keep;
+        for p in done {
+            fold(&mut self.folded, p);
+        }
+        if d.provider == Provider::Unknown {
+            if self.last_specific.is_some_and(|s| Self::absorbs(s, &d)) {
+                return;
+            }
+            self.pending.push(d);
+            return;
+        }
+        let me = (d.span, d.detail);
+        self.pending.retain(|p| !Self::absorbs(me, p));
+        self.last_specific = Some(me);
+        fold(&mut self.folded, d);
+    }
+
+    fn finish(mut self) -> Vec<Diagnosis> {
+        for p in std::mem::take(&mut self.pending) {
+            fold(&mut self.folded, p);
+        }
+        self.folded.sort_by_key(|d| d.span[0]);
+        self.folded
+    }
+}
+
 impl Scanner {
     pub fn new() -> Self {
         Scanner {
             segmenter: segment::Segmenter::new(),
-            folded: Vec::new(),
+            state: Folding::default(),
         }
     }
 
     /// Feeds the next bytes of the input (any split, invalid UTF-8 tolerated).
     pub fn feed(&mut self, data: &[u8]) {
-        let folded = &mut self.folded;
+        let state = &mut self.state;
         self.segmenter
-            .feed(data, &mut |block| on_block(block, folded));
+            .feed(data, &mut |block| on_block(block, state));
     }
 
     /// Ends the input and returns the diagnoses in order of first appearance.
     pub fn finish(mut self) -> Vec<Diagnosis> {
-        let folded = &mut self.folded;
-        self.segmenter.finish(&mut |block| on_block(block, folded));
-        absorb_vague(self.folded)
+        let state = &mut self.state;
+        self.segmenter.finish(&mut |block| on_block(block, state));
+        self.state.finish()
     }
 }
 
-fn on_block(block: segment::Block<'_>, folded: &mut Vec<Diagnosis>) {
+fn on_block(block: segment::Block<'_>, state: &mut Folding) {
     let text = String::from_utf8_lossy(block.bytes);
     let mut found = Vec::new();
     analyze_block(&text, block.start, block.end, &mut found);
     for d in found {
-        fold(folded, d);
+        state.push(d);
     }
 }
 
@@ -107,32 +162,6 @@ fn is_vague(d: &Diagnosis) -> bool {
         && matches!(d.kind, Kind::Transient | Kind::NotRateLimit)
         && d.limit.is_none()
         && d.retry_after_s.is_none()
-}
-
-/// The same error told twice nearby — a retry wrapper's summary after the provider's
-/// error, an SDK's re-raise, the app's own access log line — is one error: a vague
-/// mention, or an unknown-provider one of the same cause, next to a specific diagnosis is
-/// absorbed into it.
-fn absorb_vague(list: Vec<Diagnosis>) -> Vec<Diagnosis> {
-    const NEAR: u64 = 4096;
-    let specific: Vec<([u64; 2], Cause)> = list
-        .iter()
-        .filter(|d| d.provider != Provider::Unknown)
-        .map(|d| (d.span, d.detail))
-        .collect();
-    list.into_iter()
-        .filter(|d| {
-            if d.provider != Provider::Unknown {
-                return true;
-            }
-            let vague = is_vague(d);
-            !specific.iter().any(|(s, cause)| {
-                (vague || *cause == d.detail)
-                    && d.span[0] <= s[1] + NEAR
-                    && s[0] <= d.span[1] + NEAR
-            })
-        })
-        .collect()
 }
 
 fn analyze_block(text: &str, start: u64, end: u64, out: &mut Vec<Diagnosis>) {

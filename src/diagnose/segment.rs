@@ -11,26 +11,86 @@ use std::sync::LazyLock;
 pub const MAX_BLOCK: usize = 256 * 1024;
 const MAX_BLOCK_LINES: usize = 4000;
 
-/// Words that any API error we know contains at least one of. A block without one is not
-/// looked at further, which keeps large ordinary logs fast.
+/// Literals that every API error we know contains at least one of (checked against every
+/// sample by `every_sample_has_a_trigger`). Case-sensitive fragments, so the search is a
+/// fast multi-literal scan over the whole buffer; a block without one is never looked at,
+/// which keeps large ordinary logs fast.
+pub const TRIGGERS: &[&str] = &[
+    "ate limit",
+    "ate_limit_e",
+    "ateLimit",
+    "ate-limit",
+    "uota exceeded",
+    "current quota",
+    "insufficient_quota",
+    "QuotaFailure",
+    "verloaded",
+    "RESOURCE_EXHAUSTED",
+    "xhausted",
+    "oo many",
+    "oo Many",
+    "hrottl",
+    "nsufficient",
+    "redit",
+    "apacity",
+    "oncurren",
+    "rror code",
+    "Exception",
+    "Error:",
+    "rror(",
+    "\"error\"",
+    "'error'",
+    "\\\"error\\\"",
+    "HTTP/1.1 4",
+    "HTTP/1.1 5",
+    "HTTP/2 4",
+    "HTTP/2 5",
+    "tatus_code",
+    "Status 4",
+    "Status 5",
+    "status: 4",
+    "status: 5",
+    "got status",
+    "imed out",
+    "API calls",
+    "sage limit",
+    "igh demand",
+    "Trial key",
+    "pend limit",
+    "HTTP 429",
+    "status=429",
+    "status 429",
+    "code=429",
+    "(429)",
+    "[429]",
+];
+
 static TRIGGER: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i:429|rate.?limit|quota|overload|exhaust|too many|throttl|insufficient|credit",
-        r"|billing|spend|capacity|concurren|error code|exception|apierror|api error",
-        r"|error occurred|http/[12]|status.?code|got status|usage limit|high demand",
-        r"|try again|retry|timed out|timeout|unauthori|api.key|context.length",
-        r"|invalid_request|not_found|permission|\x22error\x22|'error'|status [45]\d\d",
-        r"|^[45]\d\d |error: [45]\d\d|service unavailable|api calls|trial key|limited to)"
-    ))
-    .ok()
+    let pattern: Vec<String> = TRIGGERS.iter().map(|t| regex::escape(t)).collect();
+    Regex::new(&pattern.join("|")).ok()
 });
 
-/// Does this text contain a trigger word?
-pub fn has_trigger(text: &[u8]) -> bool {
-    match TRIGGER.as_ref() {
-        Some(re) => re.is_match(text),
-        None => true,
+/// Below this size a plain search per literal beats building the multi-literal automaton
+/// (which is most of the cost of explaining one small paste).
+const SMALL: usize = 64 * 1024;
+
+/// Where the next trigger literal starts in `text`, if anywhere.
+pub fn find_trigger(text: &[u8]) -> Option<usize> {
+    if text.len() <= SMALL {
+        return TRIGGERS
+            .iter()
+            .filter_map(|t| memchr::memmem::find(text, t.as_bytes()))
+            .min();
     }
+    match TRIGGER.as_ref() {
+        Some(re) => re.find(text).map(|m| m.start()),
+        None => Some(0),
+    }
+}
+
+/// Does this text contain a trigger literal?
+pub fn has_trigger(text: &[u8]) -> bool {
+    find_trigger(text).is_some()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +119,16 @@ pub struct Segmenter {
     prev_header: bool,
     /// The previous line announced a body on the next line (`…Status 429`, `Body:`).
     prev_opens: bool,
+    /// The current block holds a trigger.
+    block_trigger: bool,
+    /// Offset in `buf` of the next trigger at or after `cursor`, once searched.
+    next_trigger: Option<usize>,
+    /// `next_trigger` is valid for the bytes searched up to here.
+    searched_to: usize,
+    /// Bytes before this offset belong to blocks already emitted: never start there again.
+    floor: usize,
+    /// Read line by line (no jumping) until the cursor passes this trigger.
+    hold_until: Option<usize>,
 }
 
 /// A block: its absolute byte range and its bytes.
@@ -89,6 +159,11 @@ impl Segmenter {
             blank_run: 0,
             prev_header: false,
             prev_opens: false,
+            block_trigger: false,
+            next_trigger: None,
+            searched_to: 0,
+            floor: 0,
+            hold_until: None,
         }
     }
 
@@ -106,20 +181,129 @@ impl Segmenter {
         self.emit(on_block);
     }
 
-    /// Drops bytes that no longer belong to any pending block.
+    /// Drops bytes that no longer belong to any pending block, keeping a short look-back
+    /// window before the cursor for blocks that start before their trigger.
     fn compact(&mut self) {
-        let keep_from = self.block_start.min(self.cursor);
+        let look_back = self
+            .cursor
+            .saturating_sub(LOOK_BACK)
+            .max(self.floor.min(self.cursor));
+        let keep_from = self.block_start.min(look_back);
         if keep_from > 0 {
             self.buf.drain(..keep_from);
             self.base += keep_from as u64;
             self.block_start -= keep_from;
             self.cursor -= keep_from;
             self.block_end = self.block_end.saturating_sub(keep_from);
+            self.floor = self.floor.saturating_sub(keep_from);
+            self.searched_to = self.searched_to.saturating_sub(keep_from);
+            self.next_trigger = self.next_trigger.and_then(|p| p.checked_sub(keep_from));
+            self.hold_until = self.hold_until.and_then(|p| p.checked_sub(keep_from));
         }
     }
 
+    /// Is the segmenter between blocks that matter (nothing open, no trigger held)?
+    fn idle(&self) -> bool {
+        !self.block_trigger
+            && self.depth == 0
+            && self.http == Http::None
+            && !self.prev_opens
+            && !self.prev_header
+    }
+
+    /// Forgets the current (trigger-less) block and moves to `to`.
+    fn skip_to(&mut self, to: usize) {
+        self.block_lines = 0;
+        self.block_start = to;
+        self.block_end = to;
+        self.cursor = to;
+        self.depth = 0;
+        self.http = Http::None;
+        self.blank_run = 0;
+    }
+
+    /// The next trigger at or after the cursor within `buf[..end]`.
+    fn next_trigger_from_cursor(&mut self, end: usize) -> Option<usize> {
+        if let Some(p) = self.next_trigger
+            && p >= self.cursor
+        {
+            return Some(p);
+        }
+        // With no trigger pending, `[cursor, searched_to)` is known to hold none.
+        let from = match self.next_trigger {
+            None => self.cursor.max(self.searched_to.min(end)),
+            Some(_) => self.cursor,
+        };
+        let found = find_trigger(&self.buf[from..end]).map(|o| from + o);
+        self.next_trigger = found;
+        // A literal may straddle `end` when more data comes: search again a little before.
+        self.searched_to = end.saturating_sub(MAX_TRIGGER_LEN);
+        found
+    }
+
+    /// Where the block holding the trigger at `p` starts: walk back over lines that
+    /// continue the one above them (indented, closing brackets, headers, a body announced
+    /// by the line before), never before the floor.
+    fn block_start_before(&self, p: usize) -> usize {
+        let line_start = |at: usize| -> usize {
+            memchr::memrchr(b'\n', &self.buf[self.floor..at])
+                .map_or(self.floor, |i| self.floor + i + 1)
+        };
+        let mut start = line_start(p);
+        for _ in 0..MAX_WALK_BACK {
+            if start <= self.floor {
+                break;
+            }
+            let prev_start = line_start(start - 1);
+            let line_end =
+                memchr::memchr(b'\n', &self.buf[start..]).map_or(self.buf.len(), |i| start + i);
+            let line = trim_cr(&self.buf[start..line_end]);
+            let prev = trim_cr(&self.buf[prev_start..start - 1]);
+            let prev2 = (prev_start > self.floor).then(|| {
+                let s2 = line_start(prev_start - 1);
+                trim_cr(&self.buf[s2..prev_start - 1])
+            });
+            if continues_above(prev2, prev, line) {
+                start = prev_start;
+            } else {
+                break;
+            }
+        }
+        start
+    }
+
     fn run(&mut self, eof: bool, on_block: &mut dyn FnMut(Block<'_>)) {
+        // Only complete lines are segmented (all of them at the end of input).
+        let complete = if eof {
+            self.buf.len()
+        } else {
+            memchr::memrchr(b'\n', &self.buf).map_or(0, |i| i + 1)
+        };
         loop {
+            let holding = self.hold_until.is_some_and(|h| self.cursor <= h);
+            if self.cursor < complete && !holding && self.idle() {
+                match self.next_trigger_from_cursor(complete) {
+                    None => {
+                        // Nothing to look at before the end of what is complete.
+                        self.emit(on_block);
+                        self.skip_to(complete.max(self.cursor));
+                    }
+                    Some(p) => {
+                        self.hold_until = Some(p);
+                        let start = self.block_start_before(p);
+                        if start > self.cursor {
+                            self.emit(on_block);
+                            self.skip_to(start);
+                        } else if start < self.cursor && self.block_lines == 0 {
+                            // The lines since `start` were skipped unread: read them now.
+                            self.skip_to(start);
+                        }
+                    }
+                }
+            }
+            if self.cursor >= self.buf.len() {
+                return;
+            }
             let rest = &self.buf[self.cursor..];
             let (line_end, next) = match memchr::memchr(b'\n', rest) {
                 Some(i) => (self.cursor + i, self.cursor + i + 1),
@@ -188,6 +372,16 @@ impl Segmenter {
             self.http = Http::None;
         }
 
+        let line_has_trigger = match self.next_trigger {
+            Some(p) if p >= start => p <= end,
+            _ if end <= self.searched_to => false,
+            _ => has_trigger(&self.buf[start..end]),
+        };
+        if line_has_trigger {
+            self.block_trigger = true;
+            self.next_trigger = None;
+            self.searched_to = end;
+        }
         self.block_lines += 1;
         self.prev_header = dump_header;
         self.prev_opens = opens;
@@ -212,7 +406,7 @@ impl Segmenter {
     fn emit(&mut self, on_block: &mut dyn FnMut(Block<'_>)) {
         if self.block_lines > 0 && self.block_end > self.block_start {
             let bytes = &self.buf[self.block_start..self.block_end];
-            if has_trigger(bytes) {
+            if self.block_trigger || has_trigger(bytes) {
                 on_block(Block {
                     start: self.base + self.block_start as u64,
                     end: self.base + self.block_end as u64,
@@ -220,10 +414,48 @@ impl Segmenter {
                 });
             }
         }
+        if self.block_lines > 0 && self.block_trigger {
+            self.floor = self.floor.max(self.block_end);
+        }
         self.block_lines = 0;
+        self.block_trigger = false;
         self.block_start = self.cursor.max(self.block_end);
         self.block_end = self.block_start;
     }
+}
+
+/// Look-back kept before the cursor between chunks.
+const LOOK_BACK: usize = 64 * 1024;
+/// Lines walked back from a trigger to find its block's start.
+const MAX_WALK_BACK: usize = 200;
+/// The longest trigger literal.
+const MAX_TRIGGER_LEN: usize = 32;
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The segmenter's continuation rules seen locally: does `line` continue `prev` (with
+/// `prev2` the line above that)?
+fn continues_above(prev2: Option<&[u8]>, prev: &[u8], line: &[u8]) -> bool {
+    let blank = |l: &[u8]| l.iter().all(u8::is_ascii_whitespace);
+    if is_status_line(strip_curl_marker(line)) {
+        return false;
+    }
+    if blank(line) {
+        return is_status_line(strip_curl_marker(prev)) || is_header_line(strip_curl_marker(prev));
+    }
+    let prev_is_head = is_status_line(strip_curl_marker(prev))
+        || (is_header_line(strip_curl_marker(prev)) && !blank(prev));
+    continues(line)
+        || (is_dump_header(prev) && is_dump_header(line))
+        || (announces_body(prev) && matches!(line.first(), Some(b'{' | b'[')))
+        || (prev_is_head && is_header_line(strip_curl_marker(line)))
+        || (brace_delta(prev) > 0 && !starts_new_record(line))
+        || (blank(prev)
+            && prev2.is_some_and(|p2| {
+                is_header_line(strip_curl_marker(p2)) || is_status_line(strip_curl_marker(p2))
+            }))
 }
 
 fn strip_curl_marker(line: &[u8]) -> &[u8] {
@@ -321,21 +553,25 @@ mod tests {
 
     #[test]
     fn log_lines_are_separate_blocks() {
-        let t = "2024-01-01 INFO ok\n2024-01-01 ERROR 429 one\n2024-01-01 ERROR 429 two\n";
+        let t =
+            "2024-01-01 INFO ok\n2024-01-01 Error code: 429 one\n2024-01-01 Error code: 429 two\n";
         assert_eq!(
             blocks(t, 7),
-            vec!["2024-01-01 ERROR 429 one", "2024-01-01 ERROR 429 two"]
+            vec![
+                "2024-01-01 Error code: 429 one",
+                "2024-01-01 Error code: 429 two"
+            ]
         );
     }
 
     #[test]
     fn pretty_json_is_one_block() {
-        let t = "{\n  \"error\": {\n    \"code\": 429\n  }\n}\nnext line quota\n";
+        let t = "{\n  \"error\": {\n    \"code\": 429\n  }\n}\nnext line: quota exceeded\n";
         assert_eq!(
             blocks(t, 3),
             vec![
                 "{\n  \"error\": {\n    \"code\": 429\n  }\n}",
-                "next line quota"
+                "next line: quota exceeded"
             ]
         );
     }
@@ -361,16 +597,33 @@ mod tests {
 
     #[test]
     fn unclosed_brace_does_not_swallow_the_log() {
-        let t = "2024-01-01 ERROR 429 {oops\n2024-01-01 ERROR 429 second\n";
+        let t = "2024-01-01 Error code: 429 {oops\n2024-01-01 Error code: 429 second\n";
         assert_eq!(blocks(t, 4).len(), 2);
     }
 
     #[test]
     fn endless_line_is_bounded() {
-        let t = "429 ".repeat(MAX_BLOCK);
+        let t = "Error code: 429 ".repeat(MAX_BLOCK / 4);
         let b = blocks(&t, 64 * 1024);
         assert!(b.iter().all(|s| s.len() <= 2 * MAX_BLOCK + 64 * 1024));
         assert!(!b.is_empty());
+    }
+
+    #[test]
+    fn a_block_starting_before_its_trigger_is_found_after_a_jump() {
+        let mut t = String::new();
+        for i in 0..2000 {
+            t.push_str(&format!("2024-01-01 INFO line {i}\n"));
+        }
+        t.push_str("{\n  \"model\": \"x\",\n  \"error\": {\n    \"code\": 429\n  }\n}\n");
+        for i in 0..10 {
+            t.push_str(&format!("2024-01-01 INFO after {i}\n"));
+        }
+        for chunk in [7, 100, 4096, 1 << 20] {
+            let b = blocks(&t, chunk);
+            assert_eq!(b.len(), 1, "chunk {chunk}: {b:?}");
+            assert!(b[0].starts_with("{\n  \"model\""), "chunk {chunk}: {b:?}");
+        }
     }
 
     #[test]

@@ -14,7 +14,36 @@ use std::sync::LazyLock;
     reason = "constant patterns, all compiled by the tests"
 )]
 pub(crate) fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("a constant pattern compiles")
+    Regex::new(&ascii_classes(pattern)).expect("a constant pattern compiles")
+}
+
+/// The engine reads ASCII protocol text: Unicode-aware `\d`, `\w`, `\s` and `\b` only make
+/// the automata bigger and slower to build (most of a cold start). Rewrites them to their
+/// ASCII forms.
+fn ascii_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 32);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('w') => out.push_str("[0-9A-Za-z_]"),
+            Some('W') => out.push_str("[^0-9A-Za-z_]"),
+            Some('s') => out.push_str(r"[\t\n\x0B\x0C\r ]"),
+            Some('S') => out.push_str(r"[^\t\n\x0B\x0C\r ]"),
+            Some('b') => out.push_str(r"(?-u:\b)"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 static STATUS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
@@ -28,7 +57,7 @@ static STATUS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?m)(?:^\s*|Error: |Error: \S+: |\] |\()([45]\d\d) [\x22{A-Za-z]",
         r"\w(?:Error|Exception|Exhausted|Requests|Unavailable):\s+([45]\d\d)\b",
         r"(?i)(?:failed|error|exception):?\s+([45]\d\d) [\x22{A-Z]",
-        r"(?:^|[\s(:])([45]\d\d) [\x22{]",
+        r":\s+([45]\d\d) [\x22{]",
         r"\b([45]\d\d) (?:Too Many Requests|RESOURCE_EXHAUSTED|UNAVAILABLE|Service Unavailable|Internal Server Error|Unauthorized|Not Found|Bad Request|Payment Required|Forbidden|Request Timeout|Gateway Timeout|Bad Gateway)",
         r"(?i)\[(\d{3})\]",
     ]
@@ -70,9 +99,61 @@ pub fn headers(text: &str) -> Vec<(String, String)> {
 }
 
 struct Vote {
-    re: Regex,
+    matcher: Matcher,
     provider: Provider,
     weight: i32,
+}
+
+/// Most votes are plain words: they are matched as substrings (no automaton to build at
+/// start-up); the few that need a regex get one.
+enum Matcher {
+    /// Any of these substrings; `lower` means they are matched against lower-cased text.
+    Words {
+        lower: bool,
+        words: Vec<String>,
+    },
+    Re(Regex),
+}
+
+impl Matcher {
+    fn new(pattern: &str) -> Matcher {
+        let (lower, body) = match pattern.strip_prefix("(?i)") {
+            Some(b) => (true, b),
+            None => (false, pattern),
+        };
+        let mut words = Vec::new();
+        for alt in body.split('|') {
+            let mut w = String::new();
+            let mut chars = alt.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => match chars.next() {
+                        Some(e @ ('.' | '$' | '-' | '/')) => w.push(e),
+                        _ => return Matcher::Re(re(pattern)),
+                    },
+                    '(' | ')' | '[' | ']' | '?' | '*' | '+' | '{' | '}' | '^' | '$' | '.' => {
+                        return Matcher::Re(re(pattern));
+                    }
+                    c => w.push(if lower { c.to_ascii_lowercase() } else { c }),
+                }
+            }
+            if w.is_empty() {
+                return Matcher::Re(re(pattern));
+            }
+            words.push(w);
+        }
+        Matcher::Words { lower, words }
+    }
+
+    fn is_match(&self, text: &str, lower_text: &str) -> bool {
+        match self {
+            Matcher::Words { lower, words } => {
+                let t = if *lower { lower_text } else { text };
+                words.iter().any(|w| t.contains(w.as_str()))
+            }
+            Matcher::Re(r) => r.is_match(text),
+        }
+    }
 }
 
 static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
@@ -84,14 +165,10 @@ static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
             Openai,
             10,
         ),
-        (r"(?i)console\.groq\.com|api\.groq\.com|\bgroq\b", Groq, 10),
+        (r"(?i)console\.groq\.com|api\.groq\.com|groq", Groq, 10),
+        (r"(?i)anthropic\.com|claude\.com|anthropic", Anthropic, 9),
         (
-            r"(?i)anthropic\.com|claude\.com|\banthropic\b",
-            Anthropic,
-            9,
-        ),
-        (
-            r"(?i)ai\.google\.dev|generativelanguage\.googleapis\.com|ai\.studio|aistudio|ai\.dev/|google\.genai|@google/genai|\bgenai\b",
+            r"(?i)ai\.google\.dev|generativelanguage\.googleapis\.com|ai\.studio|aistudio|ai\.dev/|google\.genai|@google/genai|genai",
             Gemini,
             9,
         ),
@@ -101,30 +178,30 @@ static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
             10,
         ),
         (
-            r"(?i)aka\.ms/oai|azure openai|azureexception|\bazure\b|\bS0 pricing tier",
+            r"(?i)aka\.ms/oai|azure openai|azureexception|azure|s0 pricing tier",
             Azure,
             10,
         ),
         (r"(?i)openrouter", Openrouter, 10),
         (
-            r"(?i)together\.ai|together\.xyz|togetherexception|dynamic_(?:request|token)_limited",
+            r"(?i)together\.ai|together\.xyz|togetherexception|dynamic_request_limited|dynamic_token_limited",
             Together,
             10,
         ),
         (r"(?i)deepseek", Deepseek, 4),
-        (r"(?i)cohere|\bTrial key\b", Cohere, 10),
+        (r"(?i)cohere|trial key", Cohere, 10),
         (
-            r"(?i)console\.x\.ai|\bxai\b|too many (?:tokens|requests) for team",
+            r"(?i)console\.x\.ai|xai-|xai api|too many tokens for team|too many requests for team",
             Xai,
             10,
         ),
         (r"(?i)fireworks", Fireworks, 10),
         (
-            r"(?i)bedrock|botocore|amazon|\baws\b|ThrottlingException|x-amzn|\$metadata|when calling the \w+ operation",
+            r"(?i)bedrock|botocore|amazon|throttlingexception|x-amzn|\$metadata|when calling the",
             Bedrock,
             10,
         ),
-        (r"(?i)perplexity|\bsonar\b", Perplexity, 8),
+        (r"(?i)perplexity|sonar", Perplexity, 8),
         (
             r"(?i)mistral|ratelimitbysize|service tier capacity exceeded",
             Mistral,
@@ -148,7 +225,7 @@ static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
         (r"(?i)x-ms-region|apim-request-id|retry-after-ms", Azure, 3),
         (r"(?i)openai-organization|openai-processing-ms", Openai, 6),
         (
-            r"(?i)x-ratelimit-(?:limit|remaining)-tokens-(?:prompt|generated)|x-ratelimit-over-limit",
+            r"(?i)x-ratelimit-limit-tokens-prompt|x-ratelimit-limit-tokens-generated|x-ratelimit-remaining-tokens-prompt|x-ratelimit-remaining-tokens-generated|x-ratelimit-over-limit",
             Fireworks,
             6,
         ),
@@ -159,8 +236,12 @@ static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
         ),
         // organization ids and message grammars
         (r"organization org-", Openai, 3),
-        (r"organization `?org_", Groq, 6),
-        (r"service tier `?on_demand|service tier `", Groq, 6),
+        (r"organization `org_|organization org_", Groq, 6),
+        (
+            r"service tier `on_demand|service tier on_demand|service tier `",
+            Groq,
+            6,
+        ),
         (r"for model `", Groq, 3),
         (
             r"(?i)Rate limit reached for|Request too large for",
@@ -172,9 +253,13 @@ static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
             Anthropic,
             6,
         ),
-        (r"(?i)Quota exceeded for (?:quota )?metric", Gemini, 4),
         (
-            r"(?i)exceeded (?:token|call) rate limit|Rate limit is exceeded\. Try again in",
+            r"(?i)Quota exceeded for quota metric|Quota exceeded for metric",
+            Gemini,
+            4,
+        ),
+        (
+            r"(?i)exceeded token rate limit|exceeded call rate limit|Rate limit is exceeded\. Try again in",
             Azure,
             6,
         ),
@@ -189,23 +274,23 @@ static VOTES: LazyLock<Vec<Vote>> = LazyLock::new(|| {
             6,
         ),
         (r"(?i)Insufficient Balance", Deepseek, 4),
-        (r"(?i)API calls / (?:minute|month)", Cohere, 6),
+        (r"(?i)API calls / minute|API calls / month", Cohere, 6),
         // model names
         (
             r"\b(?:gpt-[\w.-]+|o[134](?:-mini|-pro)?\b|dall-e|text-embedding|chatgpt-|gpt-image|whisper|tts-1)",
             Openai,
             2,
         ),
-        (r"\bclaude-[\w.-]+", Anthropic, 2),
-        (r"\bgemini-[\w.-]+", Gemini, 2),
-        (r"\bgrok-[\w.-]+", Xai, 2),
-        (r"\bcommand-[\w.-]+", Cohere, 2),
-        (r"\b(?:mistral|mixtral|codestral|magistral)-", Mistral, 2),
+        (r"claude-", Anthropic, 2),
+        (r"gemini-", Gemini, 2),
+        (r"grok-", Xai, 2),
+        (r"command-r|command-a|command-light", Cohere, 2),
+        (r"mistral-|mixtral-|codestral-|magistral-", Mistral, 2),
     ];
     table
         .iter()
         .map(|(p, provider, weight)| Vote {
-            re: re(p),
+            matcher: Matcher::new(p),
             provider: *provider,
             weight: *weight,
         })
@@ -226,8 +311,9 @@ pub fn add(votes: &mut Votes, p: Provider, w: i32) {
 /// Counts who the text points at.
 pub fn votes(text: &str) -> Votes {
     let mut v = [0; 16];
+    let lower = text.to_ascii_lowercase();
     for vote in VOTES.iter() {
-        if vote.re.is_match(text) {
+        if vote.matcher.is_match(text, &lower) {
             add(&mut v, vote.provider, vote.weight);
         }
     }
@@ -253,6 +339,15 @@ pub fn winner(votes: &Votes) -> Provider {
 mod tests {
     use super::*;
 
+    #[test]
+    fn ascii_rewrite() {
+        assert_eq!(
+            ascii_classes(r"\d+\s\w\b\.\\"),
+            r"[0-9]+[\t\n\x0B\x0C\r ][0-9A-Za-z_](?-u:\b)\.\\"
+        );
+        assert_eq!(ascii_classes(r"[^,\s]"), r"[^,[\t\n\x0B\x0C\r ]]");
+        assert!(re(r"[^,\s]+ \S+").is_match("ab cd"));
+    }
     #[test]
     fn all_patterns_compile() {
         let _ = status("x");
@@ -294,6 +389,19 @@ mod tests {
             ]
         );
         assert!(headers("follow the Retry-After header when present").is_empty());
+    }
+
+    #[test]
+    fn plain_votes_need_no_regex() {
+        let words = VOTES
+            .iter()
+            .filter(|v| matches!(v.matcher, Matcher::Words { .. }))
+            .count();
+        assert!(words * 2 > VOTES.len(), "{words} of {}", VOTES.len());
+        let m = Matcher::new(r"(?i)platform\.openai\.com|Azure OpenAI");
+        assert!(m.is_match("x", "see platform.openai.com"));
+        assert!(m.is_match("x", "azure openai"));
+        assert!(matches!(Matcher::new(r"\bgpt-[\w.-]+"), Matcher::Re(_)));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! spend-cap 429 and the Messages SSE events.
 
 use super::call::{Call, Invalid};
-use super::reply::{ceil_ms, ceil_s, json, set, text, thousands};
+use super::reply::{Obj, ceil_ms, ceil_s, json, ordered, set, text, thousands};
 use super::sse;
 use super::state::{Admission, Guard};
 use crate::duration::format_rfc3339;
@@ -16,11 +16,19 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 fn error(status: u16, kind: &str, message: &str, request_id: &str) -> Response {
-    json(
+    envelope(
         status,
-        &json!({"type": "error", "error": {"type": kind, "message": message},
-            "request_id": format!("req_011C{request_id}")}),
+        Obj::new().v("type", kind).v("message", message),
+        request_id,
     )
+}
+
+fn envelope(status: u16, err: Obj, request_id: &str) -> Response {
+    let body = Obj::new()
+        .v("type", "error")
+        .o("error", err)
+        .v("request_id", format!("req_011C{request_id}"));
+    ordered(status, &body, false)
 }
 
 /// 401 without `x-api-key`.
@@ -166,12 +174,14 @@ pub fn refused(call: &Call, adm: &Admission, r: &Refusal) -> Response {
                 "You have reached your API usage limits: your organization has crossed its monthly API usage threshold, set based on your organization's API tier. You will regain access on {} at 00:00 UTC.",
                 next_month(adm.wall)
             );
-            json(
-                429,
-                &json!({"type": "error", "error": {"type": "rate_limit_error", "message": msg,
-                    "details": {"error_code": "enforced_spend_limit_reached"}},
-                    "request_id": format!("req_011C{rid}")}),
-            )
+            let err = Obj::new()
+                .v("type", "rate_limit_error")
+                .v("message", msg)
+                .o(
+                    "details",
+                    Obj::new().v("error_code", "enforced_spend_limit_reached"),
+                );
+            envelope(429, err, rid)
         }
     };
     common_headers(&mut resp, adm);

@@ -2,23 +2,20 @@
 //! token/call rate limit of your current OpenAI S0 pricing tier. Please retry after N
 //! seconds", `retry-after` + `retry-after-ms`, and OpenAI's bodies for everything else.
 
-use super::call::Call;
-use super::openai;
-use super::reply::{ceil_ms, ceil_s, json, set};
+use super::call::{Call, Endpoint};
+use super::reply::{Obj, ceil_ms, ceil_s, ordered, set};
 use super::state::{Admission, Guard};
+use super::{openai, openai_body};
 use crate::limiter::{Dim, Reason, Refusal};
 use axum::response::Response;
-use serde_json::json;
 use std::time::Duration;
 
 /// The default `api-version` when the query has none.
 pub const DEFAULT_API_VERSION: &str = "2024-10-21";
 
 fn error(status: u16, code: &str, message: &str) -> Response {
-    json(
-        status,
-        &json!({"error": {"code": code, "message": message}}),
-    )
+    let err = Obj::new().v("code", code).v("message", message);
+    ordered(status, &Obj::new().o("error", err), false)
 }
 
 /// 401 without `api-key`.
@@ -62,8 +59,13 @@ pub fn refused(call: &Call, adm: &Admission, r: &Refusal) -> Response {
             };
             let wait = ceil_ms(r.retry_after_s.unwrap_or(0.0));
             let secs = ceil_s(wait);
+            let op = if call.endpoint == Endpoint::Embeddings {
+                "Embeddings_Create"
+            } else {
+                "ChatCompletions_Create"
+            };
             let msg = format!(
-                "Requests to the ChatCompletions_Create Operation under Azure OpenAI API version {version} have exceeded {which} rate limit of your current OpenAI S0 pricing tier. Please retry after {secs} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit."
+                "Requests to the {op} Operation under Azure OpenAI API version {version} have exceeded {which} rate limit of your current OpenAI S0 pricing tier. Please retry after {secs} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit."
             );
             let mut resp = error(429, "429", &msg);
             set(&mut resp, "retry-after", secs.to_string());
@@ -98,7 +100,7 @@ pub fn overloaded(adm: &Admission) -> Response {
 
 /// The 200 answer: OpenAI's body with Azure's headers.
 pub fn success(call: &Call, adm: &Admission, guard: Guard, delay: Duration) -> Response {
-    let mut resp = openai::success(call, adm, guard, delay);
+    let mut resp = openai_body::success(call, adm, guard, delay);
     strip_openai(&mut resp);
     azure_headers(&mut resp, adm);
     resp

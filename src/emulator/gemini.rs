@@ -4,7 +4,7 @@
 //! streaming endpoint without `alt=sse` answers a JSON array and wraps errors in one.
 
 use super::call::{Call, Invalid};
-use super::reply::{ceil_ms, ceil_s, json, secs, text};
+use super::reply::{Obj, ceil_ms, ceil_s, json, ordered, secs, text};
 use super::sse;
 use super::state::{Admission, Guard};
 use crate::limiter::{Dim, Reason, Refusal};
@@ -22,16 +22,15 @@ fn error(
     message: &str,
     details: Option<Value>,
 ) -> Response {
-    let mut err = json!({"code": code, "message": message, "status": status});
+    let mut err = Obj::new()
+        .v("code", code)
+        .v("message", message)
+        .v("status", status);
     if let Some(d) = details {
-        err["details"] = d;
+        err = err.v("details", d);
     }
-    let body = json!({"error": err});
-    if call.is_some_and(|c| c.json_array_stream) {
-        json(code, &json!([body]))
-    } else {
-        json(code, &body)
-    }
+    let in_array = call.is_some_and(|c| c.json_array_stream);
+    ordered(code, &Obj::new().o("error", err), in_array)
 }
 
 /// 401 without a key.

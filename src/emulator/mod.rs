@@ -7,6 +7,10 @@
 //!   Ctrl-C or SIGTERM.
 //!
 //! The accounting is [`crate::limiter`] (pure); this module only does HTTP and wording.
+//! Limits are kept per API key (one limiter per key, whatever the family); which limits a
+//! call is charged against depends on its family (see `call.rs`: OpenAI RPM/TPM/RPD/TPD,
+//! Azure RPM/TPM, Anthropic RPM/ITPM/OTPM, Gemini RPM/TPM/RPD/TPD on input tokens), plus
+//! the concurrency cap and the quota for everyone. Refused calls are not charged.
 //! Files: `state` (per-key limiters, counters), `routes` (paths, auth, parsing), one file
 //! per family for bodies and headers, `sse` (streamed bodies), `rng` (seeded ids and text).
 
@@ -15,6 +19,7 @@ mod azure;
 mod call;
 mod gemini;
 mod openai;
+mod openai_body;
 mod reply;
 mod rng;
 mod routes;

@@ -4,12 +4,74 @@ use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 /// A JSON response with `status`.
 pub fn json(status: u16, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = Response::new(Body::from(Bytes::from(bytes)));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// A JSON object that keeps its keys in the order written, so error bodies read exactly
+/// like the providers' own (`message`, `type`, `param`, `code`), which `serde_json::Value`
+/// (sorted keys) cannot do.
+#[derive(Debug, Default)]
+pub struct Obj(Vec<(&'static str, Node)>);
+
+#[derive(Debug)]
+enum Node {
+    Value(Value),
+    Obj(Obj),
+}
+
+impl Obj {
+    pub fn new() -> Self {
+        Obj(Vec::new())
+    }
+
+    /// Adds a plain value.
+    #[must_use]
+    pub fn v(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.0.push((key, Node::Value(value.into())));
+        self
+    }
+
+    /// Adds a nested ordered object.
+    #[must_use]
+    pub fn o(mut self, key: &'static str, value: Obj) -> Self {
+        self.0.push((key, Node::Obj(value)));
+        self
+    }
+}
+
+impl Serialize for Obj {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            match v {
+                Node::Value(v) => map.serialize_entry(k, v)?,
+                Node::Obj(o) => map.serialize_entry(k, o)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// A JSON response from an ordered object (optionally wrapped in a one-element array).
+pub fn ordered(status: u16, body: &Obj, in_array: bool) -> Response {
+    let bytes = if in_array {
+        serde_json::to_vec(&[body])
+    } else {
+        serde_json::to_vec(body)
+    };
+    let mut resp = Response::new(Body::from(Bytes::from(bytes.unwrap_or_default())));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -73,5 +135,22 @@ mod tests {
         assert_eq!(thousands(30_000), "30,000");
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn ordered_objects_keep_their_key_order() {
+        let o = Obj::new()
+            .o(
+                "error",
+                Obj::new()
+                    .v("message", "m")
+                    .v("type", "t")
+                    .v("param", Value::Null),
+            )
+            .v("code", 429);
+        assert_eq!(
+            serde_json::to_string(&o).unwrap(),
+            r#"{"error":{"message":"m","type":"t","param":null},"code":429}"#
+        );
     }
 }

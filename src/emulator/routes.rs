@@ -3,7 +3,7 @@
 
 use super::call::{Call, Endpoint, Family, Invalid};
 use super::state::{Decision, Shared};
-use super::{anthropic, azure, gemini, openai, reply};
+use super::{anthropic, azure, gemini, openai, openai_body, reply};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -53,21 +53,25 @@ fn route(method: &Method, path: &str) -> Route {
         _ => {}
     }
     if let Some(rest) = path.strip_prefix("/openai/deployments/") {
-        if method == Method::POST
-            && let Some(deployment) = rest.strip_suffix("/chat/completions")
-            && !deployment.is_empty()
-            && !deployment.contains('/')
-        {
+        let (deployment, endpoint) = match rest.split_once('/') {
+            Some((d, "chat/completions")) => (d, Endpoint::Chat),
+            Some((d, "embeddings")) => (d, Endpoint::Embeddings),
+            _ => return Route::NotFound(Family::Azure),
+        };
+        if method == Method::POST && !deployment.is_empty() {
             return Route::Api {
                 family: Family::Azure,
-                endpoint: Endpoint::Chat,
+                endpoint,
                 model: Some(deployment.to_string()),
                 stream_path: false,
             };
         }
         return Route::NotFound(Family::Azure);
     }
-    if let Some(rest) = path.strip_prefix("/v1beta/models/") {
+    let gemini = path
+        .strip_prefix("/v1beta/models/")
+        .or_else(|| path.strip_prefix("/v1/models/").filter(|r| r.contains(':')));
+    if let Some(rest) = gemini {
         if method == Method::POST
             && let Some((model, action)) = rest.split_once(':')
             && !model.is_empty()
@@ -181,7 +185,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 shared.count(|c| c.unauthorized += 1);
                 return openai::unauthorized();
             }
-            return openai::models(jiff::Timestamp::now().as_second());
+            return openai_body::models(jiff::Timestamp::now().as_second());
         }
         Route::NotFound(family) => {
             shared.count(|c| c.not_found += 1);
@@ -254,7 +258,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             }
             let delay = shared.config.chunk_delay;
             match family {
-                Family::OpenAi => openai::success(&call, &adm, guard, delay),
+                Family::OpenAi => openai_body::success(&call, &adm, guard, delay),
                 Family::Azure => azure::success(&call, &adm, guard, delay),
                 Family::Anthropic => anthropic::success(&call, &adm, guard, delay),
                 Family::Gemini => gemini::success(&call, &adm, guard, delay),
@@ -304,6 +308,22 @@ mod tests {
         assert!(matches!(
             route(&post, "/v1beta/models/x:countTokens"),
             Route::NotFound(Family::Gemini)
+        ));
+        assert!(matches!(
+            route(&post, "/openai/deployments/emb/embeddings"),
+            Route::Api {
+                family: Family::Azure,
+                endpoint: Endpoint::Embeddings,
+                ..
+            }
+        ));
+        assert!(matches!(
+            route(&post, "/v1/models/gemini-2.5-pro:generateContent"),
+            Route::Api {
+                family: Family::Gemini,
+                stream_path: false,
+                ..
+            }
         ));
         assert!(matches!(
             route(&post, "/v2/nothing"),

@@ -87,3 +87,10 @@ except openai.RateLimitError as e:
     assert "exceeded call rate limit" in str(e), str(e)
     assert e.response.headers["retry-after-ms"].isdigit()
 print("azure RateLimitError ok")
+
+azure_emb = openai.AzureOpenAI(
+    api_key="azure-sdk-embeddings", azure_endpoint=base, api_version="2024-10-21", max_retries=0
+)
+emb = azure_emb.embeddings.create(model="embeddings-prod", input=["a", "b"])
+assert len(emb.data) == 2 and len(emb.data[1].embedding) == 1536
+print("azure embeddings ok")

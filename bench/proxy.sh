@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Proxy overhead: requests/s and p50/p99 latency of a small chat completion, direct to
+# `ratedoctor mock` vs through `ratedoctor watch`, at concurrency 1, 16 and 64; then the
+# proxy's RSS with many concurrent open SSE streams. Prints a Markdown table.
+#
+# Needs wrk (apt-get install wrk) or oha (cargo install oha), python3 for the streams.
+# Env: DURATION (s, default 5), STREAMS (default 1000), CARGO_TARGET_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${DURATION:-5}"
+STREAMS="${STREAMS:-1000}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+OUT=bench/out
+mkdir -p "$OUT"
+ulimit -n 16384 2>/dev/null || ulimit -n 4096 2>/dev/null || true
+
+cargo build --release --quiet
+BIN="$TARGET/release/ratedoctor"
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# Waits for "listening on http://..." in a log file and prints the URL.
+url_from() {
+  for _ in $(seq 1 100); do
+    if grep -q "listening on http" "$1" 2>/dev/null; then
+      grep -o "http://[0-9.:]*" "$1" | head -1
+      return
+    fi
+    sleep 0.1
+  done
+  echo "no listening line in $1" >&2; cat "$1" >&2; exit 1
+}
+
+BIG=1000000000
+"$BIN" mock --listen 127.0.0.1:0 --rpm $BIG --tpm $BIG --input-tpm $BIG --output-tpm $BIG \
+  >"$OUT/mock.log" 2>&1 &
+PIDS+=($!)
+MOCK=$(url_from "$OUT/mock.log")
+"$BIN" watch --listen 127.0.0.1:0 --upstream "$MOCK" --no-tui >/dev/null 2>"$OUT/watch.log" &
+WATCH_PID=$!
+PIDS+=($WATCH_PID)
+PROXY=$(url_from "$OUT/watch.log")
+
+BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}],"max_tokens":5}'
+cat >"$OUT/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$BODY'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sk-bench-0000000000000000"
+LUA
+
+to_ms() { # "123.45us" / "1.2ms" / "0.5s" -> ms
+  awk -v v="$1" 'BEGIN{n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n}'
+}
+
+# run URL CONC -> "rps p50_ms p99_ms"
+run() {
+  local url=$1 c=$2
+  if command -v oha >/dev/null 2>&1; then
+    oha --no-tui -z "${DURATION}s" -c "$c" -m POST -d "$BODY" -H "Content-Type: application/json" \
+      -H "Authorization: Bearer sk-bench-0000000000000000" --output-format json \
+      "$url/v1/chat/completions" >"$OUT/oha.json"
+    python3 - "$OUT/oha.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"{d['summary']['requestsPerSec']:.0f} {d['latencyPercentiles']['p50']*1000:.3f} {d['latencyPercentiles']['p99']*1000:.3f}")
+PY
+  else
+    local t=$(( c < 2 ? 1 : 2 ))
+    wrk -t"$t" -c"$c" -d"${DURATION}s" --latency -s "$OUT/post.lua" "$url/v1/chat/completions" >"$OUT/wrk.txt"
+    local rps p50 p99
+    rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$OUT/wrk.txt")
+    p50=$(to_ms "$(awk '$1=="50%" {print $2}' "$OUT/wrk.txt")")
+    p99=$(to_ms "$(awk '$1=="99%" {print $2}' "$OUT/wrk.txt")")
+    echo "$rps $p50 $p99"
+  fi
+}
+
+echo "| concurrency | direct req/s | via proxy req/s | ratio | direct p50 ms | via p50 ms | added p50 ms | direct p99 ms | via p99 ms |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for c in 1 16 64; do
+  read -r drps dp50 dp99 < <(run "$MOCK" "$c")
+  read -r prps pp50 pp99 < <(run "$PROXY" "$c")
+  awk -v c="$c" -v a="$drps" -v b="$prps" -v d50="$dp50" -v p50="$pp50" -v d99="$dp99" -v p99="$pp99" \
+    'BEGIN{printf "| %d | %d | %d | %.0f%% | %.3f | %.3f | %.3f | %.3f | %.3f |\n", c, a, b, (a>0?100*b/a:0), d50, p50, p50-d50, d99, p99}'
+done
+
+# RSS with many open SSE streams: a slow mock (1 chunk per second) behind a fresh proxy.
+"$BIN" mock --listen 127.0.0.1:0 --rpm $BIG --tpm $BIG --chunk-delay 1000 >"$OUT/mock2.log" 2>&1 &
+PIDS+=($!)
+MOCK2=$(url_from "$OUT/mock2.log")
+"$BIN" watch --listen 127.0.0.1:0 --upstream "$MOCK2" --no-tui >/dev/null 2>"$OUT/watch2.log" &
+W2=$!
+PIDS+=($W2)
+PROXY2=$(url_from "$OUT/watch2.log")
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+IDLE=$(rss "$W2")
+python3 - "$PROXY2" "$STREAMS" "$W2" <<'PY' >"$OUT/streams.txt"
+import asyncio, sys
+url, n, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+host, port = url.split("//")[1].split(":")
+body = b'{"model":"gpt-4o-mini","stream":true,"max_tokens":60,"messages":[{"role":"user","content":"hi"}]}'
+req = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+       b"Authorization: Bearer sk-bench-0000000000000000\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+async def one(ready):
+    r, w = await asyncio.open_connection(host, int(port))
+    w.write(req); await w.drain()
+    await r.readuntil(b"data: ")  # the first chunk arrived: the stream is open
+    ready.append(1)
+    await asyncio.sleep(8)
+    w.close()
+async def main():
+    ready = []
+    tasks = [asyncio.create_task(one(ready)) for _ in range(n)]
+    while len(ready) < n and not all(t.done() for t in tasks):
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1)
+    rss = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1]
+    print(len(ready), rss)
+    await asyncio.gather(*tasks, return_exceptions=True)
+asyncio.run(main())
+PY
+read -r OPEN PEAK <"$OUT/streams.txt"
+echo
+echo "| proxy RSS idle | proxy RSS with $OPEN open SSE streams |"
+echo "|---:|---:|"
+awk -v a="$IDLE" -v b="$PEAK" 'BEGIN{printf "| %.1f MB | %.1f MB |\n", a/1024, b/1024}'

@@ -1,0 +1,770 @@
+//! `ratedoctor watch` and `ratedoctor run -- CMD` (cli layer): start the proxy source,
+//! print one line per event (or JSON lines), record events, and print the end-of-run
+//! summary; `run` also starts the program with its SDKs pointed at the proxy.
+//!
+//! Variables `run` sets in the child's environment (and only there), each pointing at the
+//! proxy: `OPENAI_BASE_URL` and `OPENAI_API_BASE` (with `/v1`; openai-python and
+//! openai-node read the first, older clients and LangChain the second),
+//! `ANTHROPIC_BASE_URL` (anthropic-python / -typescript), `AZURE_OPENAI_ENDPOINT` (the
+//! openai SDKs' Azure clients append `/openai/deployments/...`), `GOOGLE_GEMINI_BASE_URL`
+//! and `GEMINI_BASE_URL` (google-genai and tools built on it), `GROQ_BASE_URL` (groq SDKs
+//! append `/openai/v1/...`), and `RATEDOCTOR_PROXY` (the bare proxy URL, for scripts).
+//! When one of the provider variables is already set in ratedoctor's environment and no
+//! `--upstream` names that family, its value becomes that family's upstream, so a program
+//! already pointed at a gateway or an Azure resource keeps talking to it.
+
+use crate::error::{AppError, ExitCode};
+use crate::event::{Event, EventKind, RetryBy};
+use crate::headers::Snapshot;
+use crate::proxy::{self, Family, ProxyConfig, ProxyStats, Upstreams};
+use crate::redact::redact;
+use crate::session::{EARLY_TOLERANCE_S, Session};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio::sync::{mpsc, watch};
+
+/// The default address of `watch`.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+/// Options of `ratedoctor watch` (and of `run`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct WatchArgs {
+    /// Address to listen on [default: 127.0.0.1:8787 for watch, a free loopback port for
+    /// run]. A non-loopback address needs --allow-remote.
+    #[arg(short = 'l', long, value_name = "ADDR", env = "RATEDOCTOR_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// Accept a --listen address other machines can reach (prints a warning: the proxy
+    /// forwards your API keys).
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Where to forward: URL (every family) or FAMILY=URL with FAMILY one of openai, azure,
+    /// anthropic, gemini, groq. Repeatable; later ones win. Default: the public endpoints.
+    #[arg(short = 'u', long, value_name = "[FAMILY=]URL")]
+    pub upstream: Vec<String>,
+
+    /// Write every event as JSON Lines to this file (keys and tokens redacted).
+    #[arg(short = 'r', long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// Hold a request while the latest budgets say it cannot be covered, until they can.
+    #[arg(long)]
+    pub pace: bool,
+
+    /// On a retryable 429 (or 503/529), wait as the server advised and retry upstream up
+    /// to N times, so the program never sees it. Quota and too-large errors pass through.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retry: u32,
+
+    /// Print JSON lines (one per event, then the summary) instead of text.
+    #[arg(short = 'j', long)]
+    pub json: bool,
+
+    /// Plain text even on a terminal.
+    #[arg(long)]
+    pub no_tui: bool,
+}
+
+/// Options of `ratedoctor run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub watch: WatchArgs,
+
+    /// The program to run and its arguments (after `--`).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// Provider variables whose value, when set, becomes a family's default upstream in `run`.
+const INHERITED: &[(&str, Family)] = &[
+    ("OPENAI_BASE_URL", Family::OpenAi),
+    ("ANTHROPIC_BASE_URL", Family::Anthropic),
+    ("AZURE_OPENAI_ENDPOINT", Family::Azure),
+    ("GOOGLE_GEMINI_BASE_URL", Family::Gemini),
+    ("GROQ_BASE_URL", Family::Groq),
+];
+
+/// The variables `run` sets for the child, given the proxy's URL.
+pub fn child_env(base: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("OPENAI_BASE_URL", format!("{base}/v1")),
+        ("OPENAI_API_BASE", format!("{base}/v1")),
+        ("ANTHROPIC_BASE_URL", base.to_string()),
+        ("AZURE_OPENAI_ENDPOINT", base.to_string()),
+        ("GOOGLE_GEMINI_BASE_URL", base.to_string()),
+        ("GEMINI_BASE_URL", base.to_string()),
+        ("GROQ_BASE_URL", base.to_string()),
+        ("RATEDOCTOR_PROXY", base.to_string()),
+    ]
+}
+
+/// Builds the proxy configuration; `env` supplies inherited upstreams (`run` only).
+pub fn config_for(
+    args: &WatchArgs,
+    default_listen: SocketAddr,
+    env: &[(String, String)],
+) -> Result<ProxyConfig, AppError> {
+    let mut upstreams = Upstreams::default();
+    let bare = args.upstream.iter().any(|u| {
+        u.split_once('=')
+            .is_none_or(|(name, _)| name.contains("://"))
+    });
+    if !bare {
+        for (var, family) in INHERITED {
+            let named = args.upstream.iter().any(|u| {
+                u.split_once('=')
+                    .is_some_and(|(n, _)| n.eq_ignore_ascii_case(family.id()))
+            });
+            if named {
+                continue;
+            }
+            if let Some((_, v)) = env.iter().find(|(k, _)| k == var)
+                && !v.trim().is_empty()
+            {
+                upstreams
+                    .apply(&format!("{}={}", family.id(), v.trim()))
+                    .map_err(|_| {
+                        AppError::Usage(format!("{var}={v} is not a URL ratedoctor can forward to"))
+                    })?;
+            }
+        }
+    }
+    for u in &args.upstream {
+        upstreams.apply(u)?;
+    }
+    Ok(ProxyConfig {
+        listen: args.listen.unwrap_or(default_listen),
+        upstreams,
+        pace: args.pace,
+        retry: args.retry,
+        allow_remote: args.allow_remote,
+        ..ProxyConfig::default()
+    })
+}
+
+fn compact(x: f64) -> String {
+    if x >= 1_000_000.0 {
+        format!("{:.1}M", x / 1_000_000.0)
+    } else if x >= 10_000.0 {
+        format!("{:.0}k", x / 1000.0)
+    } else if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+fn budgets(s: &Snapshot) -> String {
+    let mut parts: Vec<String> = s
+        .budgets
+        .iter()
+        .filter(|b| b.remaining.is_some() || b.limit.is_some())
+        .map(|b| {
+            let w = b.window.map(|w| format!("/{}", w.id())).unwrap_or_default();
+            format!(
+                "{}{w} {}/{}",
+                b.dimension.id(),
+                b.remaining.map_or("?".into(), compact),
+                b.limit.map_or("?".into(), compact)
+            )
+        })
+        .collect();
+    if let Some(r) = s.retry_after_s {
+        parts.push(format!("retry-after {}s", compact(r)));
+    }
+    parts.join("  ")
+}
+
+/// One line of text for an event.
+pub fn event_line(e: &Event) -> String {
+    let t = format!("{:>8.3}s #{:<4}", e.t_ms / 1000.0, e.id);
+    match &e.kind {
+        EventKind::RequestSent {
+            provider,
+            method,
+            path,
+            model,
+            est_input_tokens,
+            max_tokens,
+            stream,
+            group,
+            attempt,
+        } => {
+            let mut s = format!(
+                "{t} -> {method} {path} {} [{}",
+                model.as_deref().unwrap_or("-"),
+                provider.id()
+            );
+            if let Some(n) = est_input_tokens {
+                s.push_str(&format!(", ~{n} in"));
+            }
+            if let Some(n) = max_tokens {
+                s.push_str(&format!(", max {n} out"));
+            }
+            if *stream {
+                s.push_str(", stream");
+            }
+            s.push(']');
+            if *attempt > 0 {
+                s.push_str(&format!(" attempt {} of request {group}", attempt + 1));
+            }
+            s
+        }
+        EventKind::ResponseReceived {
+            status,
+            ttfb_ms,
+            snapshot,
+            diagnosis,
+            usage,
+            ..
+        } => {
+            let mut s = format!("{t} <- {status} {ttfb_ms:.0} ms");
+            let b = budgets(snapshot);
+            if !b.is_empty() {
+                s.push_str("  ");
+                s.push_str(&b);
+            }
+            if let Some(u) = usage {
+                s.push_str(&format!("  usage {}/{}", u.input_tokens, u.output_tokens));
+            }
+            if let Some(d) = diagnosis {
+                s.push_str(&format!("  [{}] {} — {}", d.kind.id(), d.title, d.wait));
+            }
+            s
+        }
+        EventKind::RetryScheduled {
+            group,
+            wait_s,
+            advised_s,
+            by,
+            ..
+        } => {
+            let who = match by {
+                RetryBy::Client => "the program",
+                RetryBy::Ratedoctor => "ratedoctor",
+            };
+            let mut s = format!("{t} retry of request {group} by {who} after {wait_s:.2} s");
+            if let Some(a) = advised_s {
+                s.push_str(&format!(" (server advised {a:.2} s)"));
+                if wait_s + EARLY_TOLERANCE_S < *a {
+                    s.push_str(" TOO EARLY");
+                }
+            }
+            s
+        }
+        EventKind::StreamFinished {
+            bytes,
+            elapsed_ms,
+            usage,
+            complete,
+        } => {
+            let mut s = format!(
+                "{t} {} {bytes} B in {elapsed_ms:.0} ms",
+                if *complete { "done" } else { "CUT" }
+            );
+            if let Some(u) = usage {
+                s.push_str(&format!(
+                    "  usage {} in / {} out",
+                    u.input_tokens, u.output_tokens
+                ));
+            }
+            s
+        }
+        EventKind::Failed { error } => format!("{t} FAILED {error}"),
+    }
+}
+
+/// The end-of-run summary as text.
+pub fn summary_text(s: &Session, st: &ProxyStats) -> String {
+    let a = s.audit();
+    let mut o = String::from("ratedoctor summary\n");
+    o.push_str(&format!(
+        "  requests       {} sent, {} answered, {} without an answer\n",
+        s.requests, s.responses, s.failures
+    ));
+    let kinds: Vec<String> = s
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{} {n}", k.id()))
+        .collect();
+    o.push_str(&format!(
+        "  429s           {}{}\n",
+        s.rate_limited,
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" (errors by kind: {})", kinds.join(", "))
+        }
+    ));
+    let client = a.retries.saturating_sub(st.proxy_retries);
+    o.push_str(&format!(
+        "  retries        {client} by the program ({} sooner than the server asked, {} of errors retrying cannot fix), {} by ratedoctor\n",
+        a.too_early, a.non_retryable_retried, st.proxy_retries
+    ));
+    o.push_str(&format!(
+        "  time waiting   {:.1} s between attempts, {:.1} s held by --pace\n",
+        a.waited_s, st.paced_s
+    ));
+    o.push_str(&format!(
+        "  wasted calls   {}   gave up early: {}\n",
+        a.wasted_calls, a.gave_up_early
+    ));
+    match s.tightest() {
+        Some(b) => o.push_str(&format!(
+            "  tightest       {}{} ({}): {} of {} left\n",
+            b.dimension.id(),
+            b.window
+                .map(|w| format!(" per {}", w.id()))
+                .unwrap_or_default(),
+            b.provider.id(),
+            b.latest.remaining.map_or("?".into(), compact),
+            b.latest.limit.map_or("?".into(), compact)
+        )),
+        None => o.push_str("  tightest       no budget headers seen\n"),
+    }
+    o.push_str(&format!(
+        "  tokens         {} in, {} out\n",
+        s.input_tokens, s.output_tokens
+    ));
+    if st.dropped_events > 0 {
+        o.push_str(&format!(
+            "  note           {} events were dropped by a slow consumer\n",
+            st.dropped_events
+        ));
+    }
+    o.push_str(&format!("  recommendation {}\n", s.recommendation()));
+    o
+}
+
+/// Where events go.
+struct Sink {
+    json: bool,
+    to_stderr: bool,
+    record: Option<BufWriter<File>>,
+    session: Session,
+}
+
+impl Sink {
+    /// Handles a batch of events with one write (and one flush) for all their lines.
+    fn handle_all(&mut self, events: &[Event]) {
+        let mut out = String::new();
+        let mut rec = String::new();
+        for e in events {
+            self.session.apply(e);
+            let json_line = e.to_json_line();
+            if self.record.is_some() {
+                rec.push_str(&redact(&json_line));
+                rec.push('\n');
+            }
+            if self.json {
+                out.push_str(&redact(&json_line));
+            } else {
+                out.push_str(&redact(&event_line(e)));
+            }
+            out.push('\n');
+        }
+        if let Some(w) = &mut self.record {
+            let _ = w.write_all(rec.as_bytes());
+            let _ = w.flush();
+        }
+        if self.to_stderr {
+            let _ = std::io::stderr().lock().write_all(out.as_bytes());
+        } else {
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(out.as_bytes());
+            let _ = o.flush();
+        }
+    }
+}
+
+async fn consume(
+    mut rx: mpsc::Receiver<Event>,
+    mut sink: Sink,
+    mut stop: watch::Receiver<bool>,
+) -> Sink {
+    let mut batch = Vec::with_capacity(256);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, 256) => {
+                if n == 0 {
+                    break;
+                }
+                sink.handle_all(&batch);
+                batch.clear();
+            }
+            _ = stop.changed() => {
+                while let Ok(e) = rx.try_recv() {
+                    batch.push(e);
+                }
+                sink.handle_all(&batch);
+                break;
+            }
+        }
+    }
+    sink
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Internal(format!("cannot start the runtime: {e}")))
+}
+
+fn open_record(args: &WatchArgs) -> Result<Option<BufWriter<File>>, AppError> {
+    args.record
+        .as_ref()
+        .map(|p| {
+            File::create(p)
+                .map(BufWriter::new)
+                .map_err(|e| AppError::Unreadable(format!("cannot write {}: {e}", p.display())))
+        })
+        .transpose()
+}
+
+fn default_addr(s: &str) -> SocketAddr {
+    s.parse()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8787)))
+}
+
+/// Starts the proxy and the event consumer; `finish` stops both and prints the summary.
+struct Running {
+    handle: proxy::ProxyHandle,
+    stop: watch::Sender<bool>,
+    consumer: tokio::task::JoinHandle<Sink>,
+}
+
+async fn start(config: ProxyConfig, sink: Sink) -> Result<Running, AppError> {
+    if !proxy::is_loopback(&config.listen) && config.allow_remote {
+        eprintln!(
+            "ratedoctor: WARNING: listening on {}, which other machines can reach; anyone who can connect can spend your API keys through it",
+            config.listen
+        );
+    }
+    let (tx, rx) = mpsc::channel(8192);
+    let handle = proxy::spawn(config, tx).await?;
+    let (stop, stopped) = watch::channel(false);
+    let consumer = tokio::spawn(consume(rx, sink, stopped));
+    Ok(Running {
+        handle,
+        stop,
+        consumer,
+    })
+}
+
+impl Running {
+    async fn finish(self, json: bool, to_stderr: bool) -> Result<(), AppError> {
+        let stats = self.handle.stats();
+        self.handle.shutdown().await;
+        let _ = self.stop.send(true);
+        let sink = self
+            .consumer
+            .await
+            .map_err(|e| AppError::Internal(format!("the event consumer failed: {e}")))?;
+        let text = if json {
+            let v = serde_json::json!({"summary": proxy::summary_json(&sink.session, &stats)});
+            redact(&v.to_string()).into_owned()
+        } else {
+            redact(&summary_text(&sink.session, &stats)).into_owned()
+        };
+        if to_stderr {
+            eprint!("\n{text}");
+            if json {
+                eprintln!();
+            }
+        } else {
+            let mut o = std::io::stdout().lock();
+            let _ = writeln!(o, "{text}");
+            let _ = o.flush();
+        }
+        Ok(())
+    }
+}
+
+/// `ratedoctor watch`: serves until Ctrl-C or SIGTERM, then prints the summary.
+pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
+    let config = config_for(args, default_addr(DEFAULT_LISTEN), &[])?;
+    let sink = Sink {
+        json: args.json,
+        to_stderr: false,
+        record: open_record(args)?,
+        session: Session::new(),
+    };
+    runtime()?.block_on(async {
+        let running = start(config, sink).await?;
+        let base = running.handle.base_url();
+        eprintln!("ratedoctor: proxy listening on {base} (Ctrl-C to stop)");
+        eprintln!(
+            "ratedoctor: point your program at it: OPENAI_BASE_URL={base}/v1 ANTHROPIC_BASE_URL={base} GOOGLE_GEMINI_BASE_URL={base}"
+        );
+        wait_for_stop().await;
+        running.finish(args.json, false).await?;
+        Ok(ExitCode::Ok)
+    })
+}
+
+/// `ratedoctor run -- CMD`: runs the program with its SDKs pointed at a proxy on a free
+/// loopback port and exits with the program's exit code. ratedoctor's own output goes
+/// to stderr so the program's stdout stays its own.
+pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
+    let Some((program, rest)) = args.command.split_first() else {
+        return Err(AppError::Usage("run needs a command after --".into()));
+    };
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let config = config_for(&args.watch, default_addr("127.0.0.1:0"), &env)?;
+    let sink = Sink {
+        json: args.watch.json,
+        to_stderr: true,
+        record: open_record(&args.watch)?,
+        session: Session::new(),
+    };
+    let code = runtime()?.block_on(async {
+        let running = start(config, sink).await?;
+        let base = running.handle.base_url();
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(rest);
+        for (k, v) in child_env(&base) {
+            cmd.env(k, v);
+        }
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                running.finish(args.watch.json, true).await?;
+                return Err(AppError::Usage(format!("cannot run {program}: {e}")));
+            }
+        };
+        eprintln!("ratedoctor: watching {program} through {base}");
+        let status = wait_child(&mut child).await;
+        running.finish(args.watch.json, true).await?;
+        Ok::<i32, AppError>(exit_code_of(status))
+    })?;
+    if code == 0 {
+        return Ok(ExitCode::Ok);
+    }
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    std::process::exit(code)
+}
+
+fn exit_code_of(status: std::io::Result<std::process::ExitStatus>) -> i32 {
+    match status {
+        Ok(s) => {
+            if let Some(c) = s.code() {
+                return c;
+            }
+            #[cfg(unix)]
+            {
+                use std::os::unix::process::ExitStatusExt;
+                if let Some(sig) = s.signal() {
+                    return 128 + sig;
+                }
+            }
+            1
+        }
+        Err(_) => 1,
+    }
+}
+
+/// Waits for the child. Ctrl-C reaches the child too (same process group), so the first
+/// one is left to it; a second one, or SIGTERM, kills it.
+async fn wait_child(
+    child: &mut tokio::process::Child,
+) -> std::io::Result<std::process::ExitStatus> {
+    let mut interrupts = 0;
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    loop {
+        #[cfg(unix)]
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<()>();
+        tokio::select! {
+            status = child.wait() => return status,
+            _ = tokio::signal::ctrl_c() => {
+                interrupts += 1;
+                if interrupts > 1 {
+                    let _ = child.start_kill();
+                }
+            }
+            () = terminated => {
+                let _ = child.start_kill();
+            }
+        }
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inherited_upstreams_unless_named() {
+        let args = WatchArgs {
+            listen: None,
+            allow_remote: false,
+            upstream: vec!["anthropic=http://127.0.0.1:9".into()],
+            record: None,
+            pace: false,
+            retry: 0,
+            json: false,
+            no_tui: false,
+        };
+        let env = vec![
+            (
+                "AZURE_OPENAI_ENDPOINT".to_string(),
+                "https://res.openai.azure.com".to_string(),
+            ),
+            (
+                "ANTHROPIC_BASE_URL".to_string(),
+                "https://gw.example".to_string(),
+            ),
+        ];
+        let c = config_for(&args, default_addr("127.0.0.1:0"), &env).unwrap();
+        assert_eq!(
+            c.upstreams.azure.as_deref(),
+            Some("https://res.openai.azure.com")
+        );
+        assert_eq!(c.upstreams.anthropic, "http://127.0.0.1:9");
+        assert_eq!(c.listen.port(), 0);
+        let vars = child_env("http://127.0.0.1:5");
+        assert!(vars.contains(&("OPENAI_BASE_URL", "http://127.0.0.1:5/v1".to_string())));
+    }
+
+    #[test]
+    fn lines_and_summary_say_what_happened() {
+        use crate::diagnose::{Provider, diagnose};
+        use crate::event::Usage;
+        let body = r#"HTTP/1.1 429\nretry-after: 6\n\n{"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): Limit 2, Used 2, Requested 1. Please try again in 6s.","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#;
+        let events = vec![
+            Event {
+                t_ms: 1.0,
+                id: 1,
+                kind: EventKind::RequestSent {
+                    provider: Provider::Openai,
+                    method: "POST".into(),
+                    path: "/v1/chat/completions".into(),
+                    model: Some("gpt-4o-mini".into()),
+                    est_input_tokens: Some(3),
+                    max_tokens: Some(5),
+                    stream: true,
+                    group: 1,
+                    attempt: 0,
+                },
+            },
+            Event {
+                t_ms: 9.0,
+                id: 1,
+                kind: EventKind::ResponseReceived {
+                    status: 429,
+                    ttfb_ms: 8.0,
+                    snapshot: crate::headers::parse(
+                        &[
+                            ("x-ratelimit-limit-requests", "2"),
+                            ("x-ratelimit-remaining-requests", "0"),
+                            ("retry-after", "6"),
+                        ],
+                        Some(Provider::Openai),
+                        None,
+                    ),
+                    headers: vec![],
+                    diagnosis: diagnose(body).into_iter().next(),
+                    usage: None,
+                },
+            },
+            Event {
+                t_ms: 500.0,
+                id: 2,
+                kind: EventKind::RetryScheduled {
+                    group: 1,
+                    wait_s: 0.5,
+                    advised_s: Some(6.0),
+                    by: RetryBy::Client,
+                    reason: String::new(),
+                },
+            },
+            Event {
+                t_ms: 600.0,
+                id: 2,
+                kind: EventKind::StreamFinished {
+                    bytes: 10,
+                    elapsed_ms: 3.0,
+                    usage: Some(Usage {
+                        input_tokens: 3,
+                        output_tokens: 4,
+                    }),
+                    complete: true,
+                },
+            },
+        ];
+        let lines: Vec<String> = events.iter().map(event_line).collect();
+        assert!(
+            lines[0].contains(
+                "-> POST /v1/chat/completions gpt-4o-mini [openai, ~3 in, max 5 out, stream]"
+            ),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains("<- 429 8 ms  requests/minute 0/2  retry-after 6s  [rpm]"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].contains("by the program after 0.50 s (server advised 6.00 s) TOO EARLY"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[3].contains("done 10 B in 3 ms  usage 3 in / 4 out"),
+            "{}",
+            lines[3]
+        );
+        let mut s = Session::new();
+        for e in &events {
+            s.apply(e);
+        }
+        let text = summary_text(&s, &ProxyStats::default());
+        assert!(
+            text.contains("429s           1 (errors by kind: rpm 1)"),
+            "{text}"
+        );
+        assert!(text.contains("tightest       requests"), "{text}");
+        assert!(text.contains("recommendation "), "{text}");
+    }
+}

@@ -1,0 +1,351 @@
+//! The transparent local proxy behind `ratedoctor watch` and `ratedoctor run` (sources
+//! layer). A program's SDK talks to it as if it were the provider; it forwards every
+//! request to the family's upstream and streams the answer back untouched, while it emits
+//! [`Event`]s about each exchange.
+//!
+//! - [`spawn`] binds and serves on the current tokio runtime and returns a [`ProxyHandle`];
+//!   events go to the given channel with `try_send` (a full channel never slows traffic;
+//!   what is dropped is counted);
+//! - files: `route` (families, upstreams, hop-by-hop headers), `forward` (one exchange:
+//!   read, pace, send, retry, answer), `tee` (the response body wrapper that observes
+//!   bytes as they pass), `inspect` (request fields, usage), `group` (retry grouping),
+//!   `pace` (`--pace`), `report` (`/_ratedoctor/metrics` and `/_ratedoctor/state`).
+//!
+//! Request bodies up to [`MAX_REQUEST_BUFFER`] are read before they are forwarded (to hash
+//! them, estimate tokens, pace them and, with `--retry`, send them again); larger ones
+//! stream through and only their first bytes are observed. Response bodies are never held.
+
+mod forward;
+pub mod group;
+pub mod inspect;
+pub mod pace;
+mod report;
+pub mod route;
+mod tee;
+
+pub use report::summary_json;
+pub use route::{Family, Upstreams};
+
+use crate::error::AppError;
+use crate::event::{Event, EventKind};
+use crate::session::Session;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Request bodies up to this size are read whole before forwarding.
+pub const MAX_REQUEST_BUFFER: usize = 8 * 1024 * 1024;
+
+/// Everything the proxy needs to start.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Where each family's requests go.
+    pub upstreams: Upstreams,
+    /// Hold requests the latest budgets cannot cover (`--pace`).
+    pub pace: bool,
+    /// Retry a retryable 429/503/529 upstream this many times (`--retry N`); 0 = never.
+    pub retry: u32,
+    /// Allow a non-loopback `listen` address.
+    pub allow_remote: bool,
+    /// `--retry` never waits longer than this; a longer advised wait is passed back.
+    pub retry_max_wait: Duration,
+    /// Time to connect to the upstream.
+    pub connect_timeout: Duration,
+    /// Time from sending to the upstream's response head (504 after).
+    pub head_timeout: Duration,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            upstreams: Upstreams::default(),
+            pace: false,
+            retry: 0,
+            allow_remote: false,
+            retry_max_wait: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            head_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Counters of what the proxy itself did (the rest is in the [`Session`]).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Events the channel could not take.
+    pub dropped_events: AtomicU64,
+    /// Upstream retries ratedoctor made (`--retry`).
+    pub proxy_retries: AtomicU64,
+    /// Milliseconds waited before those retries.
+    pub proxy_retry_wait_ms: AtomicU64,
+    /// Requests held by `--pace`, and the milliseconds they were held.
+    pub paced: AtomicU64,
+    pub paced_ms: AtomicU64,
+    /// Answers made by the proxy itself (502/504).
+    pub proxy_errors: AtomicU64,
+    /// Client connections accepted (keep-alive reuses one for many requests).
+    pub connections: AtomicU64,
+}
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    pub config: ProxyConfig,
+    pub client: reqwest::Client,
+    pub start: Instant,
+    pub events: mpsc::Sender<Event>,
+    pub next_id: AtomicU64,
+    pub counters: Counters,
+    pub session: Mutex<Session>,
+    pub groups: Mutex<group::Grouper>,
+    pub pacer: Mutex<pace::Pacer>,
+    /// The provider behind each family's upstream, worked out once.
+    pub providers: Vec<(Family, crate::diagnose::Provider)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    pub fn t_ms(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Folds the event into the proxy's own session and hands it to the channel without
+    /// waiting.
+    pub fn emit(&self, id: u64, kind: EventKind) {
+        let e = Event {
+            t_ms: self.t_ms(),
+            id,
+            kind,
+        };
+        lock(&self.session).apply(&e);
+        if self.events.try_send(e).is_err() {
+            self.counters.dropped_events.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn provider(&self, family: Family) -> crate::diagnose::Provider {
+        self.providers
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map_or(family.provider(), |(_, p)| *p)
+    }
+
+    pub fn session(&self) -> MutexGuard<'_, Session> {
+        lock(&self.session)
+    }
+
+    pub fn groups(&self) -> MutexGuard<'_, group::Grouper> {
+        lock(&self.groups)
+    }
+
+    pub fn pacer(&self) -> MutexGuard<'_, pace::Pacer> {
+        lock(&self.pacer)
+    }
+}
+
+/// What the proxy did itself, for the summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct ProxyStats {
+    pub dropped_events: u64,
+    pub proxy_retries: u64,
+    pub proxy_retry_wait_s: f64,
+    pub paced: u64,
+    pub paced_s: f64,
+    pub proxy_errors: u64,
+    pub connections: u64,
+}
+
+/// A running proxy. Dropping it stops accepting and aborts open connections;
+/// [`ProxyHandle::shutdown`] lets them finish first (at most 2 s).
+pub struct ProxyHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<watch::Sender<bool>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ProxyHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProxyHandle {
+    /// The bound address (the real port when `listen` asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A copy of the session the proxy folds its own events into.
+    pub fn session(&self) -> Session {
+        self.shared.session().clone()
+    }
+
+    /// What the proxy did itself.
+    pub fn stats(&self) -> ProxyStats {
+        stats(&self.shared)
+    }
+
+    /// `/_ratedoctor/state` as a value.
+    pub fn state_json(&self) -> serde_json::Value {
+        report::state_json(&self.shared)
+    }
+
+    /// Stops accepting, lets open exchanges finish for at most 2 s, then returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(3), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for ProxyHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+pub(crate) fn stats(s: &Shared) -> ProxyStats {
+    let c = &s.counters;
+    let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    ProxyStats {
+        dropped_events: get(&c.dropped_events),
+        proxy_retries: get(&c.proxy_retries),
+        proxy_retry_wait_s: get(&c.proxy_retry_wait_ms) as f64 / 1000.0,
+        paced: get(&c.paced),
+        paced_s: get(&c.paced_ms) as f64 / 1000.0,
+        proxy_errors: get(&c.proxy_errors),
+        connections: get(&c.connections),
+    }
+}
+
+/// Is this an address only this machine can reach?
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+/// Binds `config.listen` and serves on the current tokio runtime. A non-loopback address
+/// is refused unless `allow_remote` is set.
+pub async fn spawn(
+    config: ProxyConfig,
+    events: mpsc::Sender<Event>,
+) -> Result<ProxyHandle, AppError> {
+    if !is_loopback(&config.listen) && !config.allow_remote {
+        return Err(AppError::Usage(format!(
+            "refusing to listen on {}: it is not a loopback address and the proxy forwards your API keys; pass --allow-remote if you mean it",
+            config.listen
+        )));
+    }
+    let client = reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| AppError::Network(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::Network(format!("cannot read the bound address: {e}")))?;
+    let providers = Family::ALL
+        .iter()
+        .map(|f| (*f, config.upstreams.provider(*f)))
+        .collect();
+    let shared = Arc::new(Shared {
+        providers,
+        config,
+        client,
+        start: Instant::now(),
+        events,
+        next_id: AtomicU64::new(0),
+        counters: Counters::default(),
+        session: Mutex::new(Session::new()),
+        groups: Mutex::new(group::Grouper::default()),
+        pacer: Mutex::new(pace::Pacer::default()),
+    });
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
+    Ok(ProxyHandle {
+        addr,
+        shared,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((tcp, _)) = accepted else {
+                    // Out of file descriptors and the like: wait a little, keep serving.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                };
+                let _ = tcp.set_nodelay(true);
+                shared.counters.connections.fetch_add(1, Ordering::Relaxed);
+                let shared = Arc::clone(&shared);
+                let mut stop = stop.clone();
+                conns.spawn(async move {
+                    let svc = service_fn(move |req| forward::handle(Arc::clone(&shared), req));
+                    let conn = http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(tcp), svc);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = stop.changed() => {
+                            conn.as_mut().graceful_shutdown();
+                            let _ = tokio::time::timeout(Duration::from_secs(2), conn.as_mut()).await;
+                        }
+                    }
+                });
+            }
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    conns.abort_all();
+}

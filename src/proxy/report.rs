@@ -1,0 +1,258 @@
+//! The proxy's own endpoints (sources layer, drawing on the session): `/_ratedoctor/metrics`
+//! in the Prometheus text exposition format and `/_ratedoctor/state` as JSON.
+
+use super::forward::json_response;
+use super::tee::{BoxError, ProxyBody};
+use super::{Shared, stats};
+use crate::session::Session;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Response;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// Answers a `/_ratedoctor/...` path.
+pub(crate) fn answer(shared: &Shared, path: &str) -> Response<ProxyBody> {
+    match path {
+        "/_ratedoctor/metrics" => {
+            let text = metrics(shared);
+            let mut r = Response::new(
+                Full::new(Bytes::from(text))
+                    .map_err(|never: std::convert::Infallible| -> BoxError { match never {} })
+                    .boxed_unsync(),
+            );
+            r.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            r
+        }
+        "/_ratedoctor/state" => json_response(200, &state_json(shared)),
+        _ => json_response(
+            404,
+            &json!({"error": {"type": "ratedoctor_proxy_error", "code": "not_found",
+                "message": "ratedoctor: unknown endpoint; try /_ratedoctor/metrics or /_ratedoctor/state"}}),
+        ),
+    }
+}
+
+/// The session and the proxy's counters in the Prometheus text format.
+pub(crate) fn metrics(shared: &Shared) -> String {
+    let s = shared.session().clone();
+    let st = stats(shared);
+    let audit = s.audit();
+    let mut o = String::new();
+    let family = |o: &mut String, name: &str, kind: &str, help: &str| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    };
+    family(
+        &mut o,
+        "ratedoctor_requests_total",
+        "counter",
+        "Requests sent upstream.",
+    );
+    let _ = writeln!(o, "ratedoctor_requests_total {}", s.requests);
+    family(
+        &mut o,
+        "ratedoctor_responses_total",
+        "counter",
+        "Responses by status.",
+    );
+    for (status, n) in &s.by_status {
+        let _ = writeln!(o, "ratedoctor_responses_total{{status=\"{status}\"}} {n}");
+    }
+    family(
+        &mut o,
+        "ratedoctor_rate_limited_total",
+        "counter",
+        "Responses with status 429.",
+    );
+    let _ = writeln!(o, "ratedoctor_rate_limited_total {}", s.rate_limited);
+    family(
+        &mut o,
+        "ratedoctor_errors_by_kind_total",
+        "counter",
+        "Diagnosed errors by limit kind.",
+    );
+    for (kind, n) in &s.by_kind {
+        let _ = writeln!(
+            o,
+            "ratedoctor_errors_by_kind_total{{kind=\"{}\"}} {n}",
+            kind.id()
+        );
+    }
+    family(
+        &mut o,
+        "ratedoctor_failures_total",
+        "counter",
+        "Exchanges without an HTTP answer.",
+    );
+    let _ = writeln!(o, "ratedoctor_failures_total {}", s.failures);
+    family(
+        &mut o,
+        "ratedoctor_budget_remaining",
+        "gauge",
+        "Remaining budget per dimension, as last reported.",
+    );
+    let mut limits = String::new();
+    for b in &s.budgets {
+        let labels = format!(
+            "provider=\"{}\",dimension=\"{}\",window=\"{}\"",
+            b.provider.id(),
+            b.dimension.id(),
+            b.window.map_or("", |w| w.id())
+        );
+        if let Some(r) = b.latest.remaining {
+            let _ = writeln!(o, "ratedoctor_budget_remaining{{{labels}}} {r}");
+        }
+        if let Some(l) = b.latest.limit {
+            let _ = writeln!(limits, "ratedoctor_budget_limit{{{labels}}} {l}");
+        }
+    }
+    family(
+        &mut o,
+        "ratedoctor_budget_limit",
+        "gauge",
+        "Budget limit per dimension, as last reported.",
+    );
+    o.push_str(&limits);
+    family(
+        &mut o,
+        "ratedoctor_retries_total",
+        "counter",
+        "Retries seen (client) and made (ratedoctor).",
+    );
+    let client = audit.retries.saturating_sub(st.proxy_retries);
+    let _ = writeln!(o, "ratedoctor_retries_total{{by=\"client\"}} {client}");
+    let _ = writeln!(
+        o,
+        "ratedoctor_retries_total{{by=\"ratedoctor\"}} {}",
+        st.proxy_retries
+    );
+    family(
+        &mut o,
+        "ratedoctor_retries_too_early_total",
+        "counter",
+        "Retries sent sooner than the server asked.",
+    );
+    let _ = writeln!(o, "ratedoctor_retries_too_early_total {}", audit.too_early);
+    family(
+        &mut o,
+        "ratedoctor_retries_non_retryable_total",
+        "counter",
+        "Retries of errors that retrying cannot fix.",
+    );
+    let _ = writeln!(
+        o,
+        "ratedoctor_retries_non_retryable_total {}",
+        audit.non_retryable_retried
+    );
+    family(
+        &mut o,
+        "ratedoctor_wasted_calls_total",
+        "counter",
+        "Failed attempts that were retried.",
+    );
+    let _ = writeln!(o, "ratedoctor_wasted_calls_total {}", audit.wasted_calls);
+    family(
+        &mut o,
+        "ratedoctor_wait_seconds_total",
+        "counter",
+        "Seconds waited between attempts and by --pace.",
+    );
+    let _ = writeln!(
+        o,
+        "ratedoctor_wait_seconds_total{{by=\"retries\"}} {}",
+        audit.waited_s
+    );
+    let _ = writeln!(
+        o,
+        "ratedoctor_wait_seconds_total{{by=\"pace\"}} {}",
+        st.paced_s
+    );
+    family(
+        &mut o,
+        "ratedoctor_tokens_total",
+        "counter",
+        "Tokens the responses reported.",
+    );
+    let _ = writeln!(
+        o,
+        "ratedoctor_tokens_total{{direction=\"input\"}} {}",
+        s.input_tokens
+    );
+    let _ = writeln!(
+        o,
+        "ratedoctor_tokens_total{{direction=\"output\"}} {}",
+        s.output_tokens
+    );
+    family(
+        &mut o,
+        "ratedoctor_events_dropped_total",
+        "counter",
+        "Events a full channel could not take.",
+    );
+    let _ = writeln!(o, "ratedoctor_events_dropped_total {}", st.dropped_events);
+    family(
+        &mut o,
+        "ratedoctor_proxy_errors_total",
+        "counter",
+        "502/504 answers made by the proxy.",
+    );
+    let _ = writeln!(o, "ratedoctor_proxy_errors_total {}", st.proxy_errors);
+    o
+}
+
+/// The summary of a session as JSON (also the end-of-run `--json` summary).
+pub fn summary_json(s: &Session, st: &super::ProxyStats) -> Value {
+    let audit = s.audit();
+    let by_kind: serde_json::Map<String, Value> = s
+        .by_kind
+        .iter()
+        .map(|(k, n)| (k.id().to_string(), json!(n)))
+        .collect();
+    let by_status: serde_json::Map<String, Value> = s
+        .by_status
+        .iter()
+        .map(|(k, n)| (k.to_string(), json!(n)))
+        .collect();
+    let budgets: Vec<Value> = s
+        .budgets
+        .iter()
+        .map(|b| {
+            json!({"provider": b.provider, "dimension": b.dimension, "window": b.window,
+                "limit": b.latest.limit, "remaining": b.latest.remaining,
+                "reset_in_s": b.reset_in_s(s.last_ms), "headroom": b.headroom()})
+        })
+        .collect();
+    let tightest = s.tightest().map(|b| {
+        json!({"provider": b.provider, "dimension": b.dimension, "window": b.window,
+            "limit": b.latest.limit, "remaining": b.latest.remaining, "headroom": b.headroom()})
+    });
+    json!({
+        "requests": s.requests,
+        "responses": s.responses,
+        "failures": s.failures,
+        "by_status": by_status,
+        "rate_limited": s.rate_limited,
+        "by_kind": by_kind,
+        "input_tokens": s.input_tokens,
+        "output_tokens": s.output_tokens,
+        "audit": audit,
+        "retries_by_client": audit.retries.saturating_sub(st.proxy_retries),
+        "retries_by_ratedoctor": st.proxy_retries,
+        "wait_s": {"retries": audit.waited_s, "pace": st.paced_s},
+        "wasted_calls": audit.wasted_calls,
+        "budgets": budgets,
+        "tightest": tightest,
+        "models": s.models,
+        "recommendation": s.recommendation(),
+        "proxy": st,
+    })
+}
+
+/// `/_ratedoctor/state`.
+pub(crate) fn state_json(shared: &Shared) -> Value {
+    let s = shared.session().clone();
+    summary_json(&s, &stats(shared))
+}

@@ -1,0 +1,420 @@
+//! The discrete-event simulation (core layer): `C` workers send `N` requests through one
+//! [`crate::limiter::Limiter`] — the emulator's own accounting, used as is — and a retry
+//! [`Policy`]. Time is simulated (f64 seconds from 0); nothing sleeps.
+//!
+//! Each worker takes the next request, sends it, and either gets a 200 after the latency
+//! (holding a concurrency slot meanwhile) or a 429 at once, with the hint the emulator's
+//! OpenAI family puts in `retry-after` (the limiter's wait rounded up to whole seconds, at
+//! least 1; none for concurrency, quota and too-large refusals). The policy then says
+//! "wait X" or "give up", and a worker that gives up moves on to its next request.
+//!
+//! Like the emulator, a refused call is charged nothing (the limiter has no way to charge
+//! a refusal), and the day windows start when the simulation does.
+
+use super::spec::Workload;
+use crate::backoff::timeline::{AttemptOutcome, RequestTrace, Timeline};
+use crate::backoff::{Decision, Failure, FailureKind, GiveUp, Policy, RetryState, Rng};
+use crate::limiter::{DAY_S, Limiter, Limits, Outcome};
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+
+/// Options of one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SimOptions {
+    pub seed: u64,
+    /// Keep the full attempt trace of the first `record` requests.
+    pub record: usize,
+}
+
+/// The numbers of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimStats {
+    pub policy: String,
+    pub concurrency: u32,
+    pub max_tokens_cap: Option<u64>,
+    pub requests: u64,
+    pub succeeded: u64,
+    /// Requests the policy gave up on.
+    pub failed: u64,
+    /// HTTP calls sent (first attempts and retries).
+    pub calls: u64,
+    /// Calls answered 429.
+    pub rate_limited: u64,
+    /// Calls after a request's first.
+    pub retries: u64,
+    /// Retries refused again: waits too short, or retrying could not help.
+    pub wasted_calls: u64,
+    /// When the last request finished (succeeded or given up), seconds.
+    pub total_s: f64,
+    /// The soonest the limits let every request finish (see [`lower_bound`]).
+    pub lower_bound_s: f64,
+    /// Which limit sets that bound (`rpm`, `tpm`, `rpd`, `tpd`, `concurrency`, `latency`).
+    pub binding: &'static str,
+    /// `(succeeded / requests) · min(1, lower_bound_s / total_s)`: the work done, times how
+    /// close to the soonest finish the limits allow it came (1 = all of it at the limit).
+    pub throughput_share: f64,
+    /// Per request, first send to its 200 (successes only): median and 99th percentile.
+    pub p50_s: Option<f64>,
+    pub p99_s: Option<f64>,
+    /// 429s by kind (`rpm`, `tpm`, `quota`, …).
+    pub refusals: BTreeMap<&'static str, u64>,
+    /// Given-up requests by reason (`attempts_exhausted`, `not_retried`, …).
+    pub gave_up: BTreeMap<&'static str, u64>,
+}
+
+/// Counts over time with a bucket width that doubles to stay under a fixed size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histogram {
+    pub width_s: f64,
+    pub ok: Vec<u32>,
+    pub limited: Vec<u32>,
+    pub gave_up: Vec<u32>,
+}
+
+const MAX_BUCKETS: usize = 2048;
+
+impl Histogram {
+    fn new() -> Self {
+        Histogram {
+            width_s: 0.25,
+            ok: Vec::new(),
+            limited: Vec::new(),
+            gave_up: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, t: f64, which: u8) {
+        let mut i = (t / self.width_s) as usize;
+        while i >= MAX_BUCKETS {
+            for v in [&mut self.ok, &mut self.limited, &mut self.gave_up] {
+                let merged: Vec<u32> = v.chunks(2).map(|c| c.iter().sum()).collect();
+                *v = merged;
+            }
+            self.width_s *= 2.0;
+            i = (t / self.width_s) as usize;
+        }
+        for v in [&mut self.ok, &mut self.limited, &mut self.gave_up] {
+            if v.len() <= i {
+                v.resize(i + 1, 0);
+            }
+        }
+        let v = match which {
+            0 => &mut self.ok,
+            1 => &mut self.limited,
+            _ => &mut self.gave_up,
+        };
+        v[i] = v[i].saturating_add(1);
+    }
+
+    /// The counts regrouped into `cols` columns over `[0, total_s]`: (ok, 429, gave up).
+    pub fn columns(&self, total_s: f64, cols: usize) -> Vec<(u64, u64, u64)> {
+        let cols = cols.max(1);
+        let mut out = vec![(0u64, 0u64, 0u64); cols];
+        let span = total_s.max(self.width_s);
+        for i in 0..self.ok.len() {
+            let t = i as f64 * self.width_s;
+            let c = (((t / span) * cols as f64) as usize).min(cols - 1);
+            out[c].0 += u64::from(self.ok[i]);
+            out[c].1 += u64::from(self.limited[i]);
+            out[c].2 += u64::from(self.gave_up[i]);
+        }
+        out
+    }
+}
+
+/// One run: the numbers, the counts over time and the traces kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimRun {
+    pub stats: SimStats,
+    pub histogram: Histogram,
+    pub timeline: Timeline,
+}
+
+#[derive(Clone, Copy)]
+struct Ev {
+    t: f64,
+    seq: u64,
+    worker: u32,
+    done: bool,
+}
+
+impl PartialEq for Ev {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Ev {}
+impl PartialOrd for Ev {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ev {
+    /// Reversed: the earliest event (then the first scheduled) is the heap's top.
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.t.total_cmp(&self.t).then(o.seq.cmp(&self.seq))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Worker {
+    req: u64,
+    attempts: u32,
+    retry: RetryState,
+    first_s: f64,
+    output: u64,
+}
+
+/// The hint a client reads from the emulator's OpenAI `retry-after`: the wait rounded up
+/// to the millisecond, then to whole seconds, at least 1.
+pub fn advertised_hint(wait_s: f64) -> f64 {
+    let ms = ((wait_s * 1000.0).ceil() / 1000.0).max(0.001);
+    ms.ceil().max(1.0)
+}
+
+/// The soonest every request can finish under `limits`, ignoring how many workers there
+/// are, and the limit that sets it. With `L` a per-minute limit and `X` the workload's
+/// total charge to it, a bucket that starts full admits `X` by `60·(X − L)/L` s; a day
+/// limit needs `ceil(X / L)` windows, so `(windows − 1)·86 400` s; a concurrency cap `K`
+/// needs `ceil(N / K)` rounds of the latency. The bound is the largest of these plus one
+/// latency (the last answer).
+pub fn lower_bound(limits: &Limits, workload: &Workload) -> (f64, &'static str) {
+    let n = workload.requests.len();
+    if n == 0 {
+        return (0.0, "latency");
+    }
+    let lat = workload.latency_s;
+    let tokens: u64 = match &workload.requests {
+        super::spec::Requests::Uniform { n, .. } => {
+            workload.size(0).tpm_charge().saturating_mul(*n)
+        }
+        super::spec::Requests::List { sizes } => (0..sizes.len() as u64)
+            .map(|i| workload.size(i).tpm_charge())
+            .sum(),
+    };
+    let mut best = (lat, "latency");
+    let mut consider = |t: f64, what: &'static str| {
+        if t > best.0 {
+            best = (t, what);
+        }
+    };
+    for (limit, total, what) in [(limits.rpm, n, "rpm"), (limits.tpm, tokens, "tpm")] {
+        if let Some(l) = limit
+            && total > l
+        {
+            consider(60.0 * (total - l) as f64 / l as f64 + lat, what);
+        }
+    }
+    for (limit, total, what) in [(limits.rpd, n, "rpd"), (limits.tpd, tokens, "tpd")] {
+        if let Some(l) = limit {
+            let windows = total.div_ceil(l);
+            if windows > 1 {
+                consider((windows - 1) as f64 * DAY_S + lat, what);
+            }
+        }
+    }
+    if let Some(k) = limits.concurrency {
+        consider(n.div_ceil(k) as f64 * lat, "concurrency");
+    }
+    best
+}
+
+fn percentile(sorted_part: &mut [f64], p: f64) -> Option<f64> {
+    if sorted_part.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted_part.len() as f64).ceil() as usize).clamp(1, sorted_part.len()) - 1;
+    let (_, v, _) = sorted_part.select_nth_unstable_by(rank, f64::total_cmp);
+    Some(*v)
+}
+
+fn give_up_id(g: &GiveUp) -> &'static str {
+    match g {
+        GiveUp::NotRetried { .. } => "not_retried",
+        GiveUp::AttemptsExhausted { .. } => "attempts_exhausted",
+        GiveUp::HintTooLong { .. } => "hint_too_long",
+        GiveUp::TotalCap { .. } => "total_cap",
+    }
+}
+
+/// Runs `workload` against `limits` with `policy`. Deterministic per `opts.seed`.
+pub fn simulate(
+    limits: &Limits,
+    workload: &Workload,
+    policy: &Policy,
+    opts: &SimOptions,
+) -> SimRun {
+    let n = workload.requests.len();
+    let lat = workload.latency_s.max(0.0);
+    let mut limiter = Limiter::new(*limits, 0.0);
+    let mut jitter_rng = Rng::new(opts.seed);
+    let mut output_rng = Rng::new(opts.seed ^ 0x5EED_0F0A_7E00_u64);
+    let mut heap: BinaryHeap<Ev> = BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut next_req = 0u64;
+    let c = u64::from(workload.concurrency.max(1)).min(n.max(1)) as usize;
+    let mut workers: Vec<Worker> = Vec::with_capacity(c);
+    let mut traces: Vec<RequestTrace> = Vec::new();
+    let record = opts.record as u64;
+    let mut durations: Vec<f64> = Vec::with_capacity(n.min(10_000_000) as usize);
+    let mut hist = Histogram::new();
+    let mut st = SimStats {
+        policy: policy.name.clone(),
+        concurrency: workload.concurrency.max(1),
+        max_tokens_cap: workload.max_tokens_cap,
+        requests: n,
+        succeeded: 0,
+        failed: 0,
+        calls: 0,
+        rate_limited: 0,
+        retries: 0,
+        wasted_calls: 0,
+        total_s: 0.0,
+        lower_bound_s: 0.0,
+        binding: "latency",
+        throughput_share: 1.0,
+        p50_s: None,
+        p99_s: None,
+        refusals: BTreeMap::new(),
+        gave_up: BTreeMap::new(),
+    };
+    let mut push = |heap: &mut BinaryHeap<Ev>, t: f64, worker: usize, done: bool| {
+        heap.push(Ev {
+            t,
+            seq,
+            worker: worker as u32,
+            done,
+        });
+        seq += 1;
+    };
+    let mut take = |next_req: &mut u64, traces: &mut Vec<RequestTrace>| -> Option<Worker> {
+        if *next_req >= n {
+            return None;
+        }
+        let req = *next_req;
+        *next_req += 1;
+        if req < record {
+            traces.push(RequestTrace::new(req));
+        }
+        let natural = output_rng.range(8, 24);
+        Some(Worker {
+            req,
+            attempts: 0,
+            retry: RetryState::default(),
+            first_s: 0.0,
+            output: workload.size(req).output_tokens(natural),
+        })
+    };
+    for w in 0..c {
+        if let Some(job) = take(&mut next_req, &mut traces) {
+            workers.push(job);
+            push(&mut heap, 0.0, w, false);
+        }
+    }
+    let mut end = 0.0f64;
+    while let Some(ev) = heap.pop() {
+        let t = ev.t;
+        end = end.max(t);
+        let w = ev.worker as usize;
+        if ev.done {
+            limiter.release();
+            let job = workers[w];
+            st.succeeded += 1;
+            durations.push(t - job.first_s);
+            hist.add(t, 0);
+            if let Some(next) = take(&mut next_req, &mut traces) {
+                workers[w] = next;
+                push(&mut heap, t, w, false);
+            }
+            continue;
+        }
+        let job = &mut workers[w];
+        job.attempts += 1;
+        if job.attempts == 1 {
+            job.first_s = t;
+        } else {
+            st.retries += 1;
+        }
+        st.calls += 1;
+        let size = workload.size(job.req);
+        let traced = job.req < record;
+        match limiter.admit(&size.cost(job.output), t) {
+            Outcome::Admitted => {
+                if traced && let Some(tr) = traces.get_mut(job.req as usize) {
+                    tr.record(t, t + lat, AttemptOutcome::Ok, None);
+                }
+                push(&mut heap, t + lat, w, true);
+            }
+            Outcome::Refused(r) => {
+                st.rate_limited += 1;
+                if job.attempts > 1 {
+                    st.wasted_calls += 1;
+                }
+                hist.add(t, 1);
+                let kind = FailureKind::from_reason(r.reason);
+                *st.refusals.entry(kind.id()).or_insert(0) += 1;
+                let hint = r.retry_after_s.map(advertised_hint);
+                let failure = Failure::new(kind).with_hint(hint);
+                let tr = if traced {
+                    traces.get_mut(job.req as usize)
+                } else {
+                    None
+                };
+                let mut tr = tr;
+                if let Some(tr) = tr.as_deref_mut() {
+                    tr.record(
+                        t,
+                        t,
+                        AttemptOutcome::Failed {
+                            kind,
+                            status: failure.status,
+                        },
+                        hint,
+                    );
+                }
+                match policy.next(&mut job.retry, t - job.first_s, &failure, &mut jitter_rng) {
+                    Decision::Retry(wait) => {
+                        if let Some(tr) = tr {
+                            tr.waited(wait.wait_s, wait.basis);
+                        }
+                        push(&mut heap, t + wait.wait_s, w, false);
+                    }
+                    Decision::GiveUp(reason) => {
+                        if let Some(tr) = tr {
+                            tr.give_up(reason);
+                        }
+                        st.failed += 1;
+                        *st.gave_up.entry(give_up_id(&reason)).or_insert(0) += 1;
+                        hist.add(t, 2);
+                        if let Some(next) = take(&mut next_req, &mut traces) {
+                            workers[w] = next;
+                            push(&mut heap, t, w, false);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    st.total_s = end;
+    let (bound, binding) = lower_bound(limits, workload);
+    st.lower_bound_s = bound;
+    st.binding = binding;
+    st.throughput_share = if n == 0 {
+        1.0
+    } else {
+        let pace = if end <= 0.0 {
+            1.0
+        } else {
+            (bound / end).min(1.0)
+        };
+        st.succeeded as f64 / n as f64 * pace
+    };
+    st.p50_s = percentile(&mut durations, 0.50);
+    st.p99_s = percentile(&mut durations, 0.99);
+    SimRun {
+        stats: st,
+        histogram: hist,
+        timeline: Timeline { requests: traces },
+    }
+}

@@ -1,0 +1,377 @@
+//! `ratedoctor watch` and `ratedoctor run` as a user runs them: the loopback rule, the
+//! child's environment and exit code, a recording with no key in it, and the official
+//! `openai` and `anthropic` Python SDKs under `ratedoctor run` against the emulator —
+//! plain, streamed, past the limit and retried by the SDK itself — checked both from what
+//! the SDK got and from what ratedoctor recorded.
+//!
+//! The SDK tests use the interpreter in `RATEDOCTOR_PYTHON` (a virtualenv with
+//! `tests/python/requirements.txt`); without it they print a note and pass, unless
+//! `RATEDOCTOR_REQUIRE_SDKS=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use ratedoctor::event::{Event, EventKind, RetryBy};
+use ratedoctor::limiter::Limits;
+use ratedoctor::session::{EARLY_TOLERANCE_S, Session};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ratedoctor");
+const VARS: &[&str] = &[
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "ANTHROPIC_BASE_URL",
+    "AZURE_OPENAI_ENDPOINT",
+    "GOOGLE_GEMINI_BASE_URL",
+    "GEMINI_BASE_URL",
+    "GROQ_BASE_URL",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "RATEDOCTOR_LISTEN",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+];
+
+fn command() -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(BIN);
+    for v in VARS {
+        c.env_remove(v);
+    }
+    c.env("NO_COLOR", "1").kill_on_drop(true);
+    c
+}
+
+fn read_events(path: &Path) -> (String, Vec<Event>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let events = text
+        .lines()
+        .map(|l| Event::from_json_line(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (text, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_refuses_a_public_address_unless_allowed() {
+    within(30, async {
+        let out = command()
+            .args(["watch", "--listen", "0.0.0.0:0"])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--allow-remote"), "{err}");
+
+        let mut child = command()
+            .args(["watch", "--listen", "0.0.0.0:0", "--allow-remote"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = lines.next_line().await.unwrap().unwrap();
+        assert!(first.contains("WARNING"), "{first}");
+        child.kill().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_points_the_child_at_the_proxy_and_exits_with_its_code() {
+    within(30, async {
+        let emu = start(Limits::default()).await;
+        let out = command()
+            .args(["run", "--upstream", &emu.base_url(), "--"])
+            .args([
+                "sh",
+                "-c",
+                "echo \"$OPENAI_BASE_URL $ANTHROPIC_BASE_URL $AZURE_OPENAI_ENDPOINT $GOOGLE_GEMINI_BASE_URL\"; exit 7",
+            ])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(7));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let parts: Vec<&str> = stdout.split_whitespace().collect();
+        assert_eq!(parts.len(), 4, "{stdout}");
+        let base = parts[1];
+        assert!(base.starts_with("http://127.0.0.1:"), "{stdout}");
+        assert_ne!(base, emu.base_url());
+        assert_eq!(parts[0], format!("{base}/v1"));
+        assert_eq!((parts[2], parts[3]), (base, base));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("ratedoctor summary"), "{stderr}");
+
+        let ok = command()
+            .args(["run", "--upstream", &emu.base_url(), "--", "true"])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(ok.status.code(), Some(0));
+        let missing = command()
+            .args(["run", "--", "/no/such/program"])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(missing.status.code(), Some(2));
+    })
+    .await;
+}
+
+const CANARY_OPENAI: &str = "sk-proj-CANARY0123456789abcdefghijKLMN";
+const CANARY_GEMINI: &str = "AIzaCANARY00000000000000000000000000";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_records_events_and_never_a_key() {
+    within(60, async {
+        let emu = start(Limits {
+            rpm: Some(2),
+            ..Limits::default()
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("events.jsonl");
+        let mut child = command()
+            .args(["watch", "--listen", "127.0.0.1:0", "--json", "--upstream"])
+            .arg(emu.base_url())
+            .arg("--record")
+            .arg(&record)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err_lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut stderr_text = String::new();
+        let base = loop {
+            let line = err_lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("a listening line");
+            stderr_text.push_str(&line);
+            stderr_text.push('\n');
+            if let Some(rest) = line.split("proxy listening on ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        let c = client();
+        let body = chat_body(&format!("my key is {CANARY_OPENAI}"), Some(5));
+        for _ in 0..3 {
+            openai(&c, &base, CANARY_OPENAI, &body).await;
+        }
+        let g = c
+            .post(format!(
+                "{base}/v1beta/models/gemini-2.5-flash:generateContent?key={CANARY_GEMINI}"
+            ))
+            .json(&gemini_body(&format!("key {CANARY_GEMINI}")))
+            .send()
+            .await
+            .unwrap();
+        let _ = g.bytes().await;
+        // Wait until the recording has every exchange, then stop like Ctrl-C would.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&record).unwrap_or_default();
+            if text.matches("\"stream_finished\"").count() >= 4 {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "recording: {text}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let pid = child.id().unwrap().to_string();
+        let killed = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().await.unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        while let Ok(Some(l)) = err_lines.next_line().await {
+            stderr_text.push_str(&l);
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (text, events) = read_events(&record);
+        for (name, s) in [
+            ("record", &text),
+            ("stdout", &stdout),
+            ("stderr", &stderr_text),
+        ] {
+            assert!(!s.contains("CANARY"), "a key reached the {name}:\n{s}");
+        }
+        assert!(text.contains("key=[REDACTED]"), "{text}");
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::RequestSent { .. }))
+                .count(),
+            4
+        );
+        assert!(events.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::ResponseReceived {
+                status: 429,
+                diagnosis: Some(_),
+                ..
+            }
+        )));
+        // JSON lines of events on stdout, then the summary.
+        let last = stdout.lines().last().unwrap();
+        let summary: serde_json::Value = serde_json::from_str(last).unwrap();
+        assert_eq!(summary["summary"]["requests"], 4);
+        assert_eq!(summary["summary"]["rate_limited"], 1);
+        assert!(stdout.lines().count() > 10);
+    })
+    .await;
+}
+
+/// The interpreter to use, or `None` to skip.
+fn python() -> Option<String> {
+    let required = std::env::var("RATEDOCTOR_REQUIRE_SDKS").is_ok_and(|v| v == "1");
+    let Some(py) = std::env::var("RATEDOCTOR_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
+        assert!(
+            !required,
+            "RATEDOCTOR_REQUIRE_SDKS=1 but RATEDOCTOR_PYTHON is not set"
+        );
+        eprintln!("note: RATEDOCTOR_PYTHON is not set; skipping the SDK-under-proxy tests");
+        return None;
+    };
+    let ok = std::process::Command::new(&py)
+        .args(["-c", "import openai, anthropic"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(!required, "{py} cannot import openai and anthropic");
+        eprintln!("note: {py} cannot import openai and anthropic; skipping");
+        return None;
+    }
+    Some(py)
+}
+
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name)
+}
+
+const RPM: u64 = 30;
+
+/// Runs a script under `ratedoctor run` and returns its stdout, ratedoctor's stderr and
+/// the recorded events.
+async fn run_script(py: &str, name: &str) -> (String, String, String, Vec<Event>) {
+    let emu = start(Limits {
+        rpm: Some(RPM),
+        ..Limits::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("run.jsonl");
+    let out = command()
+        .args(["run", "--no-tui", "--upstream", &emu.base_url(), "--record"])
+        .arg(&record)
+        .arg("--")
+        .arg(py)
+        .arg(script(name))
+        .arg(RPM.to_string())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "{name} failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    let (text, events) = read_events(&record);
+    (stdout, stderr, text, events)
+}
+
+/// What every SDK run must show in the recording: the 429s, the SDK's own retry (waited
+/// as advised), usage of the stream, and no key.
+fn check_recording(stderr: &str, text: &str, events: &[Event]) {
+    assert!(!text.contains("CANARY"), "a key reached the recording");
+    assert!(!stderr.contains("CANARY"), "a key reached the output");
+    let mut s = Session::new();
+    for e in events {
+        s.apply(e);
+    }
+    assert!(s.rate_limited >= 2, "{}", s.rate_limited);
+    let retry = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::RetryScheduled {
+                by: RetryBy::Client,
+                wait_s,
+                advised_s,
+                reason,
+                ..
+            } => Some((*wait_s, *advised_s, reason.clone())),
+            _ => None,
+        })
+        .expect("the SDK's retry was recognised");
+    assert!(retry.2.contains("SDK retry header"), "{retry:?}");
+    let advised = retry.1.expect("advised wait");
+    assert!(retry.0 + EARLY_TOLERANCE_S >= advised, "{retry:?}");
+    let audit = s.audit();
+    assert!(audit.retries >= 1 && audit.too_early == 0, "{audit:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::RequestSent { stream: true, .. }))
+    );
+    assert!(events.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::StreamFinished { usage: Some(u), complete: true, .. } if u.output_tokens > 0
+    )));
+    assert!(stderr.contains("ratedoctor summary"), "{stderr}");
+    assert!(stderr.contains("recommendation"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_sdk_under_ratedoctor_run() {
+    let Some(py) = python() else { return };
+    within(150, async {
+        let (stdout, stderr, text, events) = run_script(&py, "run_openai.py").await;
+        for line in [
+            "openai plain ok",
+            "openai stream ok",
+            "RateLimitError ok",
+            "sdk retry ok",
+            "azure ok",
+        ] {
+            assert!(stdout.contains(line), "{line} missing:\n{stdout}\n{stderr}");
+        }
+        check_recording(&stderr, &text, &events);
+        assert!(events.iter().any(|e| matches!(&e.kind,
+            EventKind::RequestSent { model: Some(m), .. } if m == "gpt-4o-prod")));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anthropic_sdk_under_ratedoctor_run() {
+    let Some(py) = python() else { return };
+    within(150, async {
+        let (stdout, stderr, text, events) = run_script(&py, "run_anthropic.py").await;
+        for line in [
+            "anthropic plain ok",
+            "anthropic stream ok",
+            "RateLimitError ok",
+            "sdk retry ok",
+        ] {
+            assert!(stdout.contains(line), "{line} missing:\n{stdout}\n{stderr}");
+        }
+        check_recording(&stderr, &text, &events);
+    })
+    .await;
+}

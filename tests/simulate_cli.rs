@@ -1,0 +1,152 @@
+//! `ratedoctor simulate` through its argument parser and `render` (no binary wiring needed).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use clap::Parser;
+use ratedoctor::commands::simulate::{SimulateArgs, render};
+use serde_json::Value;
+
+#[derive(Parser)]
+struct Cmd {
+    #[command(flatten)]
+    args: SimulateArgs,
+}
+
+fn args(argv: &[&str]) -> SimulateArgs {
+    let mut v = vec!["simulate"];
+    v.extend_from_slice(argv);
+    Cmd::try_parse_from(v).unwrap().args
+}
+
+#[test]
+fn text_report_with_comparison_and_recommendation() {
+    let a = args(&[
+        "--limits",
+        "rpm=60,tpm=40k",
+        "--workload",
+        "requests=300,input=400,max_tokens=800,concurrency=16,latency=800",
+        "--policy",
+        "tenacity-seed",
+        "--compare",
+        "openai-sdk,exp:min=1,max=30,jitter=full,attempts=8,ratedoctor",
+    ]);
+    let text = render(&a, None).unwrap();
+    println!("{text}");
+    for policy in [
+        "tenacity-seed",
+        "openai-sdk",
+        "exp:min=1,max=30,jitter=full,attempts=8",
+        "ratedoctor",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(policy)),
+            "{policy}: {text}"
+        );
+    }
+    assert!(text.contains("lower bound:"));
+    assert!(text.contains("timeline (tenacity-seed)"));
+    assert!(text.contains("recommendation: policy"));
+}
+
+#[test]
+fn json_document() {
+    let a = args(&[
+        "-l",
+        "rpm=60",
+        "-w",
+        "requests=120,input=10,max_tokens=10,concurrency=1,latency=0",
+        "-p",
+        "openai-sdk",
+        "--json",
+        "--traces",
+        "3",
+        "--no-recommend",
+    ]);
+    let v: Value = serde_json::from_str(&render(&a, None).unwrap()).unwrap();
+    let s = &v["runs"][0]["stats"];
+    assert_eq!(s["policy"], "openai-sdk");
+    assert_eq!(s["succeeded"], 120);
+    assert_eq!(s["lower_bound_s"], 60.0);
+    assert_eq!(v["runs"][0]["traces"].as_array().unwrap().len(), 3);
+    assert!(v["recommendation"].is_null());
+    assert!(v["share_formula"].as_str().unwrap().contains("lower bound"));
+}
+
+#[test]
+fn workload_file_in_batch_format() {
+    let mut lines = String::new();
+    for i in 0..50 {
+        let content = "x".repeat(400 + i);
+        if i % 2 == 0 {
+            lines.push_str(&format!(
+                "{{\"model\":\"gpt-4o-mini\",\"messages\":[{{\"role\":\"user\",\"content\":\"{content}\"}}],\"max_tokens\":300}}\n"
+            ));
+        } else {
+            lines.push_str(&format!(
+                "{{\"custom_id\":\"r{i}\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{{\"model\":\"gpt-4o-mini\",\"messages\":[{{\"role\":\"user\",\"content\":\"{content}\"}}],\"max_completion_tokens\":50}}}}\n"
+            ));
+        }
+    }
+    let a = args(&[
+        "-l",
+        "tpm=5000",
+        "-w",
+        "concurrency=4,latency=500",
+        "-p",
+        "ratedoctor",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&render(&a, Some(&lines)).unwrap()).unwrap();
+    assert_eq!(v["workload"]["requests"], 50);
+    let s = &v["runs"][0]["stats"];
+    assert_eq!(s["succeeded"], 50);
+    assert_eq!(s["binding"], "tpm");
+    // 25 × max(100..=106, 300) + 25 × max(101..=106 input, 50): 7500 + ~2588 tokens.
+    let bound = s["lower_bound_s"].as_f64().unwrap();
+    assert!((60.0..70.0).contains(&bound), "{bound}");
+    let text = render(
+        &args(&["-l", "tpm=5000", "-w", "concurrency=4", "--no-recommend"]),
+        Some(&lines),
+    )
+    .unwrap();
+    assert!(text.contains("50 requests from a file"), "{text}");
+}
+
+#[test]
+fn bad_input_is_one_line() {
+    let cases: Vec<(Vec<&str>, Option<&str>, &str)> = vec![
+        (vec!["-l", "rpm=abc", "-w", "requests=3"], None, "--limits"),
+        (
+            vec!["-l", "rpm=3", "-w", "requests=3,colour=red"],
+            None,
+            "unknown key",
+        ),
+        (vec!["-l", "rpm=3"], None, "needs --workload"),
+        (
+            vec!["-l", "rpm=3", "-w", "concurrency=2"],
+            None,
+            "requests=N",
+        ),
+        (
+            vec!["-l", "rpm=3", "-w", "requests=3", "-p", "yolo"],
+            None,
+            "unknown policy",
+        ),
+        (
+            vec![
+                "-l",
+                "rpm=3",
+                "-w",
+                "requests=3",
+                "-c",
+                "openai-sdk,exp:min=9,max=1",
+            ],
+            None,
+            "min",
+        ),
+        (vec!["-l", "rpm=3"], Some("{not json"), "line 1"),
+    ];
+    for (argv, file, expect) in cases {
+        let e = render(&args(&argv), file).unwrap_err().to_string();
+        assert!(e.contains(expect) && !e.contains('\n'), "{argv:?}: {e}");
+    }
+}
