@@ -65,8 +65,13 @@ async fn run_text(mut demo: demo::Demo) -> Result<ExitCode, AppError> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "ratedoctor demo: emulator at {}, 5 simulated clients",
-        demo.upstream
+        "ratedoctor demo: emulator at {}{}, {} simulated clients",
+        demo.upstream,
+        demo.via
+            .as_deref()
+            .map(|v| format!(", proxy at {v}"))
+            .unwrap_or_default(),
+        demo::workload::clients().len()
     );
     let mut session = Session::new();
     while let Some(e) = demo.events.recv().await {

@@ -1,11 +1,11 @@
 //! `ratedoctor demo` as a source (sources layer): the provider emulator in-process with
-//! small limits, and a built-in workload of simulated clients ([`workload`]) whose
-//! exchanges become [`Event`]s ([`observer`]). 429s of several kinds (RPM, TPM, OTPM, too
-//! large), 5xx overloads, good and bad retries and refills all show within seconds.
+//! small limits, the watch proxy in front of it, and a built-in workload of simulated
+//! clients ([`workload`]) sending through the proxy, whose events flow into the view.
+//! 429s of several kinds (RPM, TPM, OTPM, too large), 5xx overloads, good and bad retries
+//! and refills all show within seconds.
 //!
-//! Switching to the watch proxy: start `crate::proxy::spawn` in [`start`] with the
-//! emulator as upstream and the same sender, then replace the `(base, reporter)` line by
-//! `(proxy.base_url(), Reporter::Proxy)`.
+//! Without the proxy, the workload can report its own exchanges ([`observer`]): the one
+//! `(base, reporter)` line in [`start`] picks who reports.
 
 pub mod observer;
 pub mod report;
@@ -16,11 +16,12 @@ use crate::error::AppError;
 use crate::event::Event;
 use crate::limiter::Limits;
 use observer::Reporter;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// Events queued between the workload and the view.
 pub const CHANNEL: usize = 8192;
@@ -66,8 +67,10 @@ pub struct Demo {
     pub start: Instant,
     /// The emulator's URL.
     pub upstream: String,
+    /// The proxy's URL, when the workload goes through it.
+    pub via: Option<String>,
     stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Vec<AbortHandle>,
     _mock: MockHandle,
 }
 
@@ -98,10 +101,20 @@ pub async fn start(config: DemoConfig) -> Result<Demo, AppError> {
         ..MockConfig::default()
     })
     .await?;
-    let start = Instant::now();
     let (tx, events) = mpsc::channel(CHANNEL);
-    // The one line that picks who reports: the workload itself, or (later) the proxy.
-    let (base, reporter) = (mock.base_url(), Reporter::self_report(tx, start));
+    let proxy = crate::proxy::spawn(
+        crate::proxy::ProxyConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            upstreams: crate::proxy::Upstreams::all(&mock.base_url())?,
+            ..crate::proxy::ProxyConfig::default()
+        },
+        tx,
+    )
+    .await?;
+    let start = Instant::now();
+    // The one line that picks who reports: the proxy (the workload only sends). Without
+    // the proxy: `(mock.base_url(), Reporter::self_report(tx, start))`.
+    let (base, reporter) = (proxy.base_url(), Reporter::Proxy);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .user_agent(concat!("ratedoctor-demo/", env!("CARGO_PKG_VERSION")))
@@ -109,9 +122,9 @@ pub async fn start(config: DemoConfig) -> Result<Demo, AppError> {
         .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
     let (stop, stopped) = watch::channel(false);
     let groups = Arc::new(AtomicU64::new(1));
-    let mut tasks = Vec::new();
+    let mut clients = Vec::new();
     for (i, c) in config.clients.iter().enumerate() {
-        tasks.push(tokio::spawn(workload::run_client(
+        clients.push(tokio::spawn(workload::run_client(
             c.clone(),
             base.clone(),
             http.clone(),
@@ -122,17 +135,34 @@ pub async fn start(config: DemoConfig) -> Result<Demo, AppError> {
         )));
     }
     drop(reporter);
+    let mut tasks: Vec<AbortHandle> = clients.iter().map(JoinHandle::abort_handle).collect();
+    // When every client has stopped, stop the proxy: its sender drops and the event
+    // channel closes, which ends the view (or the text run).
+    let via = proxy.base_url();
+    tasks.push(
+        tokio::spawn(async move {
+            for c in clients {
+                let _ = c.await;
+            }
+            proxy.shutdown().await;
+        })
+        .abort_handle(),
+    );
     if let Some(d) = config.duration {
         let stop = stop.clone();
-        tasks.push(tokio::spawn(async move {
-            tokio::time::sleep(d).await;
-            let _ = stop.send(true);
-        }));
+        tasks.push(
+            tokio::spawn(async move {
+                tokio::time::sleep(d).await;
+                let _ = stop.send(true);
+            })
+            .abort_handle(),
+        );
     }
     Ok(Demo {
         events,
         start,
         upstream: mock.base_url(),
+        via: Some(via),
         stop,
         tasks,
         _mock: mock,
