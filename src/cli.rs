@@ -29,6 +29,8 @@ pub enum Command {
     Watch(crate::commands::watch::WatchArgs),
     /// Run a program with its SDKs pointed at the proxy; exits with the program's code.
     Run(crate::commands::watch::RunArgs),
+    /// See everything at work: the emulator, the proxy, a built-in workload and the live view.
+    Demo(crate::commands::demo::DemoArgs),
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod diagnose;
 pub mod duration;
 pub mod emulator;
@@ -24,6 +25,7 @@ pub mod redact;
 pub mod session;
 pub mod simulate;
 pub mod table;
+pub mod tui;
 pub mod views;
 
 pub use error::{AppError, ExitCode};

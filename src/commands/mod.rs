@@ -1,6 +1,7 @@
 //! Wiring of each subcommand (cli layer): read input, call the core, hand results to a view.
 
 pub mod backoff;
+pub mod demo;
 pub mod explain;
 pub mod probe;
 pub mod simulate;
@@ -20,6 +21,12 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Watch(args)) => watch::run_watch(&args),
         Some(Command::Run(args)) => watch::run_run(&args),
+        Some(Command::Demo(args)) => demo::run(&args),
+        None if std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
+        {
+            crate::tui::run_home()
+        }
         None => {
             let mut cmd = Cli::command();
             let _ = cmd.print_help();

@@ -1,0 +1,659 @@
+//! The TUI's state (view layer, pure): a [`Session`] plus UI state, changed only by
+//! [`App::update`]. No clock, no terminal, no I/O: time arrives as [`Msg::Tick`].
+
+use super::input::{Action, Mode};
+use crate::diagnose::{Diagnosis, Kind, diagnose};
+use crate::event::{Event, EventKind};
+use crate::headers::Dimension;
+use crate::redact::redact;
+use crate::session::Session;
+use std::collections::VecDeque;
+
+/// Events kept for the log by default (aggregates keep counting beyond it).
+pub const DEFAULT_CAPACITY: usize = 10_000;
+/// Child output lines kept.
+pub const CHILD_LINES: usize = 1_000;
+/// Largest paste kept, in bytes.
+pub const MAX_PASTE: usize = 1 << 20;
+
+/// Which screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Paste area and the ways in.
+    Home,
+    /// One card per diagnosis.
+    Explain,
+    /// Budgets, timeline, log.
+    Live,
+}
+
+/// What sits on top of the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    /// The detail of the event with this sequence number.
+    Detail(u64),
+    /// The paste area (outside Home).
+    Paste,
+}
+
+/// The live view's panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Budgets,
+    Timeline,
+    Log,
+    Child,
+}
+
+/// Where the events come from (shown in the header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveSource {
+    /// `ratedoctor demo`: the built-in workload against the emulator.
+    Demo,
+    /// `ratedoctor probe` against a base URL.
+    Probe { target: String },
+    /// `ratedoctor watch`: the proxy listening at this URL.
+    Watch { listen: String },
+    /// `ratedoctor run -- CMD`.
+    Run { command: String },
+    /// `ratedoctor replay FILE`.
+    Replay { path: String },
+}
+
+impl LiveSource {
+    pub fn label(&self) -> String {
+        match self {
+            LiveSource::Demo => "demo (built-in emulator)".to_string(),
+            LiveSource::Probe { target } => format!("probe {target}"),
+            LiveSource::Watch { listen } => format!("watch {listen}"),
+            LiveSource::Run { command } => format!("run {command}"),
+            LiveSource::Replay { path } => format!("replay {path}"),
+        }
+    }
+}
+
+/// The event log's filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub only_429: bool,
+    pub model: Option<String>,
+    pub dimension: Option<Dimension>,
+}
+
+impl Filter {
+    pub fn is_active(&self) -> bool {
+        self.only_429 || self.model.is_some() || self.dimension.is_some()
+    }
+
+    /// A short description: "429s only · model gpt-4o · requests".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.only_429 {
+            parts.push("429s only".to_string());
+        }
+        if let Some(m) = &self.model {
+            parts.push(format!("model {m}"));
+        }
+        if let Some(d) = self.dimension {
+            parts.push(format!("dimension {}", d.id()));
+        }
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(" · ")
+        }
+    }
+}
+
+/// The paste area.
+#[derive(Debug, Clone, Default)]
+pub struct Paste {
+    /// The text, keys redacted.
+    pub text: String,
+    pub diagnoses: Vec<Diagnosis>,
+    /// Whether typed keys go into the text.
+    pub typing: bool,
+    /// Pastes received (for the status line).
+    pub pastes: u64,
+}
+
+/// One kept event with its sequence number.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub seq: u64,
+    pub event: Event,
+    /// The model of the request this exchange belongs to (for the filter).
+    pub model: Option<String>,
+}
+
+/// A bounded ring of events: the newest `capacity` are kept, `total` keeps counting.
+#[derive(Debug, Clone)]
+pub struct EventLog {
+    pub items: VecDeque<Logged>,
+    pub capacity: usize,
+    pub total: u64,
+}
+
+impl EventLog {
+    pub fn new(capacity: usize) -> Self {
+        EventLog {
+            items: VecDeque::new(),
+            capacity: capacity.max(1),
+            total: 0,
+        }
+    }
+
+    fn push(&mut self, event: Event, model: Option<String>) {
+        if self.items.len() >= self.capacity {
+            self.items.pop_front();
+        }
+        self.items.push_back(Logged {
+            seq: self.total,
+            event,
+            model,
+        });
+        self.total += 1;
+    }
+
+    /// The kept event with this sequence number.
+    pub fn get(&self, seq: u64) -> Option<&Logged> {
+        let first = self.items.front()?.seq;
+        let idx = usize::try_from(seq.checked_sub(first)?).ok()?;
+        self.items.get(idx)
+    }
+}
+
+/// What changes the state.
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "an event is moved in once and folded; boxing it would cost an allocation each"
+)]
+pub enum Msg {
+    Key(Action),
+    /// Text that arrived by bracketed paste.
+    Paste(String),
+    Event(Event),
+    /// One line of the child's output (`run`).
+    ChildLine(String),
+    /// Milliseconds since the session started.
+    Tick(f64),
+    /// The source stopped sending.
+    SourceEnded,
+    /// The source failed.
+    Error(String),
+}
+
+/// Everything the panes draw.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub view: View,
+    pub overlay: Overlay,
+    pub source: Option<LiveSource>,
+    pub session: Session,
+    pub log: EventLog,
+    pub focus: Focus,
+    /// Selected event (sequence number); `None` follows the newest.
+    pub selected: Option<u64>,
+    pub filter: Filter,
+    pub filter_open: bool,
+    pub paused: bool,
+    /// Events that arrived while paused (applied on resume).
+    pub held: VecDeque<Event>,
+    pub paste: Paste,
+    /// The explain view's diagnoses and the selected one.
+    pub explain: Vec<Diagnosis>,
+    pub explain_sel: usize,
+    /// Scroll offsets of the budgets, timeline and child panes.
+    pub scroll_budgets: usize,
+    pub scroll_timeline: usize,
+    pub scroll_child: usize,
+    pub child: VecDeque<String>,
+    /// Whether the source has a child process (shows the child pane).
+    pub has_child: bool,
+    /// Milliseconds since the session started.
+    pub now_ms: f64,
+    pub source_ended: bool,
+    pub error: Option<String>,
+    pub quit: bool,
+    /// Scroll offset of the help, detail and paste overlays.
+    pub scroll_overlay: usize,
+}
+
+impl App {
+    fn base(view: View, capacity: usize) -> Self {
+        App {
+            view,
+            overlay: Overlay::None,
+            source: None,
+            session: Session::new(),
+            log: EventLog::new(capacity),
+            focus: Focus::Budgets,
+            selected: None,
+            filter: Filter::default(),
+            filter_open: false,
+            paused: false,
+            held: VecDeque::new(),
+            paste: Paste::default(),
+            explain: Vec::new(),
+            explain_sel: 0,
+            scroll_budgets: 0,
+            scroll_timeline: 0,
+            scroll_child: 0,
+            child: VecDeque::new(),
+            has_child: false,
+            now_ms: 0.0,
+            source_ended: false,
+            error: None,
+            quit: false,
+            scroll_overlay: 0,
+        }
+    }
+
+    /// The home screen: a paste area that diagnoses what lands in it.
+    pub fn home() -> Self {
+        let mut app = App::base(View::Home, DEFAULT_CAPACITY);
+        app.paste.typing = false;
+        app
+    }
+
+    /// The explain view over these diagnoses.
+    pub fn explain(diagnoses: Vec<Diagnosis>) -> Self {
+        let mut app = App::base(View::Explain, DEFAULT_CAPACITY);
+        app.explain = diagnoses;
+        app
+    }
+
+    /// The live view of a source, keeping at most `capacity` events for the log.
+    pub fn live(source: LiveSource, capacity: usize) -> Self {
+        let mut app = App::base(View::Live, capacity);
+        app.has_child = matches!(source, LiveSource::Run { .. });
+        app.source = Some(source);
+        app
+    }
+
+    /// Which key table applies now.
+    pub fn mode(&self) -> Mode {
+        if self.filter_open {
+            Mode::Filter
+        } else if self.paste.typing && (self.view == View::Home || self.overlay == Overlay::Paste) {
+            Mode::Typing
+        } else {
+            Mode::Normal
+        }
+    }
+
+    /// Whether the screen changes with time alone (countdowns, elapsed).
+    pub fn animates(&self) -> bool {
+        self.view == View::Live && !self.paused
+    }
+
+    /// The one way state changes.
+    pub fn update(&mut self, msg: Msg) {
+        match msg {
+            Msg::Key(a) => self.on_action(a),
+            Msg::Paste(text) => self.on_paste(&text),
+            Msg::Event(e) => {
+                if self.paused {
+                    if self.held.len() >= self.log.capacity
+                        && let Some(old) = self.held.pop_front()
+                    {
+                        self.fold(old);
+                    }
+                    self.held.push_back(e);
+                } else {
+                    self.fold(e);
+                }
+            }
+            Msg::ChildLine(line) => {
+                if self.child.len() >= CHILD_LINES {
+                    self.child.pop_front();
+                }
+                self.child.push_back(redact(&line).into_owned());
+            }
+            Msg::Tick(now) => {
+                if !self.paused {
+                    self.now_ms = self.now_ms.max(now);
+                }
+            }
+            Msg::SourceEnded => self.source_ended = true,
+            Msg::Error(e) => self.error = Some(redact(&e).into_owned()),
+        }
+    }
+
+    fn fold(&mut self, e: Event) {
+        self.session.apply(&e);
+        self.now_ms = self.now_ms.max(e.t_ms);
+        let model = match &e.kind {
+            EventKind::RequestSent { model, .. } => model.clone(),
+            _ => self.model_of(e.id),
+        };
+        self.log.push(e, model);
+    }
+
+    /// The model of the most recent request with this exchange id.
+    fn model_of(&self, id: u64) -> Option<String> {
+        self.log
+            .items
+            .iter()
+            .rev()
+            .take(4096)
+            .find(|l| l.event.id == id && matches!(l.event.kind, EventKind::RequestSent { .. }))
+            .and_then(|l| l.model.clone())
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        // Terminals send a pasted newline as CR (tmux, most emulators): normalise.
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let mut t = redact(&text).into_owned();
+        if t.len() > MAX_PASTE {
+            let mut cut = MAX_PASTE;
+            while !t.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            t.truncate(cut);
+        }
+        self.paste.text = t;
+        self.paste.pastes += 1;
+        self.paste.typing = false;
+        self.rediagnose();
+        self.scroll_overlay = 0;
+        if self.view != View::Home {
+            self.overlay = Overlay::Paste;
+        }
+    }
+
+    fn rediagnose(&mut self) {
+        self.paste.diagnoses = diagnose(&self.paste.text);
+    }
+
+    fn on_action(&mut self, a: Action) {
+        match self.mode() {
+            Mode::Filter => return self.on_filter_action(a),
+            Mode::Typing => {
+                if self.on_typing_action(a) {
+                    return;
+                }
+            }
+            Mode::Normal => {}
+        }
+        match a {
+            Action::Quit => self.quit = true,
+            Action::Help => {
+                self.overlay = if self.overlay == Overlay::Help {
+                    Overlay::None
+                } else {
+                    Overlay::Help
+                };
+                self.scroll_overlay = 0;
+            }
+            Action::Back => {
+                if self.overlay != Overlay::None {
+                    self.overlay = Overlay::None;
+                    self.paste.typing = false;
+                } else if self.view == View::Home {
+                    self.paste.typing = false;
+                } else if self.selected.is_some() {
+                    self.selected = None;
+                }
+            }
+            Action::Paste => {
+                self.paste.typing = true;
+                self.scroll_overlay = 0;
+                if self.view != View::Home {
+                    self.overlay = Overlay::Paste;
+                }
+            }
+            Action::ClearText => {
+                self.paste.text.clear();
+                self.paste.diagnoses.clear();
+            }
+            Action::Pause => {
+                if self.view == View::Live {
+                    self.paused = !self.paused;
+                    if !self.paused {
+                        while let Some(e) = self.held.pop_front() {
+                            self.fold(e);
+                        }
+                    }
+                }
+            }
+            Action::Filter => {
+                if self.view == View::Live {
+                    self.filter_open = true;
+                    self.focus = Focus::Log;
+                }
+            }
+            Action::FocusNext | Action::FocusPrev => self.cycle_focus(a == Action::FocusNext),
+            Action::Enter => {
+                if self.view == View::Live && self.overlay == Overlay::None {
+                    self.focus = Focus::Log;
+                    if let Some(seq) = self.selected.or_else(|| self.last_visible()) {
+                        self.selected = Some(seq);
+                        self.overlay = Overlay::Detail(seq);
+                        self.scroll_overlay = 0;
+                    }
+                }
+            }
+            Action::Up => self.scroll(-1),
+            Action::Down => self.scroll(1),
+            Action::PageUp => self.scroll(-10),
+            Action::PageDown => self.scroll(10),
+            Action::Top => self.scroll(i64::MIN / 2),
+            Action::Bottom => self.scroll(i64::MAX / 2),
+            Action::Only429
+            | Action::CycleModel
+            | Action::CycleDimension
+            | Action::ClearFilter
+            | Action::Char(_)
+            | Action::Backspace
+            | Action::Newline => {}
+        }
+    }
+
+    /// Handles a key in the typing mode; false when the normal table should handle it.
+    fn on_typing_action(&mut self, a: Action) -> bool {
+        match a {
+            Action::Char(c) => {
+                if self.paste.text.len() < MAX_PASTE {
+                    self.paste.text.push(c);
+                    self.rediagnose();
+                }
+            }
+            Action::Newline => {
+                if self.paste.text.len() < MAX_PASTE {
+                    self.paste.text.push('\n');
+                }
+            }
+            Action::Backspace => {
+                self.paste.text.pop();
+                self.rediagnose();
+            }
+            Action::ClearText => {
+                self.paste.text.clear();
+                self.paste.diagnoses.clear();
+            }
+            Action::Back => self.paste.typing = false,
+            _ => return false,
+        }
+        true
+    }
+
+    fn on_filter_action(&mut self, a: Action) {
+        match a {
+            Action::Quit => self.quit = true,
+            Action::Back => self.filter_open = false,
+            Action::Only429 => self.filter.only_429 = !self.filter.only_429,
+            Action::CycleModel => {
+                let models: Vec<&String> = self.session.models.iter().collect();
+                self.filter.model = next_of(&models, self.filter.model.as_ref()).cloned();
+            }
+            Action::CycleDimension => {
+                let mut dims: Vec<Dimension> =
+                    self.session.budgets.iter().map(|b| b.dimension).collect();
+                dims.sort();
+                dims.dedup();
+                let refs: Vec<&Dimension> = dims.iter().collect();
+                self.filter.dimension = next_of(&refs, self.filter.dimension.as_ref()).copied();
+            }
+            Action::ClearFilter => self.filter = Filter::default(),
+            _ => {}
+        }
+        self.selected = None;
+    }
+
+    fn cycle_focus(&mut self, forward: bool) {
+        if self.view != View::Live {
+            return;
+        }
+        let mut order = vec![Focus::Budgets, Focus::Timeline, Focus::Log];
+        if self.has_child {
+            order.push(Focus::Child);
+        }
+        let i = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let n = order.len();
+        self.focus = order[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
+    }
+
+    fn scroll(&mut self, by: i64) {
+        if self.overlay != Overlay::None || (self.view == View::Home && self.paste.typing) {
+            self.scroll_overlay = shift(self.scroll_overlay, by);
+            return;
+        }
+        match self.view {
+            View::Home => self.scroll_overlay = shift(self.scroll_overlay, by),
+            View::Explain => {
+                let n = self.explain.len();
+                if n > 0 {
+                    self.explain_sel = shift(self.explain_sel, by).min(n - 1);
+                }
+            }
+            View::Live => match self.focus {
+                Focus::Budgets => self.scroll_budgets = shift(self.scroll_budgets, by),
+                Focus::Timeline => self.scroll_timeline = shift(self.scroll_timeline, by),
+                Focus::Child => self.scroll_child = shift(self.scroll_child, by),
+                Focus::Log => self.move_selection(by),
+            },
+        }
+    }
+
+    fn move_selection(&mut self, by: i64) {
+        let visible: Vec<u64> = self.visible_seqs();
+        if visible.is_empty() {
+            self.selected = None;
+            return;
+        }
+        let last = visible.len() - 1;
+        let cur = self
+            .selected
+            .and_then(|s| visible.iter().position(|x| *x >= s))
+            .unwrap_or(last);
+        let target = if self.selected.is_none() && by < 0 {
+            // The first Up selects the newest line.
+            last
+        } else {
+            shift(cur, by).min(last)
+        };
+        self.selected = Some(visible[target]);
+    }
+
+    fn last_visible(&self) -> Option<u64> {
+        self.log
+            .items
+            .iter()
+            .rev()
+            .find(|l| self.matches(l))
+            .map(|l| l.seq)
+    }
+
+    /// Sequence numbers of the kept events that pass the filter, oldest first.
+    pub fn visible_seqs(&self) -> Vec<u64> {
+        self.log
+            .items
+            .iter()
+            .filter(|l| self.matches(l))
+            .map(|l| l.seq)
+            .collect()
+    }
+
+    /// Whether a logged event passes the filter.
+    pub fn matches(&self, l: &Logged) -> bool {
+        let f = &self.filter;
+        if !f.is_active() {
+            return true;
+        }
+        if f.only_429 {
+            match &l.event.kind {
+                EventKind::ResponseReceived { status, .. } if *status == 429 => {}
+                EventKind::RetryScheduled { .. } => {}
+                _ => return false,
+            }
+        }
+        if let Some(m) = &f.model
+            && l.model.as_ref() != Some(m)
+        {
+            return false;
+        }
+        if let Some(d) = f.dimension {
+            match &l.event.kind {
+                EventKind::ResponseReceived {
+                    snapshot,
+                    diagnosis,
+                    ..
+                } => {
+                    let in_diag = diagnosis
+                        .as_ref()
+                        .is_some_and(|x| kind_dimension(x.kind) == Some(d));
+                    let in_headers = diagnosis.is_none() && snapshot.get(d).is_some();
+                    if !in_diag && !in_headers {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// The elapsed time as the header shows it.
+    pub fn elapsed_s(&self) -> f64 {
+        self.now_ms.max(self.session.last_ms) / 1000.0
+    }
+}
+
+/// The budget dimension a limit kind is about.
+pub fn kind_dimension(k: Kind) -> Option<Dimension> {
+    match k {
+        Kind::Rpm | Kind::Rpd => Some(Dimension::Requests),
+        Kind::Tpm | Kind::Tpd => Some(Dimension::Tokens),
+        Kind::InputTpm => Some(Dimension::InputTokens),
+        Kind::OutputTpm => Some(Dimension::OutputTokens),
+        Kind::Ipm => Some(Dimension::Images),
+        _ => None,
+    }
+}
+
+fn shift(v: usize, by: i64) -> usize {
+    let v = i64::try_from(v).unwrap_or(i64::MAX);
+    usize::try_from(v.saturating_add(by).max(0)).unwrap_or(usize::MAX)
+}
+
+/// The item after `cur` in `items`, `None` after the last (a cycle through "all").
+fn next_of<'a, T: PartialEq>(items: &[&'a T], cur: Option<&T>) -> Option<&'a T> {
+    match cur {
+        None => items.first().copied(),
+        Some(c) => {
+            let i = items.iter().position(|x| *x == c)?;
+            items.get(i + 1).copied()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+use super::*;
+use crate::tui::fixtures::{SAMPLE_RPM, live_app, scripted_events};
+
+#[test]
+fn events_fold_into_the_session_and_the_ring() {
+    let app = live_app(200, 10_000);
+    assert!(app.session.requests > 50);
+    assert!(app.session.rate_limited > 5);
+    assert_eq!(app.log.total as usize, app.log.items.len());
+    assert!(app.session.audit().too_early > 0);
+    assert!(app.session.audit().non_retryable_retried > 0);
+}
+
+#[test]
+fn the_ring_is_bounded_and_counts_keep_counting() {
+    let small = live_app(2_000, 100);
+    let big = live_app(2_000, 100_000);
+    assert_eq!(small.log.items.len(), 100);
+    assert_eq!(small.log.total, big.log.total);
+    assert_eq!(small.session.requests, big.session.requests);
+    assert_eq!(small.session.rate_limited, big.session.rate_limited);
+}
+
+#[test]
+fn pause_holds_events_and_resume_applies_them() {
+    let mut app = App::live(LiveSource::Demo, 100);
+    app.update(Msg::Key(Action::Pause));
+    for e in scripted_events(10) {
+        app.update(Msg::Event(e));
+    }
+    assert_eq!(app.session.requests, 0);
+    assert!(!app.held.is_empty());
+    app.update(Msg::Tick(99_999.0));
+    assert_eq!(app.now_ms, 0.0, "the clock stands still while paused");
+    app.update(Msg::Key(Action::Pause));
+    assert!(app.held.is_empty());
+    assert!(app.session.requests > 0);
+}
+
+#[test]
+fn quit_from_every_mode() {
+    for setup in [
+        vec![],
+        vec![Action::Filter],
+        vec![Action::Help],
+        vec![Action::Paste],
+    ] {
+        let mut app = live_app(20, 100);
+        for a in setup {
+            app.update(Msg::Key(a));
+        }
+        // In the paste area `q` is text; Ctrl-C always quits (input maps it to Quit).
+        app.update(Msg::Key(Action::Quit));
+        assert!(app.quit);
+    }
+}
+
+#[test]
+fn typing_q_in_the_paste_area_is_text_not_quit() {
+    let mut app = App::home();
+    app.update(Msg::Key(Action::Paste));
+    assert_eq!(app.mode(), Mode::Typing);
+    app.update(Msg::Key(Action::Char('q')));
+    assert!(!app.quit);
+    assert_eq!(app.paste.text, "q");
+    app.update(Msg::Key(Action::Back));
+    assert_eq!(app.mode(), Mode::Normal);
+}
+
+#[test]
+fn a_bracketed_paste_is_diagnosed_at_once_and_opens_the_overlay() {
+    let mut app = live_app(20, 100);
+    app.update(Msg::Paste(SAMPLE_RPM.to_string()));
+    assert_eq!(app.overlay, Overlay::Paste);
+    assert_eq!(app.paste.diagnoses.len(), 1);
+    assert_eq!(app.paste.diagnoses[0].kind, Kind::Rpm);
+    assert_eq!(app.mode(), Mode::Normal, "after a paste, q quits again");
+    app.update(Msg::Key(Action::Back));
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+#[test]
+fn filter_cycles_and_clears() {
+    let mut app = live_app(200, 10_000);
+    let all = app.visible_seqs().len();
+    app.update(Msg::Key(Action::Filter));
+    assert_eq!(app.mode(), Mode::Filter);
+    app.update(Msg::Key(Action::Only429));
+    let only = app.visible_seqs().len();
+    assert!(only > 0 && only < all);
+    app.update(Msg::Key(Action::CycleModel));
+    assert!(app.filter.model.is_some());
+    app.update(Msg::Key(Action::CycleDimension));
+    assert!(app.filter.dimension.is_some());
+    app.update(Msg::Key(Action::ClearFilter));
+    assert!(!app.filter.is_active());
+    app.update(Msg::Key(Action::Back));
+    assert_eq!(app.mode(), Mode::Normal);
+}
+
+#[test]
+fn selection_moves_within_the_filtered_log_and_enter_opens_detail() {
+    let mut app = live_app(50, 10_000);
+    app.focus = Focus::Log;
+    app.update(Msg::Key(Action::Up));
+    let newest = app.selected.unwrap();
+    app.update(Msg::Key(Action::Up));
+    assert!(app.selected.unwrap() < newest);
+    app.update(Msg::Key(Action::Bottom));
+    assert_eq!(app.selected, Some(newest));
+    app.update(Msg::Key(Action::Enter));
+    assert_eq!(app.overlay, Overlay::Detail(newest));
+    app.update(Msg::Key(Action::Back));
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+#[test]
+fn tab_cycles_focus_including_the_child_pane_for_run() {
+    let mut app = App::live(
+        LiveSource::Run {
+            command: "x".into(),
+        },
+        10,
+    );
+    let mut seen = vec![app.focus];
+    for _ in 0..4 {
+        app.update(Msg::Key(Action::FocusNext));
+        seen.push(app.focus);
+    }
+    assert_eq!(
+        seen,
+        vec![
+            Focus::Budgets,
+            Focus::Timeline,
+            Focus::Log,
+            Focus::Child,
+            Focus::Budgets
+        ]
+    );
+    app.update(Msg::Key(Action::FocusPrev));
+    assert_eq!(app.focus, Focus::Child);
+}
+
+#[test]
+fn child_lines_are_bounded() {
+    let mut app = App::live(
+        LiveSource::Run {
+            command: "x".into(),
+        },
+        10,
+    );
+    for i in 0..(CHILD_LINES + 10) {
+        app.update(Msg::ChildLine(format!("line {i}")));
+    }
+    assert_eq!(app.child.len(), CHILD_LINES);
+    assert_eq!(app.child.front().map(String::as_str), Some("line 10"));
+}
+
+#[test]
+fn explain_view_moves_between_cards() {
+    let mut d = crate::diagnose::diagnose(SAMPLE_RPM);
+    d.extend(crate::diagnose::diagnose(crate::tui::fixtures::SAMPLE_OTPM));
+    let mut app = App::explain(d);
+    app.update(Msg::Key(Action::Down));
+    app.update(Msg::Key(Action::Down));
+    assert_eq!(app.explain_sel, 1);
+    app.update(Msg::Key(Action::Top));
+    assert_eq!(app.explain_sel, 0);
+}
+
+#[test]
+fn pasted_carriage_returns_become_lines() {
+    let mut app = App::home();
+    app.update(Msg::Paste(SAMPLE_RPM.replace('\n', "\r")));
+    app.update(Msg::Paste("a\r\nb\rc".to_string()));
+    assert_eq!(app.paste.text, "a\nb\nc");
+}

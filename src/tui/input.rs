@@ -1,0 +1,249 @@
+//! Keys → actions (view layer, pure): one table, one function. The help pane lists
+//! [`BINDINGS`], so the help and the behaviour cannot drift apart.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    FocusNext,
+    FocusPrev,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Enter,
+    Back,
+    Filter,
+    Pause,
+    Paste,
+    Help,
+    /// Filter bar: only 429s (toggle).
+    Only429,
+    /// Filter bar: next model.
+    CycleModel,
+    /// Filter bar: next dimension.
+    CycleDimension,
+    /// Filter bar: clear every filter.
+    ClearFilter,
+    /// Paste area: a typed character (terminals without bracketed paste).
+    Char(char),
+    /// Paste area: delete the last character.
+    Backspace,
+    /// Paste area: a new line.
+    Newline,
+    /// Paste area: clear the text.
+    ClearText,
+}
+
+/// Which table applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// The filter bar is open.
+    Filter,
+    /// The paste area takes typed text.
+    Typing,
+}
+
+/// Every binding, as the help pane shows it: (keys, what they do).
+pub const BINDINGS: &[(&str, &str)] = &[
+    ("q  Ctrl-C", "quit (the terminal is restored)"),
+    ("Tab  Shift-Tab", "move focus between panes"),
+    ("↑ ↓  k j", "move the selection / scroll"),
+    ("PgUp PgDn", "scroll a page"),
+    ("g  G  Home End", "first / last"),
+    ("Enter", "open the selected event: headers and diagnosis"),
+    ("Esc", "close the detail, help, paste or filter pane"),
+    ("/", "filter the event log (then 4, m, d, x)"),
+    ("  4", "  429s only (toggle)"),
+    ("  m", "  one model (cycles through the models seen)"),
+    ("  d", "  one dimension (cycles through the budgets seen)"),
+    ("  x", "  clear the filter"),
+    ("space", "pause / resume the live view"),
+    ("p", "paste an error: it is diagnosed as it lands"),
+    ("  Ctrl-U", "  clear the paste area"),
+    ("?", "this help"),
+];
+
+/// The action for a key in a mode; `None` for keys that do nothing.
+pub fn action(key: KeyEvent, mode: Mode) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
+        return Some(Action::Quit);
+    }
+    match mode {
+        Mode::Typing => typing(key, ctrl),
+        Mode::Filter => filter(key),
+        Mode::Normal => normal(key, ctrl),
+    }
+}
+
+fn typing(key: KeyEvent, ctrl: bool) -> Option<Action> {
+    match key.code {
+        KeyCode::Esc => Some(Action::Back),
+        KeyCode::Enter => Some(Action::Newline),
+        KeyCode::Backspace => Some(Action::Backspace),
+        KeyCode::Char('u') if ctrl => Some(Action::ClearText),
+        KeyCode::Char(_) if ctrl => None,
+        KeyCode::Char(c) => Some(Action::Char(c)),
+        KeyCode::Tab => Some(Action::Char('\t')),
+        KeyCode::Up => Some(Action::Up),
+        KeyCode::Down => Some(Action::Down),
+        _ => None,
+    }
+}
+
+fn filter(key: KeyEvent) -> Option<Action> {
+    match key.code {
+        KeyCode::Esc | KeyCode::Enter | KeyCode::Char('/') => Some(Action::Back),
+        KeyCode::Char('4') => Some(Action::Only429),
+        KeyCode::Char('m') => Some(Action::CycleModel),
+        KeyCode::Char('d') => Some(Action::CycleDimension),
+        KeyCode::Char('x') => Some(Action::ClearFilter),
+        KeyCode::Char('q') => Some(Action::Quit),
+        _ => None,
+    }
+}
+
+fn normal(key: KeyEvent, ctrl: bool) -> Option<Action> {
+    if ctrl {
+        return match key.code {
+            KeyCode::Char('u') => Some(Action::ClearText),
+            _ => None,
+        };
+    }
+    match key.code {
+        KeyCode::Char('q') => Some(Action::Quit),
+        KeyCode::Tab => Some(Action::FocusNext),
+        KeyCode::BackTab => Some(Action::FocusPrev),
+        KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+        KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+        KeyCode::PageUp => Some(Action::PageUp),
+        KeyCode::PageDown => Some(Action::PageDown),
+        KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+        KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
+        KeyCode::Enter => Some(Action::Enter),
+        KeyCode::Esc => Some(Action::Back),
+        KeyCode::Char('/') => Some(Action::Filter),
+        KeyCode::Char(' ') => Some(Action::Pause),
+        KeyCode::Char('p') => Some(Action::Paste),
+        KeyCode::Char('?') => Some(Action::Help),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    #[test]
+    fn every_normal_binding() {
+        let table: &[(KeyEvent, Action)] = &[
+            (key(KeyCode::Char('q')), Action::Quit),
+            (ctrl('c'), Action::Quit),
+            (key(KeyCode::Tab), Action::FocusNext),
+            (
+                KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT),
+                Action::FocusPrev,
+            ),
+            (key(KeyCode::Up), Action::Up),
+            (key(KeyCode::Char('k')), Action::Up),
+            (key(KeyCode::Down), Action::Down),
+            (key(KeyCode::Char('j')), Action::Down),
+            (key(KeyCode::PageUp), Action::PageUp),
+            (key(KeyCode::PageDown), Action::PageDown),
+            (key(KeyCode::Home), Action::Top),
+            (key(KeyCode::Char('g')), Action::Top),
+            (key(KeyCode::End), Action::Bottom),
+            (key(KeyCode::Char('G')), Action::Bottom),
+            (key(KeyCode::Enter), Action::Enter),
+            (key(KeyCode::Esc), Action::Back),
+            (key(KeyCode::Char('/')), Action::Filter),
+            (key(KeyCode::Char(' ')), Action::Pause),
+            (key(KeyCode::Char('p')), Action::Paste),
+            (key(KeyCode::Char('?')), Action::Help),
+            (ctrl('u'), Action::ClearText),
+        ];
+        for (k, a) in table {
+            assert_eq!(action(*k, Mode::Normal), Some(*a), "{k:?}");
+        }
+        assert_eq!(action(key(KeyCode::Char('z')), Mode::Normal), None);
+        assert_eq!(action(key(KeyCode::F(5)), Mode::Normal), None);
+    }
+
+    #[test]
+    fn every_filter_binding() {
+        let table: &[(KeyEvent, Action)] = &[
+            (key(KeyCode::Char('4')), Action::Only429),
+            (key(KeyCode::Char('m')), Action::CycleModel),
+            (key(KeyCode::Char('d')), Action::CycleDimension),
+            (key(KeyCode::Char('x')), Action::ClearFilter),
+            (key(KeyCode::Esc), Action::Back),
+            (key(KeyCode::Enter), Action::Back),
+            (key(KeyCode::Char('/')), Action::Back),
+            (key(KeyCode::Char('q')), Action::Quit),
+            (ctrl('c'), Action::Quit),
+        ];
+        for (k, a) in table {
+            assert_eq!(action(*k, Mode::Filter), Some(*a), "{k:?}");
+        }
+        assert_eq!(action(key(KeyCode::Char('j')), Mode::Filter), None);
+    }
+
+    #[test]
+    fn every_typing_binding() {
+        let table: &[(KeyEvent, Action)] = &[
+            (key(KeyCode::Char('q')), Action::Char('q')),
+            (key(KeyCode::Char('p')), Action::Char('p')),
+            (key(KeyCode::Enter), Action::Newline),
+            (key(KeyCode::Backspace), Action::Backspace),
+            (key(KeyCode::Esc), Action::Back),
+            (key(KeyCode::Tab), Action::Char('\t')),
+            (key(KeyCode::Up), Action::Up),
+            (key(KeyCode::Down), Action::Down),
+            (ctrl('u'), Action::ClearText),
+            (ctrl('c'), Action::Quit),
+        ];
+        for (k, a) in table {
+            assert_eq!(action(*k, Mode::Typing), Some(*a), "{k:?}");
+        }
+        assert_eq!(action(ctrl('x'), Mode::Typing), None);
+    }
+
+    #[test]
+    fn releases_are_ignored() {
+        let mut k = key(KeyCode::Char('q'));
+        k.kind = KeyEventKind::Release;
+        assert_eq!(action(k, Mode::Normal), None);
+    }
+
+    #[test]
+    fn help_lists_every_normal_key() {
+        let keys: String = BINDINGS
+            .iter()
+            .map(|(k, _)| *k)
+            .collect::<Vec<_>>()
+            .join(" ");
+        for k in [
+            "q", "Ctrl-C", "Tab", "k j", "Enter", "Esc", "/", "space", "p", "?", "4", "m", "d",
+            "x", "PgUp", "G",
+        ] {
+            assert!(keys.contains(k), "help misses {k}");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The terminal UI (view layer): Home (paste area), the explain view, and the live view of
+//! probe, watch, run, replay and demo. The state is a [`crate::session::Session`] plus UI
+//! state ([`app`]), changed only by `App::update(Msg)`; every pane is a pure function of it
+//! ([`panes`], one file each); [`run`] owns the loop and the terminal.
+//!
+//! ```text
+//!  keys / paste ─┐                        ┌─> panes::draw (≤ 20 fps, only when dirty)
+//!  Event source ─┼─> Msg ─> App::update ──┤
+//!  child lines ──┤                        └─> quit → terminal restored
+//!  frame tick ───┘
+//! ```
+//!
+//! Screens (see [`panes`] for the live layout):
+//!
+//! ```text
+//!  Home                           Explain                      Live
+//!  ┌ paste here ─────┐┌ ways in ┐ ┌ card 1 ───────────────┐   header (source, counts)
+//!  │ Error code: 429 ││ demo    │ │ ● OpenAI RPM reached  │   ┌ budgets ─────────────┐
+//!  └─────────────────┘│ probe   │ │   numbers [███▒··]    │   ┌ timeline ────────────┐
+//!  ┌ diagnosis ──────┐│ watch   │ │   retry? yes, wait 20s│   ┌ events ──┐┌ output ──┐
+//!  │ ● card          ││ explain │ │   fix …  snippet      │   footer / filter bar
+//!  └─────────────────┘└─────────┘ └───────────────────────┘
+//! ```
+//!
+//! Nothing is printed while the UI is up; the terminal is restored on quit, error, panic,
+//! Ctrl-C and SIGTERM.
+
+pub mod app;
+#[doc(hidden)]
+pub mod fixtures;
+pub mod input;
+pub(crate) mod panes;
+pub mod run;
+
+pub use app::{App, LiveSource, Msg};
+
+use crate::diagnose::Diagnosis;
+use crate::error::{AppError, ExitCode};
+use crate::event::Event;
+use std::time::Instant;
+use tokio::sync::mpsc::Receiver;
+
+/// Options of the live view.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveOptions {
+    /// Events kept for the log (older ones are dropped; counts keep counting).
+    pub capacity: usize,
+    /// Leave the UI when the source stops sending (e.g. `demo --duration`).
+    pub quit_when_done: bool,
+    /// The instant the source's `t_ms` counts from (default: when the view opens).
+    pub start: Option<Instant>,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            capacity: app::DEFAULT_CAPACITY,
+            quit_when_done: false,
+            start: None,
+        }
+    }
+}
+
+/// Draws the whole screen for `app` (the frame bench and embedders use this).
+pub fn draw(frame: &mut ratatui::Frame, app: &App) {
+    panes::draw(frame, app);
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Internal(format!("cannot start the runtime: {e}")))
+}
+
+/// The explain view over `diagnoses` (`ratedoctor explain` on a terminal). Blocks until
+/// the user quits; call it outside any tokio runtime.
+pub fn run_explain_tui(diagnoses: Vec<Diagnosis>) -> Result<ExitCode, AppError> {
+    let found = !diagnoses.is_empty();
+    runtime()?.block_on(async move {
+        run::run_terminal(
+            App::explain(diagnoses),
+            None,
+            None,
+            || 0.0,
+            run::LoopOptions::default(),
+        )
+        .await
+    })?;
+    Ok(if found {
+        ExitCode::Ok
+    } else {
+        ExitCode::NoErrorFound
+    })
+}
+
+/// Home (`ratedoctor` with no arguments on a terminal): the paste area and the ways in.
+/// Blocks until the user quits; call it outside any tokio runtime.
+pub fn run_home() -> Result<ExitCode, AppError> {
+    runtime()?.block_on(async move {
+        run::run_terminal(App::home(), None, None, || 0.0, run::LoopOptions::default()).await
+    })?;
+    Ok(ExitCode::Ok)
+}
+
+/// The live view of a source, from inside a tokio runtime: folds `events` (and, for `run`,
+/// the child's output lines) until the user quits (or the source ends, with
+/// `quit_when_done`). Returns the final state (for an after-run summary).
+pub async fn live(
+    source: LiveSource,
+    events: Receiver<Event>,
+    child_lines: Option<Receiver<String>>,
+    options: LiveOptions,
+) -> Result<App, AppError> {
+    let start = options.start.unwrap_or_else(Instant::now);
+    let app = App::live(source, options.capacity);
+    run::run_terminal(
+        app,
+        Some(events),
+        child_lines,
+        move || start.elapsed().as_secs_f64() * 1000.0,
+        run::LoopOptions {
+            quit_when_done: options.quit_when_done,
+            ..run::LoopOptions::default()
+        },
+    )
+    .await
+}
+
+/// [`live`] for callers outside a runtime: runs the UI on its own current-thread runtime
+/// (the sources keep running on theirs). Blocks until the user quits.
+pub fn run_live(
+    source: LiveSource,
+    events: Receiver<Event>,
+    child_lines: Option<Receiver<String>>,
+    options: LiveOptions,
+) -> Result<ExitCode, AppError> {
+    runtime()?.block_on(live(source, events, child_lines, options))?;
+    Ok(ExitCode::Ok)
+}

@@ -1,0 +1,130 @@
+//! The live header: source, providers, models, elapsed; requests, 429s by kind, the retry
+//! audit, and the source's error or end.
+
+use super::{bold, clock, dim, fit};
+use crate::tui::app::App;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// The first header line: what is watched.
+pub(crate) fn title_line(app: &App, width: usize) -> Line<'static> {
+    let s = &app.session;
+    let source = app
+        .source
+        .as_ref()
+        .map_or_else(|| "live".to_string(), |src| src.label());
+    let providers: Vec<&str> = s.providers.iter().map(|p| p.id()).collect();
+    let models: Vec<&str> = s.models.iter().map(String::as_str).collect();
+    let mut spans = vec![
+        Span::styled("ratedoctor ", bold().fg(Color::Cyan)),
+        Span::raw(source),
+    ];
+    if !providers.is_empty() {
+        spans.push(Span::styled(" · ", dim()));
+        spans.push(Span::raw(providers.join(", ")));
+    }
+    if !models.is_empty() {
+        spans.push(Span::styled(" · ", dim()));
+        spans.push(Span::raw(fit(&models.join(", "), width / 3)));
+    }
+    spans.push(Span::styled(" · ", dim()));
+    spans.push(Span::styled(clock(app.elapsed_s()), bold()));
+    if app.paused {
+        spans.push(Span::styled("  PAUSED", bold().fg(Color::Yellow)));
+    }
+    if app.source_ended {
+        spans.push(Span::styled("  finished", Style::new().fg(Color::Green)));
+    }
+    Line::from(spans)
+}
+
+/// The second header line: the counts.
+pub(crate) fn counts_line(app: &App) -> Line<'static> {
+    let s = &app.session;
+    let audit = s.audit();
+    let mut kinds: Vec<(u64, &str)> = s.by_kind.iter().map(|(k, n)| (*n, k.id())).collect();
+    kinds.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    let kinds: Vec<String> = kinds.iter().map(|(n, k)| format!("{k} {n}")).collect();
+    let mut spans = vec![
+        Span::raw(format!("requests {}", s.requests)),
+        Span::styled(" · ", dim()),
+        Span::styled(
+            format!("429s {}", s.rate_limited),
+            if s.rate_limited > 0 {
+                bold().fg(Color::Red)
+            } else {
+                Style::new()
+            },
+        ),
+    ];
+    if !kinds.is_empty() {
+        spans.push(Span::raw(format!(" ({})", kinds.join(", "))));
+    }
+    spans.push(Span::styled(" · ", dim()));
+    spans.push(Span::raw(format!("retries {}", audit.retries)));
+    if audit.too_early + audit.non_retryable_retried > 0 {
+        spans.push(Span::styled(
+            format!(
+                " ({} too early, {} not retryable)",
+                audit.too_early, audit.non_retryable_retried
+            ),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if s.failures > 0 {
+        spans.push(Span::styled(" · ", dim()));
+        spans.push(Span::styled(
+            format!("failed {}", s.failures),
+            Style::new().fg(Color::Red),
+        ));
+    }
+    Line::from(spans)
+}
+
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let mut lines = vec![title_line(app, area.width as usize)];
+    if let Some(e) = &app.error {
+        lines.push(Line::from(Span::styled(
+            fit(&format!("error: {e}"), area.width as usize),
+            bold().fg(Color::White).bg(Color::Red),
+        )));
+    } else {
+        lines.push(counts_line(app));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::tui::app::{App, LiveSource, Msg};
+    use crate::tui::fixtures::live_app;
+    use crate::tui::panes::testing::pane;
+
+    #[test]
+    fn typical() {
+        insta::assert_snapshot!(pane(100, 2, &live_app(160, 10_000), render));
+    }
+
+    #[test]
+    fn empty() {
+        insta::assert_snapshot!(pane(80, 2, &App::live(LiveSource::Demo, 100), render));
+    }
+
+    #[test]
+    fn error() {
+        let mut app = live_app(160, 10_000);
+        app.update(Msg::Error(
+            "the proxy stopped: cannot listen on 127.0.0.1:8080 (address in use)".into(),
+        ));
+        insta::assert_snapshot!(pane(80, 2, &app, render));
+    }
+
+    #[test]
+    fn narrow() {
+        insta::assert_snapshot!(pane(40, 2, &live_app(160, 10_000), render));
+    }
+}

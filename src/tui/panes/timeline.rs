@@ -1,0 +1,258 @@
+//! The backoff timeline: time on the x axis (the last minute), every request a mark
+//! coloured by outcome; below, each retried logical request on two rows: the wait the
+//! client actually took (joined attempts) and the wait the server advised.
+
+use super::{dim, pane_block};
+use crate::session::{Attempt, EARLY_TOLERANCE_S, Group};
+use crate::tui::app::{App, Focus};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+const LABEL: usize = 12;
+
+/// Seconds in a label: `0.5s`, `14s`.
+fn short(s: f64) -> String {
+    if s < 10.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{s:.0}s")
+    }
+}
+
+/// The mark of one attempt and how much it matters (higher wins a shared column).
+pub(crate) fn mark(a: &Attempt) -> (char, Style, u8) {
+    match a.status {
+        None => ('·', dim(), 0),
+        Some(s) if (200..300).contains(&s) => ('•', Style::new().fg(Color::Green), 1),
+        Some(_) if a.retryable == Some(false) => ('!', Style::new().fg(Color::Magenta), 4),
+        Some(429) => ('✖', Style::new().fg(Color::Red), 3),
+        Some(s) if s >= 500 => ('▲', Style::new().fg(Color::Yellow), 2),
+        Some(_) => ('!', Style::new().fg(Color::Magenta), 4),
+    }
+}
+
+struct Row {
+    cells: Vec<(char, Style, u8)>,
+}
+
+impl Row {
+    fn new(n: usize) -> Self {
+        Row {
+            cells: vec![(' ', Style::new(), 0); n],
+        }
+    }
+
+    fn put(&mut self, col: usize, c: char, style: Style, prio: u8) {
+        if let Some(cell) = self.cells.get_mut(col)
+            && (cell.0 == ' ' || prio >= cell.2)
+        {
+            *cell = (c, style, prio);
+        }
+    }
+
+    fn line(self, label: String, label_style: Style) -> Line<'static> {
+        let label = super::fit(&label, LABEL - 1);
+        let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), label_style)];
+        let mut cur = String::new();
+        let mut cur_style = Style::new();
+        for (c, s, _) in self.cells {
+            if s != cur_style && !cur.is_empty() {
+                spans.push(Span::styled(std::mem::take(&mut cur), cur_style));
+            }
+            cur_style = s;
+            cur.push(c);
+        }
+        if !cur.is_empty() {
+            spans.push(Span::styled(cur, cur_style));
+        }
+        Line::from(spans)
+    }
+}
+
+struct Scale {
+    t0: f64,
+    span_ms: f64,
+    cols: usize,
+}
+
+impl Scale {
+    fn col(&self, t_ms: f64) -> Option<usize> {
+        let x = (t_ms - self.t0) / self.span_ms * self.cols as f64;
+        (x >= 0.0 && x < self.cols as f64).then_some(x as usize)
+    }
+
+    /// The column of `t_ms`, clamped to the plot (for spans that start before it).
+    fn clamp(&self, t_ms: f64) -> usize {
+        let x = (t_ms - self.t0) / self.span_ms * self.cols as f64;
+        x.clamp(0.0, self.cols.saturating_sub(1) as f64) as usize
+    }
+}
+
+fn group_rows(id: u64, g: &Group, sc: &Scale) -> (Line<'static>, Line<'static>) {
+    let mut actual = Row::new(sc.cols);
+    let mut advised = Row::new(sc.cols);
+    let mut waited = 0.0;
+    let mut adv_total = 0.0;
+    for pair in g.attempts.windows(2) {
+        let (prev, next) = (&pair[0], &pair[1]);
+        let Some(done) = prev.done_ms else { continue };
+        let w = next.waited_s.unwrap_or(0.0);
+        waited += w;
+        let early = prev.advised_s.is_some_and(|a| w + EARLY_TOLERANCE_S < a)
+            || prev.retryable == Some(false);
+        let join = if early {
+            Style::new().fg(Color::Red)
+        } else {
+            Style::new().fg(Color::Green)
+        };
+        if done < sc.t0 + sc.span_ms && next.sent_ms >= sc.t0 {
+            for c in sc.clamp(done)..=sc.clamp(next.sent_ms) {
+                actual.put(c, '─', join, 0);
+            }
+        }
+    }
+    for a in &g.attempts {
+        if let (Some(done), Some(adv)) = (a.done_ms, a.advised_s) {
+            adv_total += adv;
+            let end = done + adv * 1000.0;
+            if done < sc.t0 + sc.span_ms && end >= sc.t0 {
+                let (c0, c1) = (sc.clamp(done), sc.clamp(end));
+                for c in c0..c1 {
+                    advised.put(c, '┄', Style::new().fg(Color::Blue), 0);
+                }
+                if sc.col(end).is_some() {
+                    advised.put(c1, '┤', Style::new().fg(Color::Blue), 1);
+                }
+            }
+        }
+        if let Some(c) = sc.col(a.sent_ms) {
+            let (ch, st, p) = mark(a);
+            actual.put(c, ch, st, p + 1);
+        }
+    }
+    let n = g.attempts.len();
+    (
+        actual.line(format!("#{id}×{n} {}", short(waited)), Style::new()),
+        advised.line(
+            if adv_total > 0.0 {
+                format!(" adv {}", short(adv_total))
+            } else {
+                " no hint".to_string()
+            },
+            Style::new().fg(Color::Blue),
+        ),
+    )
+}
+
+pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let s = &app.session;
+    let now = app.now_ms.max(s.last_ms);
+    // The window grows with the session, up to the last minute.
+    let span_s = [10.0, 20.0, 30.0, 60.0]
+        .into_iter()
+        .find(|w| now / 1000.0 <= *w)
+        .unwrap_or(60.0);
+    let block = pane_block(
+        format!(
+            "timeline: last {span_s:.0} s · • ok ✖ 429 ! not retryable ▲ 5xx · actual vs advised wait"
+        ),
+        app,
+        Focus::Timeline,
+    );
+    let inner = block.inner(area);
+    let width = inner.width as usize;
+    if s.requests == 0 || width <= LABEL + 4 {
+        let msg = if s.requests == 0 {
+            "no requests yet"
+        } else {
+            ""
+        };
+        frame.render_widget(Paragraph::new(Line::styled(msg, dim())).block(block), area);
+        return;
+    }
+    let span_ms = span_s * 1000.0;
+    let sc = Scale {
+        t0: now - span_ms,
+        span_ms,
+        cols: width - LABEL,
+    };
+    let mut all = Row::new(sc.cols);
+    let mut retried: Vec<(u64, &Group)> = Vec::new();
+    for (id, g) in s.groups.iter().rev() {
+        let Some(last) = g.attempts.last() else {
+            continue;
+        };
+        if last.sent_ms < sc.t0 - 30_000.0 {
+            break;
+        }
+        for a in &g.attempts {
+            if let Some(c) = sc.col(a.sent_ms) {
+                let (ch, st, p) = mark(a);
+                all.put(c, ch, st, p);
+            }
+        }
+        if g.attempts.len() > 1 {
+            retried.push((*id, g));
+        }
+    }
+    let mut lines = vec![all.line("requests".to_string(), Style::new())];
+    let room = (inner.height as usize).saturating_sub(2) / 2;
+    let skip = app.scroll_timeline.min(retried.len().saturating_sub(room));
+    for (id, g) in retried.iter().skip(skip).take(room) {
+        let (a, b) = group_rows(*id, g, &sc);
+        lines.push(a);
+        lines.push(b);
+    }
+    if retried.is_empty() && inner.height > 2 {
+        lines.push(Line::styled("no retries in the last minute", dim()));
+    }
+    while lines.len() + 1 < inner.height as usize {
+        lines.push(Line::raw(""));
+    }
+    // Axis.
+    let mut axis = format!("{:<LABEL$}-{span_s:.0} s", "");
+    let mid = LABEL + sc.cols / 2;
+    while axis.chars().count() < mid.saturating_sub(2) {
+        axis.push(' ');
+    }
+    axis.push_str(&format!("-{:.0} s", span_s / 2.0));
+    while axis.chars().count() < width.saturating_sub(3) {
+        axis.push(' ');
+    }
+    axis.push_str("now");
+    lines.push(Line::styled(axis, dim()));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::tui::app::{App, LiveSource, Msg};
+    use crate::tui::fixtures::live_app;
+    use crate::tui::panes::testing::pane;
+
+    #[test]
+    fn typical() {
+        insta::assert_snapshot!(pane(100, 10, &live_app(160, 10_000), render));
+    }
+
+    #[test]
+    fn empty() {
+        insta::assert_snapshot!(pane(80, 5, &App::live(LiveSource::Demo, 100), render));
+    }
+
+    #[test]
+    fn error() {
+        let mut app = live_app(40, 10_000);
+        app.update(Msg::Error("the source stopped".into()));
+        insta::assert_snapshot!(pane(80, 8, &app, render));
+    }
+
+    #[test]
+    fn narrow() {
+        insta::assert_snapshot!(pane(40, 12, &live_app(160, 10_000), render));
+    }
+}

@@ -1,0 +1,278 @@
+//! The event loop and the terminal (view layer, the only impure part of the TUI).
+//!
+//! [`run_loop`] selects over terminal input, the source's events, the child's lines, a stop
+//! signal and a frame tick; it drains every queued event at once and draws at most once per
+//! tick (20 fps), only when something changed or a countdown is showing. It is generic over
+//! the backend and the input stream, so tests drive it with `TestBackend` and scripted keys.
+//!
+//! [`Terminal`] guard: raw mode, alternate screen and bracketed paste on entry; restored
+//! when dropped (quit, error), by the panic hook (panic), and on SIGTERM/SIGINT/SIGHUP (the
+//! stop signal ends the loop, then the guard drops).
+
+use super::app::{App, Msg};
+use super::input;
+use super::panes;
+use crate::error::AppError;
+use crate::event::Event;
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent};
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use std::future::Future;
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc::Receiver;
+
+/// The frame period (20 fps).
+pub const FRAME: Duration = Duration::from_millis(50);
+/// Most events folded per wake-up before the loop looks at keys and the clock again.
+const DRAIN_MAX: usize = 20_000;
+
+/// How the loop behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopOptions {
+    pub frame: Duration,
+    /// Quit when the source stops sending (`--duration`).
+    pub quit_when_done: bool,
+    /// Test hook: panic right after the first frame (`RATEDOCTOR_TEST_PANIC=1`).
+    pub panic_after_first_frame: bool,
+    /// No colours (`NO_COLOR`): bold, dim and reverse stay, colours go.
+    pub mono: bool,
+}
+
+impl Default for LoopOptions {
+    fn default() -> Self {
+        LoopOptions {
+            frame: FRAME,
+            quit_when_done: false,
+            panic_after_first_frame: false,
+            mono: false,
+        }
+    }
+}
+
+async fn recv_opt<T>(rx: &mut Option<Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One terminal event into the app.
+pub(crate) fn on_terminal_event(app: &mut App, e: TermEvent) {
+    match e {
+        TermEvent::Key(k) => {
+            if let Some(a) = input::action(k, app.mode()) {
+                app.update(Msg::Key(a));
+            }
+        }
+        TermEvent::Paste(text) => app.update(Msg::Paste(text)),
+        _ => {}
+    }
+}
+
+fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App, mono: bool) -> Result<(), AppError> {
+    terminal
+        .draw(|f| {
+            panes::draw(f, app);
+            if mono {
+                for cell in &mut f.buffer_mut().content {
+                    cell.fg = ratatui::style::Color::Reset;
+                    cell.bg = ratatui::style::Color::Reset;
+                }
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| AppError::Internal(format!("cannot draw the screen: {e}")))
+}
+
+/// Runs until the app quits, the stop future resolves, or the input fails.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_loop<B, S, F>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    mut input: S,
+    mut events: Option<Receiver<Event>>,
+    mut lines: Option<Receiver<String>>,
+    clock: impl Fn() -> f64,
+    stop: F,
+    opts: LoopOptions,
+) -> Result<(), AppError>
+where
+    B: Backend,
+    S: Stream<Item = std::io::Result<TermEvent>> + Unpin,
+    F: Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(opts.frame);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut input_open = true;
+    let mut frames = 0u64;
+    tokio::pin!(stop);
+    while !app.quit {
+        tokio::select! {
+            biased;
+            () = &mut stop => app.quit = true,
+            ev = input.next(), if input_open => match ev {
+                Some(Ok(e)) => {
+                    on_terminal_event(app, e);
+                    dirty = true;
+                }
+                Some(Err(e)) => {
+                    return Err(AppError::Internal(format!("cannot read the terminal: {e}")));
+                }
+                None => input_open = false,
+            },
+            e = recv_opt(&mut events), if events.is_some() => {
+                match e {
+                    Some(e) => {
+                        app.update(Msg::Event(e));
+                        if let Some(rx) = events.as_mut() {
+                            for _ in 0..DRAIN_MAX {
+                                match rx.try_recv() {
+                                    Ok(e) => app.update(Msg::Event(e)),
+                                    Err(_) => break,
+                                }
+                            }
+                        }
+                    }
+                    None => {
+                        events = None;
+                        app.update(Msg::SourceEnded);
+                        if opts.quit_when_done {
+                            app.quit = true;
+                        }
+                    }
+                }
+                dirty = true;
+            }
+            l = recv_opt(&mut lines), if lines.is_some() => {
+                match l {
+                    Some(l) => app.update(Msg::ChildLine(l)),
+                    None => lines = None,
+                }
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                app.update(Msg::Tick(clock()));
+                if dirty || app.animates() {
+                    draw(terminal, app, opts.mono)?;
+                    dirty = false;
+                    frames += 1;
+                    if opts.panic_after_first_frame && frames == 1 {
+                        panic!("RATEDOCTOR_TEST_PANIC: a forced panic to test terminal restore");
+                    }
+                }
+            }
+        }
+    }
+    draw(terminal, app, opts.mono)
+}
+
+/// Raw mode + alternate screen + bracketed paste while alive; restored on drop and by the
+/// panic hook.
+pub struct TerminalGuard {
+    pub terminal: ratatui::DefaultTerminal,
+}
+
+/// Whether the UI owns the terminal now. Restoring twice would leave the alternate screen
+/// twice, and the second time moves the cursor back over what was printed in between (the
+/// panic message).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+fn restore_terminal() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = crossterm::execute!(
+            std::io::stdout(),
+            DisableBracketedPaste,
+            crossterm::cursor::Show
+        );
+        let _ = ratatui::try_restore();
+    }
+}
+
+static HOOK: Once = Once::new();
+
+impl TerminalGuard {
+    pub fn enter() -> Result<Self, AppError> {
+        let terminal = ratatui::try_init()
+            .map_err(|e| AppError::Internal(format!("cannot open the terminal UI: {e}")))?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                restore_terminal();
+                previous(info);
+            }));
+        });
+        if let Err(e) = crossterm::execute!(std::io::stdout(), EnableBracketedPaste) {
+            restore_terminal();
+            return Err(AppError::Internal(format!(
+                "cannot set up the terminal: {e}"
+            )));
+        }
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Resolves on SIGTERM, SIGINT or SIGHUP (Ctrl-C in raw mode arrives as a key instead).
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs `app` on the real terminal until it quits.
+pub async fn run_terminal(
+    mut app: App,
+    events: Option<Receiver<Event>>,
+    lines: Option<Receiver<String>>,
+    clock: impl Fn() -> f64,
+    mut opts: LoopOptions,
+) -> Result<App, AppError> {
+    opts.panic_after_first_frame |=
+        std::env::var_os("RATEDOCTOR_TEST_PANIC").is_some_and(|v| v == "1");
+    opts.mono |= std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut guard = TerminalGuard::enter()?;
+    let input = crossterm::event::EventStream::new();
+    let result = run_loop(
+        &mut guard.terminal,
+        &mut app,
+        input,
+        events,
+        lines,
+        clock,
+        stop_signal(),
+        opts,
+    )
+    .await;
+    drop(guard);
+    result.map(|()| app)
+}
+
+#[cfg(test)]
+mod tests;
