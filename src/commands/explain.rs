@@ -47,6 +47,11 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, AppError> {
         merge(&mut all, diags, several.then_some(name.as_str()));
     }
 
+    let tty = std::io::stdout().is_terminal() && !args.no_tui && !args.json;
+    if tty && !all.is_empty() {
+        // The explain view: one card per diagnosis, scrollable, with copyable fixes.
+        return crate::tui::run_explain_tui(all);
+    }
     if args.json {
         print_out(&view::json(&all))?;
     } else if !all.is_empty() {
