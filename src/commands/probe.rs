@@ -135,6 +135,24 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
             .unwrap_or_else(|| "no answer".into());
         return Err(AppError::Network(why));
     }
+    let tty = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if tty && !args.json && !args.no_tui {
+        // The live view over the probe's events; the text report follows when it closes.
+        drop(runtime);
+        let (tx, rx) = tokio::sync::mpsc::channel(outcome.events.len().max(1));
+        for e in &outcome.events {
+            let _ = tx.try_send(e.clone());
+        }
+        drop(tx);
+        crate::tui::run_live(
+            crate::tui::LiveSource::Probe {
+                target: base_url.clone(),
+            },
+            rx,
+            None,
+            crate::tui::LiveOptions::default(),
+        )?;
+    }
     let out = if args.json {
         view::json(&ctx, &outcome)
     } else {

@@ -346,6 +346,8 @@ struct Sink {
     to_stderr: bool,
     record: Option<BufWriter<File>>,
     session: Session,
+    /// The live view is up: print nothing, hand every event to it.
+    forward: Option<mpsc::Sender<Event>>,
 }
 
 impl Sink {
@@ -355,6 +357,10 @@ impl Sink {
         let mut rec = String::new();
         for e in events {
             self.session.apply(e);
+            if let Some(tx) = &self.forward {
+                // The view drops what it cannot keep up with; the session here counts all.
+                let _ = tx.try_send(e.clone());
+            }
             let json_line = e.to_json_line();
             if self.record.is_some() {
                 rec.push_str(&redact(&json_line));
@@ -370,6 +376,9 @@ impl Sink {
         if let Some(w) = &mut self.record {
             let _ = w.write_all(rec.as_bytes());
             let _ = w.flush();
+        }
+        if self.forward.is_some() {
+            return;
         }
         if self.to_stderr {
             let _ = std::io::stderr().lock().write_all(out.as_bytes());
@@ -493,7 +502,11 @@ pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
         to_stderr: false,
         record: open_record(args)?,
         session: Session::new(),
+        forward: None,
     };
+    if use_tui(args) {
+        return watch_tui(config, sink, args.json);
+    }
     runtime()?.block_on(async {
         let running = start(config, sink).await?;
         let base = running.handle.base_url();
@@ -523,7 +536,12 @@ pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
         to_stderr: true,
         record: open_record(&args.watch)?,
         session: Session::new(),
+        forward: None,
     };
+    if use_tui(&args.watch) {
+        let code = run_tui(config, sink, program, rest, args.watch.json)?;
+        return exit_with(code);
+    }
     let code = runtime()?.block_on(async {
         let running = start(config, sink).await?;
         let base = running.handle.base_url();
@@ -544,12 +562,115 @@ pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
         running.finish(args.watch.json, true).await?;
         Ok::<i32, AppError>(exit_code_of(status))
     })?;
+    exit_with(code)
+}
+
+fn exit_with(code: i32) -> Result<ExitCode, AppError> {
     if code == 0 {
         return Ok(ExitCode::Ok);
     }
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(code)
+}
+
+/// The live view is used on a terminal unless `--no-tui` or `--json`.
+fn use_tui(args: &WatchArgs) -> bool {
+    use std::io::IsTerminal;
+    !args.no_tui && !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
+/// `watch` with the live view: serves until the view is closed, then prints the summary.
+fn watch_tui(config: ProxyConfig, mut sink: Sink, json: bool) -> Result<ExitCode, AppError> {
+    runtime()?.block_on(async {
+        let (tx, rx) = mpsc::channel(8192);
+        sink.forward = Some(tx);
+        let running = start(config, sink).await?;
+        let listen = running.handle.base_url();
+        let shown = crate::tui::live(
+            crate::tui::LiveSource::Watch { listen },
+            rx,
+            None,
+            crate::tui::LiveOptions::default(),
+        )
+        .await;
+        running.finish(json, false).await?;
+        shown.map(|_| ExitCode::Ok)
+    })
+}
+
+/// `run` with the live view: the program's output goes to its own pane; closing the view
+/// stops the program if it is still running. Returns the program's exit code.
+fn run_tui(
+    config: ProxyConfig,
+    mut sink: Sink,
+    program: &str,
+    rest: &[String],
+    json: bool,
+) -> Result<i32, AppError> {
+    use tokio::io::AsyncBufReadExt;
+    runtime()?.block_on(async {
+        let (tx, rx) = mpsc::channel(8192);
+        sink.forward = Some(tx);
+        let running = start(config, sink).await?;
+        let base = running.handle.base_url();
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(rest)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in child_env(&base) {
+            cmd.env(k, v);
+        }
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                running.finish(json, true).await?;
+                return Err(AppError::Usage(format!("cannot run {program}: {e}")));
+            }
+        };
+        let (line_tx, line_rx) = mpsc::channel::<String>(4096);
+        if let Some(out) = child.stdout.take() {
+            let tx = line_tx.clone();
+            tokio::spawn(async move {
+                let mut lines = tokio::io::BufReader::new(out).lines();
+                while let Ok(Some(l)) = lines.next_line().await {
+                    let _ = tx.try_send(redact(&l).into_owned());
+                }
+            });
+        }
+        if let Some(err) = child.stderr.take() {
+            let tx = line_tx.clone();
+            tokio::spawn(async move {
+                let mut lines = tokio::io::BufReader::new(err).lines();
+                while let Ok(Some(l)) = lines.next_line().await {
+                    let _ = tx.try_send(redact(&l).into_owned());
+                }
+            });
+        }
+        drop(line_tx);
+        let command = std::iter::once(program.to_string())
+            .chain(rest.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let shown = crate::tui::live(
+            crate::tui::LiveSource::Run { command },
+            rx,
+            Some(line_rx),
+            crate::tui::LiveOptions::default(),
+        )
+        .await;
+        let status = match child.try_wait() {
+            Ok(Some(s)) => Ok(s),
+            _ => {
+                let _ = child.start_kill();
+                child.wait().await
+            }
+        };
+        running.finish(json, true).await?;
+        shown?;
+        Ok(exit_code_of(status))
+    })
 }
 
 fn exit_code_of(status: std::io::Result<std::process::ExitStatus>) -> i32 {
