@@ -415,5 +415,22 @@ impl Limiter {
     }
 }
 
+/// Characters of the text in a messages/contents/input value: strings, arrays of them, and
+/// the `text`, `content` and `parts` of objects. Tokens are estimated from this the way
+/// OpenAI documents (about four characters a token), by the emulator and the simulator alike.
+pub fn text_chars(v: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.chars().count(),
+        Value::Array(items) => items.iter().map(text_chars).sum(),
+        Value::Object(map) => ["text", "content", "parts"]
+            .iter()
+            .filter_map(|k| map.get(*k))
+            .map(text_chars)
+            .sum(),
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests;

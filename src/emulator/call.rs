@@ -178,19 +178,8 @@ fn uint(v: &Value, key: &str) -> Option<u64> {
     v.get(key).and_then(Value::as_u64)
 }
 
-/// Characters of the text in a messages/contents/input value: strings, arrays of them,
-/// and the `text`, `content` and `parts` of objects.
 fn chars(v: &Value) -> usize {
-    match v {
-        Value::String(s) => s.chars().count(),
-        Value::Array(items) => items.iter().map(chars).sum(),
-        Value::Object(map) => ["text", "content", "parts"]
-            .iter()
-            .filter_map(|k| map.get(*k))
-            .map(chars)
-            .sum(),
-        _ => 0,
-    }
+    crate::limiter::text_chars(v)
 }
 
 #[cfg(test)]

@@ -15,20 +15,6 @@ pub struct RequestInfo {
     pub stream: bool,
 }
 
-/// Sums the characters of every string under the prompt-bearing fields.
-fn text_chars(v: &Value) -> usize {
-    match v {
-        Value::String(s) => s.chars().count(),
-        Value::Array(a) => a.iter().map(text_chars).sum(),
-        Value::Object(o) => o
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "role" | "type" | "model" | "id"))
-            .map(|(_, v)| text_chars(v))
-            .sum(),
-        _ => 0,
-    }
-}
-
 /// Reads a request: `path` for Azure deployments, Gemini models and streaming, the JSON
 /// body (when it was read whole) for the rest.
 pub fn request_info(path: &str, body: Option<&[u8]>) -> RequestInfo {
@@ -63,7 +49,7 @@ pub fn request_info(path: &str, body: Option<&[u8]>) -> RequestInfo {
     ]
     .iter()
     .filter_map(|k| v.get(*k))
-    .map(text_chars)
+    .map(crate::limiter::text_chars)
     .sum();
     info.est_input_tokens = Some((chars as u64).div_ceil(4).max(1));
     info.max_tokens = ["max_tokens", "max_completion_tokens", "max_output_tokens"]

@@ -350,18 +350,8 @@ pub fn estimate(body: &Value) -> RequestSize {
     }
 }
 
-/// Characters of text: strings, arrays of them, and objects' `text`, `content`, `parts`.
 fn chars(v: &Value) -> usize {
-    match v {
-        Value::String(s) => s.chars().count(),
-        Value::Array(items) => items.iter().map(chars).sum(),
-        Value::Object(map) => ["text", "content", "parts"]
-            .iter()
-            .filter_map(|k| map.get(*k))
-            .map(chars)
-            .sum(),
-        _ => 0,
-    }
+    crate::limiter::text_chars(v)
 }
 
 #[cfg(test)]
