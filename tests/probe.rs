@@ -385,6 +385,12 @@ async fn network_failures_and_odd_servers_get_one_clear_line() {
         assert_eq!(out.status.code(), Some(5));
         assert!(text(&out.stdout).contains("API key rejected"), "{}", text(&out.stdout));
         no_leak(&out);
+        // TLS to a server that speaks plain HTTP: the handshake fails.
+        let (url, _t) = scripted(Some("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"));
+        let tls_url = url.replacen("http://", "https://", 1);
+        let out = probe(s(&["--provider", "openai", "--base-url", &tls_url]), env.clone()).await;
+        assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("TLS"), "{}", text(&out.stderr));
         // A bad base URL.
         let out = probe(s(&["--provider", "openai", "--base-url", "ftp://example"]), env).await;
         assert_eq!(out.status.code(), Some(2));

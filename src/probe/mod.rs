@@ -84,8 +84,21 @@ pub fn describe(e: &reqwest::Error, url: &str, timeout: Duration) -> String {
             "no answer from {host} within {} s (--timeout)",
             timeout.as_secs_f64()
         )
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
-        format!("TLS error talking to {host}: the certificate or handshake was refused")
+    } else if [
+        "certificate",
+        "tls",
+        "ssl",
+        "handshake",
+        "corrupt message",
+        "invalidcontenttype",
+        "unknownissuer",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
+        format!(
+            "TLS error talking to {host}: the handshake failed (is it https? is the certificate trusted?)"
+        )
     } else if lower.contains("connection refused") {
         format!("cannot connect to {host}: connection refused (is the base URL right?)")
     } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
