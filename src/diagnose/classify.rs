@@ -76,86 +76,112 @@ fn cap_str(c: &Captures<'_>, name: &str) -> Option<String> {
 }
 
 struct Patterns {
-    openai: Regex,
-    openai_old: Regex,
-    openai_older: Regex,
-    anthropic: Regex,
-    anthropic_old_tokens: Regex,
-    gemini_line: Regex,
-    gemini_old: Regex,
-    vertex: Regex,
-    retry_hints: Vec<Regex>,
-    azure: Regex,
-    azure_short: Regex,
-    xai: Regex,
-    together_qpm: Regex,
-    deepseek_conc: Regex,
-    cohere_calls: Regex,
-    cohere_tokens: Regex,
-    regain: Regex,
-    model_generic: Regex,
+    openai: LazyLock<Regex>,
+    openai_old: LazyLock<Regex>,
+    openai_older: LazyLock<Regex>,
+    anthropic: LazyLock<Regex>,
+    anthropic_old_tokens: LazyLock<Regex>,
+    gemini_line: LazyLock<Regex>,
+    gemini_old: LazyLock<Regex>,
+    vertex: LazyLock<Regex>,
+    retry_hints: LazyLock<Vec<Regex>>,
+    azure: LazyLock<Regex>,
+    azure_short: LazyLock<Regex>,
+    xai: LazyLock<Regex>,
+    together_qpm: LazyLock<Regex>,
+    deepseek_conc: LazyLock<Regex>,
+    cohere_calls: LazyLock<Regex>,
+    cohere_tokens: LazyLock<Regex>,
+    regain: LazyLock<Regex>,
+    model_generic: LazyLock<Regex>,
 }
 
-static P: LazyLock<Patterns> = LazyLock::new(|| Patterns {
-    openai: re(concat!(
-        r"(?i)(?P<head>Rate limit reached|Request too large) for (?:model )?`?(?P<model>[^`\s]+?)`?",
-        r"(?: in (?:organization|project) `?(?P<org>[^`\s]+?)`?)?(?: service tier `?[^`\s]+`?)?",
-        r" on (?P<dim>[a-z ]*?)\s*(?:\((?P<abbr>[A-Z]+)\))?:\s*Limit (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))",
-        r"(?:, Used (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?(?:, Requested (?P<req>~?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?"
-    )),
-    openai_old: re(
-        r"(?i)Rate limit reached for (?P<model>\S+) in organization (?P<org>\S+) on (?P<dim>tokens|requests) per (?P<per>min|day)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
-    ),
-    openai_older: re(
-        r"(?i)Rate limit reached for (?P<dim>tokens|requests)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?P<per>min|day)\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
-    ),
-    anthropic: re(concat!(
-        r"(?i)exceed (?:the rate limit for your organization|your organization's rate limit)",
-        r"(?: \((?P<org1>[^)]+)\))? of (?P<limit>[\d,]+) (?P<dim>input tokens|output tokens|requests|tokens) per minute",
-        r"(?: \(org: (?P<org2>[^,)]+)(?:, model: (?P<model>[^)]+))?\))?"
-    )),
-    anthropic_old_tokens: re(
-        r"(?i)Number of request tokens has exceeded your per-minute rate limit",
-    ),
-    gemini_line: re(
-        r"Quota exceeded for metric: (?P<metric>[^,\s]+), limit: (?P<limit>\d+)(?:, model: (?P<model>[\w.\-/]+))?",
-    ),
-    gemini_old: re(
-        r"Quota exceeded for quota metric '(?P<metric>[^']+)' and limit '(?P<limit>[^']+)'",
-    ),
-    vertex: re(
-        r"Quota exceeded for (?P<metric>aiplatform\.googleapis\.com/\S+?)(?: with base model: (?P<model>[\w.\-@]+))?[.\s]",
-    ),
-    retry_hints: [
-        r"(?i)(?:Please )?try again in (?P<d>(?:\d+(?:\.\d+)?\s?(?:ms|h|m|s)\s?)+)",
-        r"(?i)Please retry in (?P<d>\d+(?:\.\d+)?(?:ms|s))",
-        r"(?i)retry after (?P<n>\d+(?:\.\d+)?) seconds?",
-        r"(?i)try again in (?P<n>\d+(?:\.\d+)?) seconds?",
-        r#"(?i)retryDelay['"]?\s*[:=]\s*['"](?P<d>[\d.]+s)['"]"#,
-    ]
-    .iter()
-    .map(|p| re(p))
-    .collect(),
-    azure: re(r"(?i)exceeded (?P<which>token|call) rate limit of your current"),
-    azure_short: re(r"(?i)Rate limit is exceeded\. Try again in"),
-    xai: re(
-        r"(?i)Too many (?P<what>tokens|requests) for team (?P<team>[0-9a-f-]+)(?: and model (?P<model>[\w.\-]+))?\.?(?:.*?\(actual/limit\): (?P<used>\d+)/(?P<limit>\d+))?",
-    ),
-    together_qpm: re(
-        r"(?i)(?:rate limit is|maximum rate limit for this model is) (?P<limit>[\d.]+) queries per minute",
-    ),
-    deepseek_conc: re(
-        r"(?i)current concurrency is (?P<used>\d+), which exceeds your concurrency limit of (?P<limit>\d+)",
-    ),
-    cohere_calls: re(r"(?i)limited to (?P<limit>[\d,]+) API calls / (?P<per>minute|month)"),
-    cohere_tokens: re(
-        r"(?i)token rate limit exceeded, limit is (?P<limit>[\d,]+) tokens per minute",
-    ),
-    regain: re(r"(?i)regain access on (?P<date>\d{4}-\d{2}-\d{2}) at (?P<time>\d{2}:\d{2}) UTC"),
-    model_generic: re(
-        r#"(?i)(?:model[:=]\s*|model `|model ['"]|for model |base model: )`?(?P<model>[\w.\-/:@]+)"#,
-    ),
-});
+static P: Patterns = Patterns {
+    openai: LazyLock::new(|| {
+        re(concat!(
+            r"(?i)(?P<head>Rate limit reached|Request too large) for (?:model )?`?(?P<model>[^`\s]+?)`?",
+            r"(?: in (?:organization|project) `?(?P<org>[^`\s]+?)`?)?(?: service tier `?[^`\s]+`?)?",
+            r" on (?P<dim>[a-z ]*?)\s*(?:\((?P<abbr>[A-Z]+)\))?:\s*Limit (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))",
+            r"(?:, Used (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?(?:, Requested (?P<req>~?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?"
+        ))
+    }),
+    openai_old: LazyLock::new(|| {
+        re(
+            r"(?i)Rate limit reached for (?P<model>\S+) in organization (?P<org>\S+) on (?P<dim>tokens|requests) per (?P<per>min|day)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
+        )
+    }),
+    openai_older: LazyLock::new(|| {
+        re(
+            r"(?i)Rate limit reached for (?P<dim>tokens|requests)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?P<per>min|day)\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
+        )
+    }),
+    anthropic: LazyLock::new(|| {
+        re(concat!(
+            r"(?i)exceed (?:the rate limit for your organization|your organization's rate limit)",
+            r"(?: \((?P<org1>[^)]+)\))? of (?P<limit>[\d,]+) (?P<dim>input tokens|output tokens|requests|tokens) per minute",
+            r"(?: \(org: (?P<org2>[^,)]+)(?:, model: (?P<model>[^)]+))?\))?"
+        ))
+    }),
+    anthropic_old_tokens: LazyLock::new(|| {
+        re(r"(?i)Number of request tokens has exceeded your per-minute rate limit")
+    }),
+    gemini_line: LazyLock::new(|| {
+        re(
+            r"Quota exceeded for metric: (?P<metric>[^,\s]+), limit: (?P<limit>\d+)(?:, model: (?P<model>[\w.\-/]+))?",
+        )
+    }),
+    gemini_old: LazyLock::new(|| {
+        re(r"Quota exceeded for quota metric '(?P<metric>[^']+)' and limit '(?P<limit>[^']+)'")
+    }),
+    vertex: LazyLock::new(|| {
+        re(
+            r"Quota exceeded for (?P<metric>aiplatform\.googleapis\.com/\S+?)(?: with base model: (?P<model>[\w.\-@]+))?[.\s]",
+        )
+    }),
+    retry_hints: LazyLock::new(|| {
+        [
+            r"(?i)(?:Please )?try again in (?P<d>(?:\d+(?:\.\d+)?\s?(?:ms|h|m|s)\s?)+)",
+            r"(?i)Please retry in (?P<d>\d+(?:\.\d+)?(?:ms|s))",
+            r"(?i)retry after (?P<n>\d+(?:\.\d+)?) seconds?",
+            r"(?i)try again in (?P<n>\d+(?:\.\d+)?) seconds?",
+            r#"(?i)retryDelay['"]?\s*[:=]\s*['"](?P<d>[\d.]+s)['"]"#,
+        ]
+        .iter()
+        .map(|p| re(p))
+        .collect()
+    }),
+    azure: LazyLock::new(|| re(r"(?i)exceeded (?P<which>token|call) rate limit of your current")),
+    azure_short: LazyLock::new(|| re(r"(?i)Rate limit is exceeded\. Try again in")),
+    xai: LazyLock::new(|| {
+        re(
+            r"(?i)Too many (?P<what>tokens|requests) for team (?P<team>[0-9a-f-]+)(?: and model (?P<model>[\w.\-]+))?\.?(?:.*?\(actual/limit\): (?P<used>\d+)/(?P<limit>\d+))?",
+        )
+    }),
+    together_qpm: LazyLock::new(|| {
+        re(
+            r"(?i)(?:rate limit is|maximum rate limit for this model is) (?P<limit>[\d.]+) queries per minute",
+        )
+    }),
+    deepseek_conc: LazyLock::new(|| {
+        re(
+            r"(?i)current concurrency is (?P<used>\d+), which exceeds your concurrency limit of (?P<limit>\d+)",
+        )
+    }),
+    cohere_calls: LazyLock::new(|| {
+        re(r"(?i)limited to (?P<limit>[\d,]+) API calls / (?P<per>minute|month)")
+    }),
+    cohere_tokens: LazyLock::new(|| {
+        re(r"(?i)token rate limit exceeded, limit is (?P<limit>[\d,]+) tokens per minute")
+    }),
+    regain: LazyLock::new(|| {
+        re(r"(?i)regain access on (?P<date>\d{4}-\d{2}-\d{2}) at (?P<time>\d{2}:\d{2}) UTC")
+    }),
+    model_generic: LazyLock::new(|| {
+        re(
+            r#"(?i)(?:model[:=]\s*|model `|model ['"]|for model |base model: )`?(?P<model>[\w.\-/:@]+)"#,
+        )
+    }),
+};
 
 fn has(text: &str, needles: &[&str]) -> bool {
     needles.iter().any(|n| text.contains(n))
@@ -167,7 +193,7 @@ fn has_ci(lower: &str, needles: &[&str]) -> bool {
 
 /// The server's advised wait stated in the error's text.
 fn retry_hint(text: &str) -> Option<f64> {
-    for r in &P.retry_hints {
+    for r in P.retry_hints.iter() {
         if let Some(c) = r.captures(text) {
             if let Some(d) = c.name("d") {
                 let compact: String = d.as_str().split_whitespace().collect();

@@ -108,15 +108,13 @@ struct Vote {
 /// start-up); the few that need a regex get one.
 enum Matcher {
     /// Any of these substrings; `lower` means they are matched against lower-cased text.
-    Words {
-        lower: bool,
-        words: Vec<String>,
-    },
-    Re(Regex),
+    Words { lower: bool, words: Vec<String> },
+    /// Compiled on first use: most blocks never need most of them.
+    Re(&'static str, std::sync::OnceLock<Regex>),
 }
 
 impl Matcher {
-    fn new(pattern: &str) -> Matcher {
+    fn new(pattern: &'static str) -> Matcher {
         let (lower, body) = match pattern.strip_prefix("(?i)") {
             Some(b) => (true, b),
             None => (false, pattern),
@@ -129,16 +127,16 @@ impl Matcher {
                 match c {
                     '\\' => match chars.next() {
                         Some(e @ ('.' | '$' | '-' | '/')) => w.push(e),
-                        _ => return Matcher::Re(re(pattern)),
+                        _ => return Matcher::Re(pattern, std::sync::OnceLock::new()),
                     },
                     '(' | ')' | '[' | ']' | '?' | '*' | '+' | '{' | '}' | '^' | '$' | '.' => {
-                        return Matcher::Re(re(pattern));
+                        return Matcher::Re(pattern, std::sync::OnceLock::new());
                     }
                     c => w.push(if lower { c.to_ascii_lowercase() } else { c }),
                 }
             }
             if w.is_empty() {
-                return Matcher::Re(re(pattern));
+                return Matcher::Re(pattern, std::sync::OnceLock::new());
             }
             words.push(w);
         }
@@ -151,7 +149,7 @@ impl Matcher {
                 let t = if *lower { lower_text } else { text };
                 words.iter().any(|w| t.contains(w.as_str()))
             }
-            Matcher::Re(r) => r.is_match(text),
+            Matcher::Re(p, r) => r.get_or_init(|| re(p)).is_match(text),
         }
     }
 }
@@ -401,7 +399,7 @@ mod tests {
         let m = Matcher::new(r"(?i)platform\.openai\.com|Azure OpenAI");
         assert!(m.is_match("x", "see platform.openai.com"));
         assert!(m.is_match("x", "azure openai"));
-        assert!(matches!(Matcher::new(r"\bgpt-[\w.-]+"), Matcher::Re(_)));
+        assert!(matches!(Matcher::new(r"\bgpt-[\w.-]+"), Matcher::Re(..)));
     }
 
     #[test]
