@@ -27,6 +27,11 @@ pub struct DemoArgs {
     /// Events kept for the live view's log (counts keep counting beyond it).
     #[arg(long, value_name = "N", default_value_t = tui::app::DEFAULT_CAPACITY)]
     pub keep_events: usize,
+
+    /// A load test of the view itself: raised limits and many fast clients (thousands of
+    /// events a second) instead of the teaching workload.
+    #[arg(long)]
+    pub load: bool,
 }
 
 fn seconds(s: &str) -> Result<f64, String> {
@@ -45,7 +50,11 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, AppError> {
         (None, false) => None,
     }
     .map(Duration::from_secs_f64);
-    let config = DemoConfig::new(duration, args.seed);
+    let config = if args.load {
+        DemoConfig::load(duration, args.seed)
+    } else {
+        DemoConfig::new(duration, args.seed)
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

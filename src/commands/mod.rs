@@ -9,7 +9,7 @@ pub mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::error::{AppError, ExitCode};
-use clap::CommandFactory;
+use clap::{Args, CommandFactory};
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
@@ -25,7 +25,15 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         None if std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
         {
-            crate::tui::run_home()
+            if crate::tui::home()? {
+                use clap::FromArgMatches;
+                let matches = demo::DemoArgs::augment_args(clap::Command::new("demo"))
+                    .get_matches_from(["demo"]);
+                let args = demo::DemoArgs::from_arg_matches(&matches)
+                    .map_err(|e| AppError::Internal(format!("demo options: {e}")))?;
+                return demo::run(&args);
+            }
+            Ok(ExitCode::Ok)
         }
         None => {
             let mut cmd = Cli::command();

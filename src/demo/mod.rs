@@ -58,6 +58,33 @@ impl DemoConfig {
     }
 }
 
+impl DemoConfig {
+    /// Raised limits and many quick clients: a load test of the live view (issue 6's
+    /// "events at 2,000/s"), still with some 429s of each kind.
+    pub fn load(duration: Option<Duration>, seed: u64) -> Self {
+        let mut clients = Vec::new();
+        for _ in 0..12 {
+            for mut c in workload::clients() {
+                c.pause = Duration::from_millis(1);
+                clients.push(c);
+            }
+        }
+        DemoConfig {
+            duration,
+            seed,
+            limits: Limits {
+                rpm: Some(40_000),
+                tpm: Some(20_000_000),
+                input_tpm: Some(4_000_000),
+                output_tpm: Some(2_000_000),
+                ..Limits::default()
+            },
+            overload: 0.01,
+            clients,
+        }
+    }
+}
+
 /// A running demo. Dropping it stops the workload and the emulator.
 #[derive(Debug)]
 pub struct Demo {

@@ -218,6 +218,8 @@ pub struct App {
     pub source_ended: bool,
     pub error: Option<String>,
     pub quit: bool,
+    /// Home asked to start the demo when it closes.
+    pub start_demo: bool,
     /// Scroll offset of the help, detail and paste overlays.
     pub scroll_overlay: usize,
 }
@@ -248,6 +250,7 @@ impl App {
             source_ended: false,
             error: None,
             quit: false,
+            start_demo: false,
             scroll_overlay: 0,
         }
     }
@@ -381,6 +384,12 @@ impl App {
         }
         match a {
             Action::Quit => self.quit = true,
+            Action::StartDemo => {
+                if self.view == View::Home {
+                    self.start_demo = true;
+                    self.quit = true;
+                }
+            }
             Action::Help => {
                 self.overlay = if self.overlay == Overlay::Help {
                     Overlay::None

@@ -7,6 +7,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Quit,
+    /// From Home: leave and start `ratedoctor demo`.
+    StartDemo,
     FocusNext,
     FocusPrev,
     Up,
@@ -66,6 +68,7 @@ pub const BINDINGS: &[(&str, &str)] = &[
     ("space", "pause / resume the live view"),
     ("p", "paste an error: it is diagnosed as it lands"),
     ("  Ctrl-U", "  clear the paste area"),
+    ("d", "on Home: start the demo"),
     ("?", "this help"),
 ];
 
@@ -134,6 +137,7 @@ fn normal(key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Char('/') => Some(Action::Filter),
         KeyCode::Char(' ') => Some(Action::Pause),
         KeyCode::Char('p') => Some(Action::Paste),
+        KeyCode::Char('d') => Some(Action::StartDemo),
         KeyCode::Char('?') => Some(Action::Help),
         _ => None,
     }
@@ -156,6 +160,7 @@ mod tests {
         let table: &[(KeyEvent, Action)] = &[
             (key(KeyCode::Char('q')), Action::Quit),
             (ctrl('c'), Action::Quit),
+            (key(KeyCode::Char('d')), Action::StartDemo),
             (key(KeyCode::Tab), Action::FocusNext),
             (
                 KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT),

@@ -97,10 +97,15 @@ pub fn run_explain_tui(diagnoses: Vec<Diagnosis>) -> Result<ExitCode, AppError> 
 /// Home (`ratedoctor` with no arguments on a terminal): the paste area and the ways in.
 /// Blocks until the user quits; call it outside any tokio runtime.
 pub fn run_home() -> Result<ExitCode, AppError> {
-    runtime()?.block_on(async move {
+    home().map(|_| ExitCode::Ok)
+}
+
+/// Home; returns whether the user asked to start the demo (`d`).
+pub fn home() -> Result<bool, AppError> {
+    let app = runtime()?.block_on(async move {
         run::run_terminal(App::home(), None, None, || 0.0, run::LoopOptions::default()).await
     })?;
-    Ok(ExitCode::Ok)
+    Ok(app.start_demo)
 }
 
 /// The live view of a source, from inside a tokio runtime: folds `events` (and, for `run`,

@@ -175,3 +175,13 @@ fn pasted_carriage_returns_become_lines() {
     app.update(Msg::Paste("a\r\nb\rc".to_string()));
     assert_eq!(app.paste.text, "a\nb\nc");
 }
+
+#[test]
+fn d_on_home_starts_the_demo_and_nowhere_else() {
+    let mut home = App::home();
+    home.update(Msg::Key(Action::StartDemo));
+    assert!(home.start_demo && home.quit);
+    let mut live = live_app(5, 100);
+    live.update(Msg::Key(Action::StartDemo));
+    assert!(!live.start_demo && !live.quit);
+}

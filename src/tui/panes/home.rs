@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 const WAYS: &[(&str, &str)] = &[
     (
-        "ratedoctor demo",
+        "ratedoctor demo  (press d)",
         "everything at work against the built-in emulator: no key, no network",
     ),
     (
