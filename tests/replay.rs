@@ -345,3 +345,57 @@ async fn bad_missing_and_empty_recordings() {
     })
     .await;
 }
+
+#[test]
+fn streams_failures_and_day_limits_are_inferred() {
+    let mut stream_req = sent(0.0, 1, 1, 0);
+    if let EventKind::RequestSent { stream, .. } = &mut stream_req.kind {
+        *stream = true;
+    }
+    let mut day = answered(100.0, 1, 200, 60.0, 1000.0);
+    if let EventKind::ResponseReceived { snapshot, .. } = &mut day.kind {
+        snapshot.budgets[0].window = Some(Window::Day);
+        snapshot.budgets[0].limit = Some(10_000.0);
+        snapshot.budgets[1].window = Some(Window::Second);
+        snapshot.budgets[1].limit = Some(99_999.0);
+    }
+    let events = vec![
+        stream_req,
+        day,
+        // Sent while the stream is still running: two in flight.
+        sent(200.0, 2, 2, 0),
+        Event {
+            t_ms: 300.0,
+            id: 2,
+            kind: EventKind::Failed {
+                error: "connection reset".into(),
+            },
+        },
+        Event {
+            t_ms: 900.0,
+            id: 1,
+            kind: EventKind::StreamFinished {
+                bytes: 10,
+                elapsed_ms: 900.0,
+                usage: None,
+                complete: true,
+            },
+        },
+        sent(1000.0, 3, 2, 1),
+        answered(1100.0, 3, 500, 60.0, 1000.0),
+    ];
+    let inf = ratedoctor::replay::infer::infer(&events);
+    assert_eq!(inf.limits.rpd, Some(10_000), "a day window is per day");
+    assert_eq!(inf.limits.rpm, Some(60));
+    assert_eq!(
+        inf.limits.tpm,
+        Some(1000),
+        "per-second windows are not per minute"
+    );
+    assert_eq!(inf.workload.concurrency, 2, "the stream was in flight");
+    assert_eq!(inf.workload.latency_s, 0.9, "a stream counts to its end");
+    let r = inf.recorded;
+    assert_eq!((r.requests, r.calls, r.retries), (2, 3, 1));
+    assert_eq!((r.succeeded, r.failed, r.wasted_calls), (1, 1, 1));
+    assert_eq!(r.rate_limited, 0);
+}
