@@ -25,6 +25,9 @@ pub enum Command {
     Backoff(crate::commands::backoff::BackoffArgs),
     /// Simulate a workload against rate limits under one or more retry policies.
     Simulate(crate::commands::simulate::SimulateArgs),
+    /// Replay a recording (from watch, run or probe --record): its summary or live view, or
+    /// with --policy, what that retry policy would have done against the limits it saw.
+    Replay(crate::commands::replay::ReplayArgs),
     /// Watch budgets, retries and 429s of programs through a transparent local proxy.
     Watch(crate::commands::watch::WatchArgs),
     /// Run a program with its SDKs pointed at the proxy; exits with the program's code.

@@ -22,6 +22,7 @@ pub mod limiter;
 pub mod probe;
 pub mod proxy;
 pub mod redact;
+pub mod replay;
 pub mod session;
 pub mod simulate;
 pub mod table;

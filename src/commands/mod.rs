@@ -4,6 +4,7 @@ pub mod backoff;
 pub mod demo;
 pub mod explain;
 pub mod probe;
+pub mod replay;
 pub mod simulate;
 pub mod watch;
 
@@ -19,6 +20,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Mock(args)) => crate::emulator::run_cli(&args),
         Some(Command::Backoff(args)) => backoff::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Replay(args)) => replay::run(&args),
         Some(Command::Watch(args)) => watch::run_watch(&args),
         Some(Command::Run(args)) => watch::run_run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
