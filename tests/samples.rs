@@ -146,3 +146,48 @@ fn sample_cards_snapshot() {
         insta::assert_snapshot!(cards);
     });
 }
+
+/// Big inputs take the SIMD search path; the answer must not depend on how the bytes
+/// arrive, and every inserted error must be found.
+#[test]
+fn a_large_log_gives_the_same_answer_in_any_chunking() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let errors: Vec<String> = [
+        "02_openai_rpm_compact_json.txt",
+        "39_gemini_input_tpm_pretty_json.txt",
+        "28_anthropic_otpm_curl.txt",
+        "67_deepseek_concurrency.txt",
+    ]
+    .iter()
+    .map(|n| std::fs::read_to_string(dir.join(n)).unwrap())
+    .collect();
+    let mut text = String::new();
+    let mut inserted = 0;
+    for i in 0..40_000 {
+        text.push_str(&format!(
+            "2025-03-01T10:{:02}:{:02}Z INFO worker-{} processed job {} in {} ms\n",
+            i % 60,
+            i % 59,
+            i % 7,
+            i,
+            i % 997
+        ));
+        if i % 1000 == 999 {
+            text.push_str(&errors[inserted % errors.len()]);
+            text.push('\n');
+            inserted += 1;
+        }
+    }
+    assert!(text.len() > 2_000_000);
+    let whole = diagnose(&text);
+    let total: u64 = whole.iter().map(|d| d.occurrences).sum();
+    assert_eq!(whole.len(), errors.len(), "{whole:#?}");
+    assert_eq!(total, inserted as u64);
+    for chunk in [997, 65_543, 1 << 20] {
+        let mut s = ratedoctor::diagnose::Scanner::new();
+        for part in text.as_bytes().chunks(chunk) {
+            s.feed(part);
+        }
+        assert_eq!(s.finish(), whole, "chunk {chunk}");
+    }
+}
