@@ -1,8 +1,8 @@
 //! The explain view in text: one card per diagnosis, and the JSON document.
 
+use super::card;
 use super::style::{Style, wrap};
-use crate::diagnose::{Diagnosis, Kind};
-use crate::duration;
+use crate::diagnose::Diagnosis;
 use serde::Serialize;
 
 /// The `--json` document.
@@ -17,16 +17,6 @@ pub fn json(diagnoses: &[Diagnosis]) -> String {
         .unwrap_or_else(|_| "{\"diagnoses\":[]}".to_string());
     s.push('\n');
     s
-}
-
-fn unit(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Rpm | Kind::Rpd => "requests",
-        Kind::Tpm | Kind::Tpd | Kind::InputTpm | Kind::OutputTpm => "tokens",
-        Kind::Ipm => "images",
-        Kind::Concurrency => "in flight",
-        _ => "",
-    }
 }
 
 /// A 10-cell bar of used/limit, with the requested share drawn on top.
@@ -120,68 +110,18 @@ pub fn card(d: &Diagnosis, style: Style, width: usize) -> String {
     };
     s.push_str(&format!("{marker} {}{times}\n", style.bold(&d.title)));
 
-    let mut what = vec![d.kind.id().to_string()];
-    if let Some(w) = d.window {
-        what[0] = format!("{} (per {})", d.kind.id(), w.id());
-    }
-    what.push(format!("provider {}", d.provider.id()));
-    if let Some(st) = d.status {
-        what.push(format!("HTTP {st}"));
-    }
-    if let Some(m) = &d.model {
-        what.push(format!("model {m}"));
-    }
-    if let Some(o) = &d.organization {
-        what.push(format!("org {o}"));
-    }
-    s.push_str(&row("what", &what.join(" · "), plain, style, width));
+    s.push_str(&row("what", &card::what(d), plain, style, width));
 
-    let u = unit(d.kind);
-    let numbers = match (d.limit, d.used, d.requested) {
-        (Some(l), Some(used), req) => {
-            let pct = if l > 0.0 { used / l * 100.0 } else { 0.0 };
-            let mut t = format!(
-                "used {} / {} {u} ({:.0}%)",
-                duration::count(used),
-                duration::count(l),
-                pct
-            );
-            if let Some(r) = req {
-                t.push_str(&format!(" · requested {}", duration::count(r)));
-                if used + r > l {
-                    t.push_str(&format!(" (over by {})", duration::count(used + r - l)));
-                }
-            }
-            format!("{t}  {}", bar(used, l, req.unwrap_or(0.0), Style::PLAIN))
-        }
-        (Some(l), None, Some(r)) => format!(
-            "limit {} {u} · requested {}",
-            duration::count(l),
-            duration::count(r)
-        ),
-        (Some(l), None, None) => format!("limit {} {u}", duration::count(l)),
-        (None, Some(used), _) => format!("used {} {u}", duration::count(used)),
-        _ => String::new(),
+    let numbers = match card::numbers(d) {
+        Some((t, Some((used, l, req)))) => format!("{t}  {}", bar(used, l, req, Style::PLAIN)),
+        Some((t, None)) => t,
+        None => String::new(),
     };
     if !numbers.is_empty() {
         s.push_str(&row("numbers", &numbers, plain, style, width));
     }
 
-    let verdict = if d.retryable {
-        let mut t = format!("yes, wait {}", d.wait);
-        if let Some(r) = d.retry_after_s
-            && duration::human(r) == d.wait
-        {
-            t.push_str(&format!(" (server hint: {} s)", duration::trim_float(r, 3)));
-        }
-        t
-    } else {
-        let why = d
-            .wait
-            .trim_start_matches("do not retry")
-            .trim_start_matches([':', ';', ' ']);
-        format!("no: {why}")
-    };
+    let verdict = card::verdict(d);
     let paint: Paint = if d.retryable {
         Style::green
     } else {

@@ -1,5 +1,6 @@
 //! Views (no network, no core logic): turn diagnoses and state into text, colour or JSON.
 
+pub mod card;
 pub mod explain;
 pub mod probe;
 pub mod style;
