@@ -19,6 +19,12 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Show an API key's live budgets for the price of one token (or a capped burst).
     Probe(ProbeArgs),
+    /// Watch budgets, retries and 429s of programs through a transparent local proxy.
+    Watch(crate::commands::watch::WatchArgs),
+    /// Run a program with its SDKs pointed at the proxy; exits with the program's code.
+    Run(crate::commands::watch::RunArgs),
+    /// See everything at work: the emulator, the proxy, a built-in workload and the live view.
+    Demo(crate::commands::demo::DemoArgs),
     /// Run the built-in provider emulator (OpenAI, Azure, Anthropic, Gemini) on loopback.
     Mock(crate::emulator::MockArgs),
     /// The retry schedule a backoff policy produces for a call that keeps failing.
@@ -28,12 +34,6 @@ pub enum Command {
     /// Replay a recording (from watch, run or probe --record): its summary or live view, or
     /// with --policy, what that retry policy would have done against the limits it saw.
     Replay(crate::commands::replay::ReplayArgs),
-    /// Watch budgets, retries and 429s of programs through a transparent local proxy.
-    Watch(crate::commands::watch::WatchArgs),
-    /// Run a program with its SDKs pointed at the proxy; exits with the program's code.
-    Run(crate::commands::watch::RunArgs),
-    /// See everything at work: the emulator, the proxy, a built-in workload and the live view.
-    Demo(crate::commands::demo::DemoArgs),
 }
 
 #[derive(Debug, Args)]
