@@ -4,7 +4,8 @@
 # proxy's RSS with many concurrent open SSE streams. Prints a Markdown table.
 #
 # Needs wrk (apt-get install wrk) or oha (cargo install oha), python3 for the streams.
-# Env: DURATION (s, default 5), STREAMS (default 1000), CARGO_TARGET_DIR.
+# Env: DURATION (s, default 5), STREAMS (default 1000), CARGO_TARGET_DIR; BIN=path runs that
+# binary instead of building (to compare two builds in the same conditions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-5}"
@@ -14,8 +15,10 @@ OUT=bench/out
 mkdir -p "$OUT"
 ulimit -n 16384 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 
-cargo build --release --quiet
-BIN="$TARGET/release/ratedoctor"
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN="$TARGET/release/ratedoctor"
+fi
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -36,7 +39,8 @@ url_from() {
 BIG=1000000000
 "$BIN" mock --listen 127.0.0.1:0 --rpm $BIG --tpm $BIG --input-tpm $BIG --output-tpm $BIG \
   >"$OUT/mock.log" 2>&1 &
-PIDS+=($!)
+MOCK_PID=$!
+PIDS+=($MOCK_PID)
 MOCK=$(url_from "$OUT/mock.log")
 "$BIN" watch --listen 127.0.0.1:0 --upstream "$MOCK" --no-tui >/dev/null 2>"$OUT/watch.log" &
 WATCH_PID=$!
@@ -86,6 +90,30 @@ for c in 1 16 64; do
   awk -v c="$c" -v a="$drps" -v b="$prps" -v d50="$dp50" -v p50="$pp50" -v d99="$dp99" -v p99="$pp99" \
     'BEGIN{printf "| %d | %d | %d | %.0f%% | %.3f | %.3f | %.3f | %.3f | %.3f |\n", c, a, b, (a>0?100*b/a:0), d50, p50, p50-d50, d99, p99}'
 done
+
+# CPU per request at concurrency 16 (utime+stime from /proc, in µs): on a small machine
+# wrk, the mock and the proxy share the cores, so the req/s ratio above mostly says how
+# much CPU the proxy takes from the other two; this says it directly.
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
+cpu_run() { # URL -> "requests mock_us proxy_us"
+  local m0 w0 m1 w1 n
+  m0=$(cpu_ticks "$MOCK_PID"); w0=$(cpu_ticks "$WATCH_PID")
+  wrk -t2 -c16 -d"${DURATION}s" -s "$OUT/post.lua" "$1/v1/chat/completions" >"$OUT/wrk_cpu.txt"
+  m1=$(cpu_ticks "$MOCK_PID"); w1=$(cpu_ticks "$WATCH_PID")
+  n=$(awk '/requests in/ {print $1}' "$OUT/wrk_cpu.txt")
+  awk -v n="$n" -v m=$((m1 - m0)) -v w=$((w1 - w0)) -v t="$TCK" \
+    'BEGIN{printf "%d %.1f %.1f\n", n, m*1e6/t/n, w*1e6/t/n}'
+}
+if command -v wrk >/dev/null 2>&1; then
+  read -r _ dmock _ < <(cpu_run "$MOCK")
+  read -r _ pmock pproxy < <(cpu_run "$PROXY")
+  echo
+  echo "| CPU µs/request (c=16) | mock | proxy |"
+  echo "|---|---:|---:|"
+  echo "| direct | $dmock | - |"
+  echo "| via proxy | $pmock | $pproxy |"
+fi
 
 # RSS with many open SSE streams: a slow mock (1 chunk per second) behind a fresh proxy.
 "$BIN" mock --listen 127.0.0.1:0 --rpm $BIG --tpm $BIG --chunk-delay 1000 >"$OUT/mock2.log" 2>&1 &
