@@ -24,6 +24,7 @@ pub mod proxy;
 pub mod redact;
 pub mod replay;
 pub mod session;
+pub mod shutdown;
 pub mod simulate;
 pub mod table;
 pub mod tui;

@@ -508,13 +508,14 @@ pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
         return watch_tui(config, sink, args.json);
     }
     runtime()?.block_on(async {
+        let mut stop = crate::shutdown::StopSignals::install();
         let running = start(config, sink).await?;
         let base = running.handle.base_url();
         eprintln!("ratedoctor: proxy listening on {base} (Ctrl-C to stop)");
         eprintln!(
             "ratedoctor: point your program at it: OPENAI_BASE_URL={base}/v1 ANTHROPIC_BASE_URL={base} GOOGLE_GEMINI_BASE_URL={base}"
         );
-        wait_for_stop().await;
+        stop.wait().await;
         running.finish(args.json, false).await?;
         Ok(ExitCode::Ok)
     })
@@ -724,29 +725,6 @@ async fn wait_child(
                 let _ = child.start_kill();
             }
         }
-    }
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

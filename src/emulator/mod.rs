@@ -230,35 +230,13 @@ pub fn run_cli(args: &MockArgs) -> Result<ExitCode, AppError> {
         .build()
         .map_err(|e| AppError::Internal(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
+        let mut stop = crate::shutdown::StopSignals::install();
         let handle = spawn(config).await?;
         let mut out = std::io::stdout();
         let _ = writeln!(out, "listening on {}", handle.base_url());
         let _ = out.flush();
-        wait_for_stop().await;
+        stop.wait().await;
         handle.shutdown().await;
         Ok(ExitCode::Ok)
     })
-}
-
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
