@@ -10,42 +10,9 @@ mod common;
 
 use common::*;
 use ratedoctor::limiter::Limits;
-use std::path::PathBuf;
 use std::time::Duration;
 
 const RPM: u64 = 4;
-
-/// The interpreter to use, or `None` to skip.
-fn python() -> Option<String> {
-    let required = std::env::var("RATEDOCTOR_REQUIRE_SDKS").is_ok_and(|v| v == "1");
-    let Some(py) = std::env::var("RATEDOCTOR_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty())
-    else {
-        assert!(
-            !required,
-            "RATEDOCTOR_REQUIRE_SDKS=1 but RATEDOCTOR_PYTHON is not set"
-        );
-        eprintln!("note: RATEDOCTOR_PYTHON is not set; skipping the Python SDK tests");
-        return None;
-    };
-    let ok = std::process::Command::new(&py)
-        .args(["-c", "import openai, anthropic"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(!required, "{py} cannot import openai and anthropic");
-        eprintln!("note: {py} cannot import openai and anthropic; skipping");
-        return None;
-    }
-    Some(py)
-}
-
-fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(name)
-}
 
 async fn run_script(py: &str, name: &str) {
     let h = start(Limits {
@@ -54,7 +21,7 @@ async fn run_script(py: &str, name: &str) {
     })
     .await;
     let child = tokio::process::Command::new(py)
-        .arg(script(name))
+        .arg(common::python_script(name))
         .arg(h.base_url())
         .arg(RPM.to_string())
         .env_remove("OPENAI_API_KEY")
@@ -78,12 +45,16 @@ async fn run_script(py: &str, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_sdk_against_the_emulator() {
-    let Some(py) = python() else { return };
+    let Some(py) = common::sdk_python() else {
+        return;
+    };
     within(150, run_script(&py, "openai_sdk.py")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anthropic_sdk_against_the_emulator() {
-    let Some(py) = python() else { return };
+    let Some(py) = common::sdk_python() else {
+        return;
+    };
     within(150, run_script(&py, "anthropic_sdk.py")).await;
 }

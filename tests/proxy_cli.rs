@@ -15,7 +15,7 @@ use common::*;
 use ratedoctor::event::{Event, EventKind, RetryBy};
 use ratedoctor::limiter::Limits;
 use ratedoctor::session::{EARLY_TOLERANCE_S, Session};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -232,38 +232,6 @@ async fn watch_records_events_and_never_a_key() {
     .await;
 }
 
-/// The interpreter to use, or `None` to skip.
-fn python() -> Option<String> {
-    let required = std::env::var("RATEDOCTOR_REQUIRE_SDKS").is_ok_and(|v| v == "1");
-    let Some(py) = std::env::var("RATEDOCTOR_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty())
-    else {
-        assert!(
-            !required,
-            "RATEDOCTOR_REQUIRE_SDKS=1 but RATEDOCTOR_PYTHON is not set"
-        );
-        eprintln!("note: RATEDOCTOR_PYTHON is not set; skipping the SDK-under-proxy tests");
-        return None;
-    };
-    let ok = std::process::Command::new(&py)
-        .args(["-c", "import openai, anthropic"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(!required, "{py} cannot import openai and anthropic");
-        eprintln!("note: {py} cannot import openai and anthropic; skipping");
-        return None;
-    }
-    Some(py)
-}
-
-fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(name)
-}
-
 const RPM: u64 = 30;
 
 /// Runs a script under `ratedoctor run` and returns its stdout, ratedoctor's stderr and
@@ -281,7 +249,7 @@ async fn run_script(py: &str, name: &str) -> (String, String, String, Vec<Event>
         .arg(&record)
         .arg("--")
         .arg(py)
-        .arg(script(name))
+        .arg(common::python_script(name))
         .arg(RPM.to_string())
         .output()
         .await
@@ -339,7 +307,9 @@ fn check_recording(stderr: &str, text: &str, events: &[Event]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_sdk_under_ratedoctor_run() {
-    let Some(py) = python() else { return };
+    let Some(py) = common::sdk_python() else {
+        return;
+    };
     within(150, async {
         let (stdout, stderr, text, events) = run_script(&py, "run_openai.py").await;
         for line in [
@@ -360,7 +330,9 @@ async fn openai_sdk_under_ratedoctor_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anthropic_sdk_under_ratedoctor_run() {
-    let Some(py) = python() else { return };
+    let Some(py) = common::sdk_python() else {
+        return;
+    };
     within(150, async {
         let (stdout, stderr, text, events) = run_script(&py, "run_anthropic.py").await;
         for line in [

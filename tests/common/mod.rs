@@ -208,3 +208,37 @@ pub async fn sse_events(resp: reqwest::Response) -> Vec<Event> {
     );
     out
 }
+
+/// The Python interpreter with the official SDKs (`RATEDOCTOR_PYTHON`), or `None` to skip
+/// the SDK tests; with `RATEDOCTOR_REQUIRE_SDKS=1` (CI) a missing one is a failure.
+pub fn sdk_python() -> Option<String> {
+    let required = std::env::var("RATEDOCTOR_REQUIRE_SDKS").is_ok_and(|v| v == "1");
+    let Some(py) = std::env::var("RATEDOCTOR_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
+        assert!(
+            !required,
+            "RATEDOCTOR_REQUIRE_SDKS=1 but RATEDOCTOR_PYTHON is not set"
+        );
+        eprintln!("note: RATEDOCTOR_PYTHON is not set; skipping the Python SDK tests");
+        return None;
+    };
+    let ok = std::process::Command::new(&py)
+        .args(["-c", "import openai, anthropic"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(!required, "{py} cannot import openai and anthropic");
+        eprintln!("note: {py} cannot import openai and anthropic; skipping");
+        return None;
+    }
+    Some(py)
+}
+
+/// A script under `tests/python/`.
+pub fn python_script(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name)
+}
