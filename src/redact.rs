@@ -43,6 +43,12 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     })
 }
 
+/// Does `text` hold anything [`redact`] would replace? One scan, no allocation: a
+/// cheap test before redacting many short texts one by one.
+pub fn has_secret(text: &str) -> bool {
+    KEY_PATTERNS.is_match(text)
+}
+
 static ACCOUNT_IDS: LazyLock<Regex> = LazyLock::new(|| {
     crate::diagnose::re(concat!(
         r"\b(?:org-[A-Za-z0-9]{12,}|org_[a-z0-9]{12,}|user_[A-Za-z0-9]{12,}",
@@ -100,6 +106,7 @@ mod tests {
             "{'api-key': 'abcdef0123456789abcd'}",
         ];
         for c in cases {
+            assert!(has_secret(c), "{c}");
             let out = redact(c);
             assert!(out.contains("[REDACTED]"), "{c} -> {out}");
             assert!(!out.contains("abcdefghijklmnop"), "{c} -> {out}");
@@ -112,6 +119,7 @@ mod tests {
     fn ordinary_text_is_untouched() {
         let t = "Rate limit reached for gpt-4o in organization org-abc123 on requests per min";
         assert_eq!(redact(t), t);
+        assert!(!has_secret(t));
     }
 
     #[test]

@@ -19,6 +19,8 @@ use crate::headers::Snapshot;
 use crate::proxy::{self, Family, ProxyConfig, ProxyStats, Upstreams};
 use crate::redact::redact;
 use crate::session::{EARLY_TOLERANCE_S, Session};
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
@@ -147,42 +149,73 @@ pub fn config_for(
 }
 
 fn compact(x: f64) -> String {
-    if x >= 1_000_000.0 {
-        format!("{:.1}M", x / 1_000_000.0)
-    } else if x >= 10_000.0 {
-        format!("{:.0}k", x / 1000.0)
-    } else if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.1}")
-    }
+    let mut s = String::new();
+    write_compact(&mut s, x);
+    s
 }
 
-fn budgets(s: &Snapshot) -> String {
-    let mut parts: Vec<String> = s
+/// `x` in few characters: 1.2M, 25k, 512, 0.5.
+fn write_compact(o: &mut String, x: f64) {
+    let _ = if x >= 1_000_000.0 {
+        write!(o, "{:.1}M", x / 1_000_000.0)
+    } else if x >= 10_000.0 {
+        write!(o, "{:.0}k", x / 1000.0)
+    } else if x.fract() == 0.0 {
+        write!(o, "{x:.0}")
+    } else {
+        write!(o, "{x:.1}")
+    };
+}
+
+/// The budgets of a snapshot, two spaces between them; nothing when there are none.
+fn write_budgets(o: &mut String, s: &Snapshot) {
+    let mut first = true;
+    let mut sep = |o: &mut String| {
+        if !std::mem::replace(&mut first, false) {
+            o.push_str("  ");
+        }
+    };
+    for b in s
         .budgets
         .iter()
         .filter(|b| b.remaining.is_some() || b.limit.is_some())
-        .map(|b| {
-            let w = b.window.map(|w| format!("/{}", w.id())).unwrap_or_default();
-            format!(
-                "{}{w} {}/{}",
-                b.dimension.id(),
-                b.remaining.map_or("?".into(), compact),
-                b.limit.map_or("?".into(), compact)
-            )
-        })
-        .collect();
-    if let Some(r) = s.retry_after_s {
-        parts.push(format!("retry-after {}s", compact(r)));
+    {
+        sep(o);
+        o.push_str(b.dimension.id());
+        if let Some(w) = b.window {
+            o.push('/');
+            o.push_str(w.id());
+        }
+        o.push(' ');
+        match b.remaining {
+            Some(r) => write_compact(o, r),
+            None => o.push('?'),
+        }
+        o.push('/');
+        match b.limit {
+            Some(l) => write_compact(o, l),
+            None => o.push('?'),
+        }
     }
-    parts.join("  ")
+    if let Some(r) = s.retry_after_s {
+        sep(o);
+        o.push_str("retry-after ");
+        write_compact(o, r);
+        o.push('s');
+    }
 }
 
 /// One line of text for an event.
 pub fn event_line(e: &Event) -> String {
-    let t = format!("{:>8.3}s #{:<4}", e.t_ms / 1000.0, e.id);
-    match &e.kind {
+    let mut s = String::new();
+    write_event_line(&mut s, e);
+    s
+}
+
+/// Appends the text line of an event (without a newline) to `o`.
+fn write_event_line(o: &mut String, e: &Event) {
+    let _ = write!(o, "{:>8.3}s #{:<4}", e.t_ms / 1000.0, e.id);
+    let _ = match &e.kind {
         EventKind::RequestSent {
             provider,
             method,
@@ -194,25 +227,26 @@ pub fn event_line(e: &Event) -> String {
             group,
             attempt,
         } => {
-            let mut s = format!(
-                "{t} -> {method} {path} {} [{}",
+            let _ = write!(
+                o,
+                " -> {method} {path} {} [{}",
                 model.as_deref().unwrap_or("-"),
                 provider.id()
             );
             if let Some(n) = est_input_tokens {
-                s.push_str(&format!(", ~{n} in"));
+                let _ = write!(o, ", ~{n} in");
             }
             if let Some(n) = max_tokens {
-                s.push_str(&format!(", max {n} out"));
+                let _ = write!(o, ", max {n} out");
             }
             if *stream {
-                s.push_str(", stream");
+                o.push_str(", stream");
             }
-            s.push(']');
+            o.push(']');
             if *attempt > 0 {
-                s.push_str(&format!(" attempt {} of request {group}", attempt + 1));
+                let _ = write!(o, " attempt {} of request {group}", attempt + 1);
             }
-            s
+            Ok(())
         }
         EventKind::ResponseReceived {
             status,
@@ -222,19 +256,20 @@ pub fn event_line(e: &Event) -> String {
             usage,
             ..
         } => {
-            let mut s = format!("{t} <- {status} {ttfb_ms:.0} ms");
-            let b = budgets(snapshot);
-            if !b.is_empty() {
-                s.push_str("  ");
-                s.push_str(&b);
+            let _ = write!(o, " <- {status} {ttfb_ms:.0} ms");
+            let at = o.len();
+            o.push_str("  ");
+            write_budgets(o, snapshot);
+            if o.len() == at + 2 {
+                o.truncate(at);
             }
             if let Some(u) = usage {
-                s.push_str(&format!("  usage {}/{}", u.input_tokens, u.output_tokens));
+                let _ = write!(o, "  usage {}/{}", u.input_tokens, u.output_tokens);
             }
             if let Some(d) = diagnosis {
-                s.push_str(&format!("  [{}] {} — {}", d.kind.id(), d.title, d.wait));
+                let _ = write!(o, "  [{}] {} — {}", d.kind.id(), d.title, d.wait);
             }
-            s
+            Ok(())
         }
         EventKind::RetryScheduled {
             group,
@@ -247,14 +282,14 @@ pub fn event_line(e: &Event) -> String {
                 RetryBy::Client => "the program",
                 RetryBy::Ratedoctor => "ratedoctor",
             };
-            let mut s = format!("{t} retry of request {group} by {who} after {wait_s:.2} s");
+            let _ = write!(o, " retry of request {group} by {who} after {wait_s:.2} s");
             if let Some(a) = advised_s {
-                s.push_str(&format!(" (server advised {a:.2} s)"));
+                let _ = write!(o, " (server advised {a:.2} s)");
                 if wait_s + EARLY_TOLERANCE_S < *a {
-                    s.push_str(" TOO EARLY");
+                    o.push_str(" TOO EARLY");
                 }
             }
-            s
+            Ok(())
         }
         EventKind::StreamFinished {
             bytes,
@@ -262,20 +297,18 @@ pub fn event_line(e: &Event) -> String {
             usage,
             complete,
         } => {
-            let mut s = format!(
-                "{t} {} {bytes} B in {elapsed_ms:.0} ms",
+            let _ = write!(
+                o,
+                " {} {bytes} B in {elapsed_ms:.0} ms",
                 if *complete { "done" } else { "CUT" }
             );
             if let Some(u) = usage {
-                s.push_str(&format!(
-                    "  usage {} in / {} out",
-                    u.input_tokens, u.output_tokens
-                ));
+                let _ = write!(o, "  usage {} in / {} out", u.input_tokens, u.output_tokens);
             }
-            s
+            Ok(())
         }
-        EventKind::Failed { error } => format!("{t} FAILED {error}"),
-    }
+        EventKind::Failed { error } => write!(o, " FAILED {error}"),
+    };
 }
 
 /// The end-of-run summary as text.
@@ -348,38 +381,69 @@ struct Sink {
     session: Session,
     /// The live view is up: print nothing, hand every event to it.
     forward: Option<mpsc::Sender<Event>>,
+    /// Reused buffers: the batch's printed lines, its recorded lines, and where each
+    /// event's line ends in them.
+    out: String,
+    rec: String,
+    out_ends: Vec<usize>,
+    rec_ends: Vec<usize>,
 }
 
 impl Sink {
+    fn new(
+        json: bool,
+        to_stderr: bool,
+        record: Option<BufWriter<File>>,
+        forward: Option<mpsc::Sender<Event>>,
+    ) -> Sink {
+        Sink {
+            json,
+            to_stderr,
+            record,
+            session: Session::new(),
+            forward,
+            out: String::new(),
+            rec: String::new(),
+            out_ends: Vec::new(),
+            rec_ends: Vec::new(),
+        }
+    }
+
     /// Handles a batch of events with one write (and one flush) for all their lines.
     fn handle_all(&mut self, events: &[Event]) {
-        let mut out = String::new();
-        let mut rec = String::new();
+        let print = self.forward.is_none();
+        let record = self.record.is_some();
+        self.out.clear();
+        self.rec.clear();
+        self.out_ends.clear();
+        self.rec_ends.clear();
         for e in events {
             self.session.apply(e);
             if let Some(tx) = &self.forward {
                 // The view drops what it cannot keep up with; the session here counts all.
                 let _ = tx.try_send(e.clone());
             }
-            let json_line = e.to_json_line();
-            if self.record.is_some() {
-                rec.push_str(&redact(&json_line));
-                rec.push('\n');
+            if record {
+                push_json_line(&mut self.rec, e);
+                end_line(&mut self.rec, &mut self.rec_ends);
             }
-            if self.json {
-                out.push_str(&redact(&json_line));
-            } else {
-                out.push_str(&redact(&event_line(e)));
+            if print {
+                if self.json {
+                    push_json_line(&mut self.out, e);
+                } else {
+                    write_event_line(&mut self.out, e);
+                }
+                end_line(&mut self.out, &mut self.out_ends);
             }
-            out.push('\n');
         }
         if let Some(w) = &mut self.record {
-            let _ = w.write_all(rec.as_bytes());
+            let _ = w.write_all(redact_lines(&self.rec, &self.rec_ends).as_bytes());
             let _ = w.flush();
         }
-        if self.forward.is_some() {
+        if !print {
             return;
         }
+        let out = redact_lines(&self.out, &self.out_ends);
         if self.to_stderr {
             let _ = std::io::stderr().lock().write_all(out.as_bytes());
         } else {
@@ -390,6 +454,40 @@ impl Sink {
     }
 }
 
+/// Appends an event's JSON line (without a newline).
+fn push_json_line(o: &mut String, e: &Event) {
+    if let Ok(line) = serde_json::to_string(e) {
+        o.push_str(&line);
+    }
+}
+
+/// Ends a line: `ends` remembers where it ended.
+fn end_line(o: &mut String, ends: &mut Vec<usize>) {
+    ends.push(o.len());
+    o.push('\n');
+}
+
+/// `text` holds one newline-terminated line per event, the i-th ending at `ends[i]`;
+/// each line is redacted on its own (a line may hold newlines of its own). Most batches
+/// hold no secret, and one scan of the whole batch says so.
+fn redact_lines<'a>(text: &'a str, ends: &[usize]) -> Cow<'a, str> {
+    if !crate::redact::has_secret(text) {
+        return Cow::Borrowed(text);
+    }
+    let mut o = String::with_capacity(text.len());
+    let mut start = 0;
+    for &end in ends {
+        o.push_str(&redact(&text[start..end]));
+        o.push('\n');
+        start = end + 1;
+    }
+    Cow::Owned(o)
+}
+
+/// Under load the consumer wakes at most this often (each wake handles every event
+/// queued); an idle proxy's first event is still handled at once.
+const BATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
+
 async fn consume(
     mut rx: mpsc::Receiver<Event>,
     mut sink: Sink,
@@ -398,22 +496,24 @@ async fn consume(
     let mut batch = Vec::with_capacity(256);
     loop {
         tokio::select! {
-            n = rx.recv_many(&mut batch, 256) => {
+            n = rx.recv_many(&mut batch, 8192) => {
                 if n == 0 {
                     break;
                 }
                 sink.handle_all(&batch);
                 batch.clear();
             }
-            _ = stop.changed() => {
-                while let Ok(e) = rx.try_recv() {
-                    batch.push(e);
-                }
-                sink.handle_all(&batch);
-                break;
-            }
+            _ = stop.changed() => break,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(BATCH_INTERVAL) => {}
+            _ = stop.changed() => break,
         }
     }
+    while let Ok(e) = rx.try_recv() {
+        batch.push(e);
+    }
+    sink.handle_all(&batch);
     sink
 }
 
@@ -497,13 +597,7 @@ impl Running {
 /// `ratedoctor watch`: serves until Ctrl-C or SIGTERM, then prints the summary.
 pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
     let config = config_for(args, default_addr(DEFAULT_LISTEN), &[])?;
-    let sink = Sink {
-        json: args.json,
-        to_stderr: false,
-        record: open_record(args)?,
-        session: Session::new(),
-        forward: None,
-    };
+    let sink = Sink::new(args.json, false, open_record(args)?, None);
     if use_tui(args) {
         return watch_tui(config, sink, args.json);
     }
@@ -532,13 +626,7 @@ pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
     let config = config_for(&args.watch, default_addr("127.0.0.1:0"), &env)?;
-    let sink = Sink {
-        json: args.watch.json,
-        to_stderr: true,
-        record: open_record(&args.watch)?,
-        session: Session::new(),
-        forward: None,
-    };
+    let sink = Sink::new(args.watch.json, true, open_record(&args.watch)?, None);
     if use_tui(&args.watch) {
         let code = run_tui(config, sink, program, rest, args.watch.json)?;
         return exit_with(code);
@@ -763,6 +851,29 @@ mod tests {
         assert_eq!(c.listen.port(), 0);
         let vars = child_env("http://127.0.0.1:5");
         assert!(vars.contains(&("OPENAI_BASE_URL", "http://127.0.0.1:5/v1".to_string())));
+    }
+
+    #[test]
+    fn a_batch_is_redacted_line_by_line() {
+        let lines = [
+            "   0.001s #1    FAILED upstream said: Authorization: Bearer sk-proj-abcdefghijklmnopqrstuvwxyz0123",
+            "   0.002s #2    FAILED two\nlines, no key",
+            "   0.003s #3    <- 200 1 ms",
+        ];
+        let mut text = String::new();
+        let mut ends = Vec::new();
+        for l in lines {
+            text.push_str(l);
+            end_line(&mut text, &mut ends);
+        }
+        let want: String = lines.iter().map(|l| format!("{}\n", redact(l))).collect();
+        let got = redact_lines(&text, &ends);
+        assert_eq!(got, want);
+        assert!(!got.contains("abcdefghijklmnop"), "{got}");
+        // No secret: the batch is written as it is.
+        let clean = &text[ends[0] + 1..];
+        let clean_ends: Vec<usize> = ends[1..].iter().map(|e| e - ends[0] - 1).collect();
+        assert!(matches!(redact_lines(clean, &clean_ends), Cow::Borrowed(_)));
     }
 
     #[test]
