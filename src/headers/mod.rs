@@ -84,17 +84,23 @@ impl Snapshot {
 
 /// Is this header name one ratedoctor reads?
 pub fn is_rate_limit_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n.starts_with("x-ratelimit")
-        || n.starts_with("anthropic-ratelimit")
-        || n.starts_with("anthropic-priority")
-        || n.starts_with("x-tokenlimit")
-        || n.starts_with("ratelimitbysize")
-        || n.starts_with("x-ratelimitbysize")
-        || n == "retry-after"
-        || n == "retry-after-ms"
-        || n == "x-amz-retry-after"
-        || n == "x-should-retry"
+    let starts = |p: &str| {
+        name.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+    };
+    starts("x-ratelimit")
+        || starts("anthropic-ratelimit")
+        || starts("anthropic-priority")
+        || starts("x-tokenlimit")
+        || starts("ratelimitbysize")
+        || [
+            "retry-after",
+            "retry-after-ms",
+            "x-amz-retry-after",
+            "x-should-retry",
+        ]
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// Guesses the provider from header names alone.
@@ -135,10 +141,12 @@ pub fn provider_from_headers<'a>(names: impl IntoIterator<Item = &'a str>) -> Op
 
 fn num(v: &str) -> Option<f64> {
     let t = v.trim().trim_matches(|c| c == '"' || c == '\'');
-    t.replace(',', "")
-        .parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite())
+    let parsed = if t.contains(',') {
+        t.replace(',', "").parse::<f64>()
+    } else {
+        t.parse::<f64>()
+    };
+    parsed.ok().filter(|x| x.is_finite())
 }
 
 /// Parses a reset value of the OpenAI family: a Go duration, or (Azure) plain seconds.
@@ -188,9 +196,15 @@ pub fn parse(
     let groq = provider == Some(Provider::Groq);
 
     for (name, value) in headers {
-        let n = name.trim().to_ascii_lowercase();
+        let n = name.trim();
+        // Names usually come lower-case already (HTTP/2, hyper): no copy then.
+        let n: std::borrow::Cow<'_, str> = if n.bytes().any(|b| b.is_ascii_uppercase()) {
+            n.to_ascii_lowercase().into()
+        } else {
+            n.into()
+        };
         let v = value.trim();
-        match n.as_str() {
+        match &*n {
             "retry-after" => {
                 retry_after = duration::parse_retry_after(v).and_then(|r| match (r, now) {
                     (duration::RetryAfter::Seconds(s), _) => Some(s),

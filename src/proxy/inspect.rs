@@ -2,8 +2,8 @@
 //! input-token estimate and the output cap of a request; the usage of a response, from a
 //! JSON body or from SSE lines as they stream past.
 
+use super::fields::UsageFields;
 use crate::event::Usage;
-use serde_json::Value;
 use std::hash::{Hash, Hasher};
 
 /// What a request body says about itself.
@@ -29,37 +29,15 @@ pub fn request_info(path: &str, body: Option<&[u8]>) -> RequestInfo {
         info.model = Some(m.to_string());
         info.stream = action.starts_with("streamGenerateContent");
     }
-    let Some(v) = body.and_then(|b| serde_json::from_slice::<Value>(b).ok()) else {
+    let Some(f) = body.and_then(super::fields::request_fields) else {
         return info;
     };
     if info.model.is_none() {
-        info.model = v.get("model").and_then(Value::as_str).map(str::to_string);
+        info.model = f.model;
     }
-    if v.get("stream").and_then(Value::as_bool) == Some(true) {
-        info.stream = true;
-    }
-    let chars: usize = [
-        "messages",
-        "system",
-        "input",
-        "prompt",
-        "contents",
-        "instructions",
-        "systemInstruction",
-    ]
-    .iter()
-    .filter_map(|k| v.get(*k))
-    .map(crate::limiter::text_chars)
-    .sum();
-    info.est_input_tokens = Some((chars as u64).div_ceil(4).max(1));
-    info.max_tokens = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
-        .iter()
-        .find_map(|k| v.get(*k).and_then(Value::as_u64))
-        .or_else(|| {
-            v.get("generationConfig")
-                .and_then(|g| g.get("maxOutputTokens"))
-                .and_then(Value::as_u64)
-        });
+    info.stream |= f.stream;
+    info.est_input_tokens = Some((f.text_chars as u64).div_ceil(4).max(1));
+    info.max_tokens = f.max_tokens;
     info
 }
 
@@ -76,31 +54,17 @@ pub fn request_hash(method: &str, path: &str, body: &[u8]) -> u64 {
 /// The SDK's own attempt counter, when the request carries one.
 pub fn sdk_retry_count<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<u32> {
     headers.into_iter().find_map(|(k, v)| {
-        matches!(
-            k.to_ascii_lowercase().as_str(),
-            "x-stainless-retry-count" | "x-retry-count" | "x-retry-attempt" | "x-attempt"
-        )
+        [
+            "x-stainless-retry-count",
+            "x-retry-count",
+            "x-retry-attempt",
+            "x-attempt",
+        ]
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(k))
         .then(|| v.trim().parse::<u32>().ok())
         .flatten()
     })
-}
-
-fn usage_from(v: &Value) -> (Option<u64>, Option<u64>) {
-    let Some(u) = v
-        .get("usage")
-        .filter(|u| u.is_object())
-        .or_else(|| v.get("usageMetadata"))
-        .or_else(|| v.get("message").and_then(|m| m.get("usage")))
-        .or_else(|| v.get("response").and_then(|r| r.get("usage")))
-        .filter(|u| u.is_object())
-    else {
-        return (None, None);
-    };
-    let get = |keys: &[&str]| keys.iter().find_map(|k| u.get(*k).and_then(Value::as_u64));
-    (
-        get(&["prompt_tokens", "input_tokens", "promptTokenCount"]),
-        get(&["completion_tokens", "output_tokens", "candidatesTokenCount"]),
-    )
 }
 
 /// The longest SSE line kept while looking for usage; longer lines are skipped.
@@ -168,33 +132,27 @@ impl UsageTap {
         if memchr::memmem::find(data, b"sage").is_none() {
             return;
         }
-        if let Ok(v) = serde_json::from_slice::<Value>(data) {
-            self.merge(&v);
+        if let Some(u) = super::fields::usage_of(data) {
+            self.merge(u);
         }
     }
 
-    fn merge(&mut self, v: &Value) {
-        let (i, o) = usage_from(v);
-        if i.is_some() {
-            self.input = i;
+    fn merge(&mut self, u: UsageFields) {
+        if u.input.is_some() {
+            self.input = u.input;
         }
-        if o.is_some() {
-            self.output = o;
+        if u.output.is_some() {
+            self.output = u.output;
         }
     }
 
     /// The usage seen, once the body has ended.
     pub fn finish(&mut self) -> Option<Usage> {
         if !self.sse && !self.overflow && !self.body.is_empty() {
-            match serde_json::from_slice::<Value>(&self.body) {
-                // Gemini's streaming endpoint without alt=sse: a JSON array of chunks.
-                Ok(Value::Array(items)) => {
-                    for it in &items {
-                        self.merge(it);
-                    }
-                }
-                Ok(v) => self.merge(&v),
-                Err(_) => {}
+            // An object, or (Gemini's streaming endpoint without alt=sse) an array of
+            // chunks.
+            if let Some(u) = super::fields::body_usage(&self.body) {
+                self.merge(u);
             }
         }
         if self.sse && !self.line.is_empty() && !self.skipping {
