@@ -7,18 +7,18 @@ use super::inspect::{self, UsageTap};
 use super::pace::Need;
 use super::route::{self, is_hop_by_hop};
 use super::tee::{
-    BoxError, MAX_ERROR_BODY, Observer, PendingResponse, ProxyBody, Tee, diagnosis_text, root_cause,
+    BoxError, MAX_ERROR_BODY, Observer, PendingResponse, ProxyBody, Tee, diagnosis_text,
 };
+use super::upstream::{self, Failure, Outbound, Prefixed, Target};
 use super::{MAX_REQUEST_BUFFER, Shared, report};
 use crate::diagnose::{Provider, diagnose_block};
 use crate::event::{EventKind, RetryBy};
 use crate::headers::{self, Snapshot};
-use crate::probe::providers::host_of;
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::{Request, Response};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
+use hyper::{Method, Request, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -66,16 +66,16 @@ fn proxy_error(
 }
 
 /// Sorts an upstream failure into a status, a code and a sentence.
-fn classify_failure(e: &reqwest::Error, host: &str) -> (u16, &'static str, String) {
-    let root = root_cause(e);
+fn classify_failure(f: &Failure, host: &str) -> (u16, &'static str, String) {
+    let root = &f.root;
     let lower = root.to_ascii_lowercase();
-    if e.is_timeout() {
+    if f.timeout {
         (
             504,
             "upstream_timeout",
             format!("ratedoctor: timed out talking to the upstream {host} ({root})"),
         )
-    } else if e.is_connect() {
+    } else if f.connect {
         (
             502,
             "upstream_unreachable",
@@ -85,9 +85,7 @@ fn classify_failure(e: &reqwest::Error, host: &str) -> (u16, &'static str, Strin
         (
             502,
             "upstream_closed",
-            format!(
-                "ratedoctor: the upstream {host} closed the connection before answering ({root})"
-            ),
+            format!("ratedoctor: the upstream {host} closed the connection ({root})"),
         )
     } else {
         (
@@ -104,14 +102,26 @@ enum ReqBody {
     Streamed { prefix: Vec<Bytes>, rest: Incoming },
 }
 
+/// A body this small is copied out of the connection's read buffer, which hyper can then
+/// reuse for the next request instead of allocating another.
+const COPY_BELOW: usize = 16 * 1024;
+
 async fn read_request(mut body: Incoming) -> Result<ReqBody, hyper::Error> {
+    let mut first: Option<Bytes> = None;
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
             total += data.len();
-            chunks.push(data);
+            match first.take() {
+                None if chunks.is_empty() => first = Some(data),
+                prev => {
+                    chunks.extend(prev);
+                    chunks.push(data);
+                }
+            }
             if total > MAX_REQUEST_BUFFER {
+                chunks.splice(0..0, first.take());
                 return Ok(ReqBody::Streamed {
                     prefix: chunks,
                     rest: body,
@@ -119,37 +129,47 @@ async fn read_request(mut body: Incoming) -> Result<ReqBody, hyper::Error> {
             }
         }
     }
-    Ok(ReqBody::Whole(match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.remove(0),
-        _ => Bytes::from(chunks.concat()),
+    Ok(ReqBody::Whole(match first {
+        Some(b) if b.len() < COPY_BELOW => Bytes::copy_from_slice(&b),
+        Some(b) => b,
+        None if chunks.is_empty() => Bytes::new(),
+        None => Bytes::from(chunks.concat()),
     }))
 }
 
-/// Reads at most `cap` bytes of an (error) body, within `timeout`.
-async fn read_capped(resp: reqwest::Response, cap: usize, timeout: Duration) -> (Vec<u8>, bool) {
-    let mut out = Vec::new();
-    let mut stream = resp.bytes_stream();
-    let read = async {
-        while let Some(chunk) = stream.next().await {
-            let Ok(chunk) = chunk else { return false };
-            let room = cap.saturating_sub(out.len());
-            out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+/// The headers that go on: all but hop-by-hop ones (and `content-length` unless
+/// `keep_length`), in their order, moved rather than copied.
+fn forwarded(headers: HeaderMap, keep_length: bool) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    let mut it = headers.into_iter().peekable();
+    let mut name = None;
+    while let Some((n, value)) = it.next() {
+        if n.is_some() {
+            name = n;
         }
-        true
-    };
-    let complete = tokio::time::timeout(timeout, read).await.unwrap_or(false);
-    (out, complete)
+        // A name with more values is kept for them; the last one is moved.
+        let Some(n) = (if matches!(it.peek(), Some((None, _))) {
+            name.clone()
+        } else {
+            name.take()
+        }) else {
+            continue;
+        };
+        if is_hop_by_hop(n.as_str()) || (!keep_length && n == CONTENT_LENGTH) {
+            continue;
+        }
+        out.append(n, value);
+    }
+    out
 }
 
 /// Everything known about the request before it is sent.
 struct Outgoing {
-    method: hyper::Method,
+    method: Method,
+    target: Target,
     url: String,
-    host: String,
     path_for_events: String,
-    headers: hyper::HeaderMap,
-    provider: Provider,
+    headers: HeaderMap,
     info: inspect::RequestInfo,
     hash: u64,
 }
@@ -158,16 +178,14 @@ pub(crate) async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
-    let path = req.uri().path().to_string();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
     if path.starts_with("/_ratedoctor/") {
-        return Ok(report::answer(&shared, &path));
+        return Ok(report::answer(&shared, path));
     }
-    let path_q = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| path.clone(), |p| p.as_str().to_string());
-    let family = route::classify(&path);
-    let Some(base) = shared.config.upstreams.get(family).map(str::to_string) else {
+    let path_q = parts.uri.path_and_query().map_or(path, |p| p.as_str());
+    let family = route::classify(path);
+    let Some(target) = shared.target(family) else {
         return Ok(proxy_error(
             &shared,
             502,
@@ -179,15 +197,6 @@ pub(crate) async fn handle(
             ),
         ));
     };
-    let url = route::join(&base, &path_q);
-    let host = host_of(&base).unwrap_or("upstream").to_string();
-    let (parts, body) = req.into_parts();
-    let mut headers = hyper::HeaderMap::new();
-    for (k, v) in &parts.headers {
-        if !is_hop_by_hop(k.as_str()) && k != hyper::header::CONTENT_LENGTH {
-            headers.append(k.clone(), v.clone());
-        }
-    }
     let body = match read_request(body).await {
         Ok(b) => b,
         Err(e) => {
@@ -203,66 +212,35 @@ pub(crate) async fn handle(
         ReqBody::Whole(b) => (b, true),
         ReqBody::Streamed { prefix, .. } => (prefix.first().map_or(&[][..], |b| &b[..]), false),
     };
-    let info = inspect::request_info(&path_q, whole.then_some(observed));
-    let hash = inspect::request_hash(parts.method.as_str(), &path_q, observed);
-    let out = Outgoing {
-        method: parts.method.clone(),
-        url,
-        host,
-        path_for_events: route::redact_query(&path_q),
-        provider: shared.provider(family),
-        info,
-        hash,
-        headers,
-    };
+    let info = inspect::request_info(path_q, whole.then_some(observed));
+    let hash = inspect::request_hash(parts.method.as_str(), path_q, observed);
     let sdk_retry = inspect::sdk_retry_count(
         parts
             .headers
             .iter()
             .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))),
     );
-    if let ReqBody::Streamed { prefix, rest } = body {
+    let path_for_events = route::redact_query(path_q);
+    let url = upstream::url(target, path_q);
+    let (body, retries) = match body {
+        ReqBody::Whole(b) => (Outbound::Whole(b), shared.config.retry),
         // Too big to hold: one attempt, streamed; keep the declared length.
-        let mut out = out;
-        if let Some(len) = parts.headers.get(hyper::header::CONTENT_LENGTH) {
-            out.headers
-                .insert(hyper::header::CONTENT_LENGTH, len.clone());
-        }
-        let stream = futures_util::stream::iter(prefix.into_iter().map(Ok::<Bytes, BoxError>))
-            .chain(
-                http_body_util::BodyStream::new(rest).filter_map(|f| async move {
-                    match f {
-                        Ok(frame) => frame.into_data().ok().map(Ok),
-                        Err(e) => Some(Err(Box::new(e) as BoxError)),
-                    }
-                }),
-            );
-        let mut stream = Some(stream);
-        let once = move || {
-            stream.take().map_or_else(
-                || reqwest::Body::from(Bytes::new()),
-                reqwest::Body::wrap_stream,
-            )
-        };
-        return Ok(exchange(&shared, &out, sdk_retry, once, 0).await);
-    }
-    let ReqBody::Whole(bytes) = body else {
-        return Ok(proxy_error(
-            &shared,
-            500,
-            "internal",
-            "ratedoctor: internal error",
-        ));
+        ReqBody::Streamed { prefix, rest } => (
+            Outbound::Streamed(Some(Prefixed::new(prefix, rest).boxed_unsync())),
+            0,
+        ),
     };
-    let retries = shared.config.retry;
-    Ok(exchange(
-        &shared,
-        &out,
-        sdk_retry,
-        move || reqwest::Body::from(bytes.clone()),
-        retries,
-    )
-    .await)
+    let streamed = matches!(body, Outbound::Streamed(_));
+    let out = Outgoing {
+        method: parts.method,
+        target: target.clone(),
+        url,
+        path_for_events,
+        headers: forwarded(parts.headers, streamed),
+        info,
+        hash,
+    };
+    Ok(exchange(&shared, out, sdk_retry, body, retries).await)
 }
 
 /// Records a client that went away while its request waited for the upstream (hyper drops
@@ -317,21 +295,24 @@ impl Drop for Reservation {
     }
 }
 
+/// The value itself on the last use, a copy before.
+fn take_or_clone<T: Clone + Default>(x: &mut T, last: bool) -> T {
+    if last { std::mem::take(x) } else { x.clone() }
+}
+
 /// Sends the request (again, up to `retries` times with `--retry`) and answers.
-async fn exchange<F>(
+async fn exchange(
     shared: &Arc<Shared>,
-    out: &Outgoing,
+    mut out: Outgoing,
     sdk_retry: Option<u32>,
-    mut make_body: F,
+    mut body: Outbound,
     retries: u32,
-) -> Response<ProxyBody>
-where
-    F: FnMut() -> reqwest::Body,
-{
+) -> Response<ProxyBody> {
     let assigned = shared.groups().assign(out.hash, sdk_retry, Instant::now());
     let group = assigned.group;
     let mut attempt = assigned.attempt;
     let mut client_retry = assigned.client_retry;
+    let provider = out.target.provider;
     let need = Need {
         input_tokens: out.info.est_input_tokens.unwrap_or(0) as f64,
         max_tokens: out.info.max_tokens.unwrap_or(0) as f64,
@@ -339,6 +320,8 @@ where
     let pace = shared.config.pace;
     let mut tries = 0u32;
     loop {
+        // No attempt follows this one: what it sends can be moved, not copied.
+        let last = tries >= retries;
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(cr) = client_retry.take() {
             shared.emit(
@@ -357,13 +340,13 @@ where
         }
         let mut reservation = pace.then(|| Reservation {
             shared: Arc::clone(shared),
-            provider: out.provider,
+            provider,
             need,
             id,
             armed: true,
         });
         if pace {
-            let hold = shared.pacer().reserve(out.provider, need, Instant::now());
+            let hold = shared.pacer().reserve(provider, need, Instant::now());
             if !hold.is_zero() {
                 shared.counters.paced.fetch_add(1, Ordering::Relaxed);
                 shared
@@ -376,10 +359,10 @@ where
         shared.emit(
             id,
             EventKind::RequestSent {
-                provider: out.provider,
+                provider,
                 method: out.method.to_string(),
-                path: out.path_for_events.clone(),
-                model: out.info.model.clone(),
+                path: take_or_clone(&mut out.path_for_events, last),
+                model: take_or_clone(&mut out.info.model, last),
                 est_input_tokens: out.info.est_input_tokens,
                 max_tokens: out.info.max_tokens,
                 stream: out.info.stream,
@@ -393,24 +376,26 @@ where
             armed: true,
         };
         let sent_at = Instant::now();
-        let request = shared
-            .client
-            .request(out.method.clone(), &out.url)
-            .headers(out.headers.clone())
-            .body(make_body());
-        let result = tokio::time::timeout(shared.config.head_timeout, request.send()).await;
+        let request = shared.clients.send(
+            &out.target,
+            &out.method,
+            take_or_clone(&mut out.url, last),
+            take_or_clone(&mut out.headers, last),
+            &mut body,
+        );
+        let result = tokio::time::timeout(shared.config.head_timeout, request).await;
         guard.armed = false;
         let resp = match result {
             Ok(Ok(r)) => r,
             failure => {
                 let (status, code, msg) = match failure {
-                    Ok(Err(e)) => classify_failure(&e, &out.host),
+                    Ok(Err(e)) => classify_failure(&e, &out.target.host),
                     _ => (
                         504,
                         "upstream_timeout",
                         format!(
                             "ratedoctor: no answer from the upstream {} within {} s",
-                            out.host,
+                            out.target.host,
                             shared.config.head_timeout.as_secs_f64()
                         ),
                     ),
@@ -430,34 +415,36 @@ where
         // Every header only for an error (the diagnosis reads them); the rate-limit ones
         // always.
         let is_error = status >= 400;
-        let all_headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .filter(|(k, _)| is_error || headers::is_rate_limit_header(k.as_str()))
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
-        let rl_headers: Vec<(String, String)> = if is_error {
-            all_headers
-                .iter()
-                .filter(|(k, _)| headers::is_rate_limit_header(k))
-                .cloned()
-                .collect()
-        } else {
-            all_headers.clone()
-        };
+        let mut all_headers: Vec<(String, String)> = Vec::new();
+        let mut rl_headers: Vec<(String, String)> = Vec::new();
+        for (k, v) in resp.headers() {
+            let rate_limit = headers::is_rate_limit_header(k.as_str());
+            if !(is_error || rate_limit) {
+                continue;
+            }
+            let Ok(v) = v.to_str() else { continue };
+            if is_error {
+                all_headers.push((k.as_str().to_string(), v.to_string()));
+            }
+            if rate_limit {
+                rl_headers.push((k.as_str().to_string(), v.to_string()));
+            }
+        }
         let pairs: Vec<(&str, &str)> = rl_headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let snapshot: Snapshot =
-            headers::parse(&pairs, Some(out.provider), Some(jiff::Timestamp::now()));
+            headers::parse(&pairs, Some(provider), Some(jiff::Timestamp::now()));
+        drop(pairs);
         if let Some(r) = &mut reservation {
             r.settle(Some(&snapshot), status == 429);
         }
 
         if tries < retries && matches!(status, 429 | 503 | 529) {
             let (body, complete) =
-                read_capped(resp, MAX_ERROR_BODY, shared.config.head_timeout).await;
+                upstream::read_capped(resp.into_body(), MAX_ERROR_BODY, shared.config.head_timeout)
+                    .await;
             let diagnosis = diagnose_block(&diagnosis_text(status, &all_headers, &body))
                 .into_iter()
                 .next();
@@ -532,15 +519,13 @@ where
             return r;
         }
 
-        let mut builder = Response::builder().status(resp.status());
-        for (k, v) in resp.headers() {
-            if !is_hop_by_hop(k.as_str()) {
-                builder = builder.header(k, v);
-            }
+        let (mut head, resp_body) = resp.into_parts();
+        if head.headers.keys().any(|k| is_hop_by_hop(k.as_str())) {
+            head.headers = forwarded(std::mem::take(&mut head.headers), true);
         }
-        let sse = resp
-            .headers()
-            .get(hyper::header::CONTENT_TYPE)
+        let sse = head
+            .headers
+            .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/event-stream"));
         let pending = if is_error {
@@ -580,18 +565,10 @@ where
             bytes: 0,
             finished: false,
         };
-        let tee = Tee::new(resp, obs, out.host.clone());
-        return match builder.body(tee.boxed_unsync()) {
-            Ok(r) => r,
-            Err(e) => proxy_error(
-                shared,
-                502,
-                "upstream_bad_response",
-                &format!(
-                    "ratedoctor: the upstream {} sent a head that cannot be forwarded ({e})",
-                    out.host
-                ),
-            ),
-        };
+        let tee = Tee::new(resp_body, obs, Arc::clone(&out.target.host));
+        let mut r = Response::new(tee.boxed_unsync());
+        *r.status_mut() = head.status;
+        *r.headers_mut() = head.headers;
+        return r;
     }
 }

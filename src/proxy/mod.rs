@@ -23,6 +23,7 @@ pub mod pace;
 mod report;
 pub mod route;
 mod tee;
+mod upstream;
 
 pub use report::summary_json;
 pub use route::{Family, Upstreams};
@@ -100,7 +101,7 @@ pub struct Counters {
 /// State shared by every connection.
 pub(crate) struct Shared {
     pub config: ProxyConfig,
-    pub client: reqwest::Client,
+    pub clients: upstream::Clients,
     pub start: Instant,
     pub events: mpsc::Sender<Event>,
     pub next_id: AtomicU64,
@@ -108,8 +109,8 @@ pub(crate) struct Shared {
     pub session: Mutex<Session>,
     pub groups: Mutex<group::Grouper>,
     pub pacer: Mutex<pace::Pacer>,
-    /// The provider behind each family's upstream, worked out once.
-    pub providers: Vec<(Family, crate::diagnose::Provider)>,
+    /// Where each family's requests go, worked out once.
+    pub targets: Vec<(Family, upstream::Target)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -135,11 +136,11 @@ impl Shared {
         }
     }
 
-    pub fn provider(&self, family: Family) -> crate::diagnose::Provider {
-        self.providers
+    pub fn target(&self, family: Family) -> Option<&upstream::Target> {
+        self.targets
             .iter()
             .find(|(f, _)| *f == family)
-            .map_or(family.provider(), |(_, p)| *p)
+            .map(|(_, t)| t)
     }
 
     pub fn session(&self) -> MutexGuard<'_, Session> {
@@ -267,27 +268,17 @@ pub async fn spawn(
             config.listen
         )));
     }
-    let client = reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
+    let clients = upstream::Clients::new(config.connect_timeout)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| AppError::Network(format!("cannot listen on {}: {e}", config.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| AppError::Network(format!("cannot read the bound address: {e}")))?;
-    let providers = Family::ALL
-        .iter()
-        .map(|f| (*f, config.upstreams.provider(*f)))
-        .collect();
     let shared = Arc::new(Shared {
-        providers,
+        targets: upstream::targets(&config.upstreams),
         config,
-        client,
+        clients,
         start: Instant::now(),
         events,
         next_id: AtomicU64::new(0),

@@ -6,11 +6,11 @@
 
 use super::Shared;
 use super::inspect::UsageTap;
+use super::upstream::Inbound;
 use crate::diagnose::diagnose_block;
 use crate::event::EventKind;
 use crate::headers::Snapshot;
 use bytes::Bytes;
-use futures_util::Stream;
 use hyper::body::{Body, Frame, SizeHint};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -133,24 +133,21 @@ impl Drop for Observer {
     }
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
 /// The upstream body, observed.
 pub(crate) struct Tee {
-    stream: ByteStream,
+    body: Inbound,
     obs: Observer,
-    upstream: String,
+    upstream: Arc<str>,
     size: Option<u64>,
 }
 
 impl Tee {
-    pub fn new(resp: reqwest::Response, obs: Observer, upstream: String) -> Tee {
-        let size = resp.content_length();
+    pub fn new(body: Inbound, obs: Observer, upstream: Arc<str>) -> Tee {
         Tee {
-            stream: Box::pin(resp.bytes_stream()),
+            size: body.size_hint().exact(),
+            body,
             obs,
             upstream,
-            size,
         }
     }
 }
@@ -171,30 +168,34 @@ impl Body for Tee {
             this.obs.finish(None, false);
             return Poll::Ready(None);
         }
-        match this.stream.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(b))) => {
-                this.obs.feed(&b);
-                // With a declared length the server stops polling after the last byte.
-                if this.size.is_some_and(|n| this.obs.bytes >= n) {
-                    this.obs.finish(None, false);
+        loop {
+            return match Pin::new(&mut this.body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    // Trailers are not passed on (nor were they ever: SSE and JSON have none).
+                    let Ok(b) = frame.into_data() else { continue };
+                    this.obs.feed(&b);
+                    // With a declared length the server stops polling after the last byte.
+                    if this.size.is_some_and(|n| this.obs.bytes >= n) {
+                        this.obs.finish(None, false);
+                    }
+                    Poll::Ready(Some(Ok(Frame::data(b))))
                 }
-                Poll::Ready(Some(Ok(Frame::data(b))))
-            }
-            Poll::Ready(Some(Err(e))) => {
-                let why = format!(
-                    "ratedoctor: the upstream {} broke the response body after {} bytes ({})",
-                    this.upstream,
-                    this.obs.bytes,
-                    root_cause(&e)
-                );
-                this.obs.finish(Some(why.clone()), true);
-                Poll::Ready(Some(Err(why.into())))
-            }
-            Poll::Ready(None) => {
-                this.obs.finish(None, false);
-                Poll::Ready(None)
-            }
-            Poll::Pending => Poll::Pending,
+                Poll::Ready(Some(Err(e))) => {
+                    let why = format!(
+                        "ratedoctor: the upstream {} broke the response body after {} bytes ({})",
+                        this.upstream,
+                        this.obs.bytes,
+                        root_cause(&*e)
+                    );
+                    this.obs.finish(Some(why.clone()), true);
+                    Poll::Ready(Some(Err(why.into())))
+                }
+                Poll::Ready(None) => {
+                    this.obs.finish(None, false);
+                    Poll::Ready(None)
+                }
+                Poll::Pending => Poll::Pending,
+            };
         }
     }
 
