@@ -378,7 +378,6 @@ struct Sink {
     json: bool,
     to_stderr: bool,
     record: Option<BufWriter<File>>,
-    session: Session,
     /// The live view is up: print nothing, hand every event to it.
     forward: Option<mpsc::Sender<Event>>,
     /// Reused buffers: the batch's printed lines, its recorded lines, and where each
@@ -400,7 +399,6 @@ impl Sink {
             json,
             to_stderr,
             record,
-            session: Session::new(),
             forward,
             out: String::new(),
             rec: String::new(),
@@ -418,9 +416,9 @@ impl Sink {
         self.out_ends.clear();
         self.rec_ends.clear();
         for e in events {
-            self.session.apply(e);
             if let Some(tx) = &self.forward {
-                // The view drops what it cannot keep up with; the session here counts all.
+                // The view drops what it cannot keep up with; the proxy's session counts
+                // all.
                 let _ = tx.try_send(e.clone());
             }
             if record {
@@ -567,18 +565,17 @@ async fn start(config: ProxyConfig, sink: Sink) -> Result<Running, AppError> {
 
 impl Running {
     async fn finish(self, json: bool, to_stderr: bool) -> Result<(), AppError> {
-        let stats = self.handle.stats();
-        self.handle.shutdown().await;
+        // The proxy folds every event into its own session: the summary is read from it.
+        let (session, stats) = self.handle.finish().await;
         let _ = self.stop.send(true);
-        let sink = self
-            .consumer
+        self.consumer
             .await
             .map_err(|e| AppError::Internal(format!("the event consumer failed: {e}")))?;
         let text = if json {
-            let v = serde_json::json!({"summary": proxy::summary_json(&sink.session, &stats)});
+            let v = serde_json::json!({"summary": proxy::summary_json(&session, &stats)});
             redact(&v.to_string()).into_owned()
         } else {
-            redact(&summary_text(&sink.session, &stats)).into_owned()
+            redact(&summary_text(&session, &stats)).into_owned()
         };
         if to_stderr {
             eprint!("\n{text}");

@@ -212,7 +212,13 @@ impl ProxyHandle {
     }
 
     /// Stops accepting, lets open exchanges finish for at most 2 s, then returns.
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
+        self.finish().await;
+    }
+
+    /// [`ProxyHandle::shutdown`], then the final session (every event the proxy emitted,
+    /// including any a full channel dropped) and what the proxy did itself.
+    pub async fn finish(mut self) -> (Session, ProxyStats) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(true);
         }
@@ -223,6 +229,7 @@ impl ProxyHandle {
         {
             task.abort();
         }
+        (self.shared.session().clone(), stats(&self.shared))
     }
 }
 
