@@ -18,6 +18,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
+use hyper::http::uri::PathAndQuery;
 use hyper::{Method, Request, Response};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -166,8 +167,9 @@ fn forwarded(headers: HeaderMap, keep_length: bool) -> HeaderMap {
 /// Everything known about the request before it is sent.
 struct Outgoing {
     method: Method,
-    target: Target,
-    url: String,
+    target: Arc<Target>,
+    /// The request's path and query.
+    pq: PathAndQuery,
     path_for_events: String,
     headers: HeaderMap,
     info: inspect::RequestInfo,
@@ -221,7 +223,11 @@ pub(crate) async fn handle(
             .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))),
     );
     let path_for_events = route::redact_query(path_q);
-    let url = upstream::url(target, path_q);
+    let pq = parts
+        .uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
     let (body, retries) = match body {
         ReqBody::Whole(b) => (Outbound::Whole(b), shared.config.retry),
         // Too big to hold: one attempt, streamed; keep the declared length.
@@ -233,8 +239,8 @@ pub(crate) async fn handle(
     let streamed = matches!(body, Outbound::Streamed(_));
     let out = Outgoing {
         method: parts.method,
-        target: target.clone(),
-        url,
+        target: Arc::clone(target),
+        pq,
         path_for_events,
         headers: forwarded(parts.headers, streamed),
         info,
@@ -379,7 +385,7 @@ async fn exchange(
         let request = shared.clients.send(
             &out.target,
             &out.method,
-            take_or_clone(&mut out.url, last),
+            &out.pq,
             take_or_clone(&mut out.headers, last),
             &mut body,
         );

@@ -110,7 +110,7 @@ pub(crate) struct Shared {
     pub groups: Mutex<group::Grouper>,
     pub pacer: Mutex<pace::Pacer>,
     /// Where each family's requests go, worked out once.
-    pub targets: Vec<(Family, upstream::Target)>,
+    pub targets: Vec<(Family, Arc<upstream::Target>)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,7 +136,7 @@ impl Shared {
         }
     }
 
-    pub fn target(&self, family: Family) -> Option<&upstream::Target> {
+    pub fn target(&self, family: Family) -> Option<&Arc<upstream::Target>> {
         self.targets
             .iter()
             .find(|(f, _)| *f == family)

@@ -1,10 +1,17 @@
 //! The proxy's side towards the provider (sources layer): where each family goes, and the
-//! two clients that take it there — hyper's pooled HTTP/1 client for `http://` upstreams
-//! (an emulator, a local gateway: the path that has to be cheap), reqwest with rustls for
-//! `https://` ones.
+//! two ways there — for an `http://` upstream (an emulator, a local gateway: the path that
+//! has to be cheap) hyper's HTTP/1 connections kept in a small pool of our own, for an
+//! `https://` one reqwest with rustls.
 //!
-//! Either way a request goes out as built (method, URI, headers, body) and the answer
+//! Either way a request goes out as built (method, path, headers, body) and the answer
 //! comes back as an `http::Response` whose body is polled frame by frame.
+//!
+//! The pool: idle connections per upstream, most recent first. A connection goes back when
+//! its response body has ended (never while a stream is still running), is skipped when
+//! it has closed or idled longer than [`IDLE_TIMEOUT`], and a request that a pooled
+//! connection could not even start is sent once more on a new one (the upstream closed it
+//! while idle). A body dropped before its end drops the connection with it, which closes
+//! it: the upstream sees the client leave.
 
 use super::route::{self, Family, Upstreams};
 use super::tee::BoxError;
@@ -15,17 +22,27 @@ use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::{HeaderMap, Method, Request, Response};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper::client::conn::http1;
+use hyper::header::{HOST, HeaderValue};
+use hyper::http::uri::PathAndQuery;
+use hyper::{HeaderMap, Method, Request, Response, Uri};
+use hyper_util::rt::TokioIo;
+use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+/// How long an idle upstream connection is kept.
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a pooled connection may take to be ready again after its last response.
+const READY_WAIT: Duration = Duration::from_secs(1);
+
+type Sender = http1::SendRequest<PlainBody>;
 
 /// Where one family's requests go, worked out once.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Target {
     /// The base URL, without a trailing slash.
     pub base: String,
@@ -33,24 +50,150 @@ pub(crate) struct Target {
     pub host: Arc<str>,
     /// The provider behind it.
     pub provider: Provider,
-    /// `http://`: the plain client.
-    pub plain: bool,
+    /// For an `http://` base: its connections.
+    plain: Option<Plain>,
+}
+
+/// An `http://` upstream.
+#[derive(Debug)]
+struct Plain {
+    /// `host:port` to connect to.
+    addr: String,
+    /// The `Host` header (with the port unless it is 80).
+    host_header: HeaderValue,
+    /// The base URL's path (`""`, `"/openai"`): put before a request path that does not
+    /// already start with it (as [`route::join`] does).
+    base_path: String,
+    idle: Mutex<VecDeque<(Sender, Instant)>>,
+}
+
+impl Plain {
+    fn of(base: &str) -> Option<Plain> {
+        let url = reqwest::Url::parse(base).ok()?;
+        if url.scheme() != "http" {
+            return None;
+        }
+        let host = url.host_str()?;
+        let port = url.port_or_known_default()?;
+        let host_header = match url.port() {
+            Some(p) if p != 80 => format!("{host}:{p}"),
+            _ => host.to_string(),
+        };
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        Some(Plain {
+            addr: match bare.contains(':') {
+                true => format!("[{bare}]:{port}"),
+                false => format!("{bare}:{port}"),
+            },
+            host_header: HeaderValue::from_str(&host_header).ok()?,
+            base_path: url.path().trim_end_matches('/').to_string(),
+            idle: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Sender, Instant)>> {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn take_idle(&self) -> Option<Sender> {
+        let mut idle = self.lock();
+        while let Some((s, since)) = idle.pop_back() {
+            if !s.is_closed() && since.elapsed() < IDLE_TIMEOUT {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    fn give_back(&self, s: Sender) {
+        if s.is_closed() {
+            return;
+        }
+        let now = Instant::now();
+        let mut idle = self.lock();
+        while idle
+            .front()
+            .is_some_and(|(s, since)| s.is_closed() || now.duration_since(*since) >= IDLE_TIMEOUT)
+        {
+            idle.pop_front();
+        }
+        idle.push_back((s, now));
+    }
+
+    /// A ready connection: a pooled one (`true`) or a new one.
+    async fn checkout(&self, connect_timeout: Duration) -> Result<(Sender, bool), Failure> {
+        while let Some(mut s) = self.take_idle() {
+            if s.is_ready() {
+                return Ok((s, true));
+            }
+            // Given back as its last response ended: the connection may need a moment.
+            if let Ok(Ok(())) = tokio::time::timeout(READY_WAIT, s.ready()).await {
+                return Ok((s, true));
+            }
+        }
+        Ok((self.connect(connect_timeout).await?, false))
+    }
+
+    async fn connect(&self, timeout: Duration) -> Result<Sender, Failure> {
+        let failed = |timeout: bool, root: String| Failure {
+            timeout,
+            connect: true,
+            root,
+        };
+        let tcp = match tokio::time::timeout(timeout, TcpStream::connect(&*self.addr)).await {
+            Ok(Ok(tcp)) => tcp,
+            Ok(Err(e)) => {
+                return Err(failed(
+                    e.kind() == std::io::ErrorKind::TimedOut,
+                    e.to_string(),
+                ));
+            }
+            Err(elapsed) => return Err(failed(true, elapsed.to_string())),
+        };
+        let _ = tcp.set_nodelay(true);
+        let (sender, conn) = http1::handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|e| failed(false, super::tee::root_cause(&e)))?;
+        // The connection's own task: it lives until the connection closes.
+        tokio::spawn(conn);
+        Ok(sender)
+    }
+
+    /// The request target sent upstream: the path and query, after the base path when
+    /// the request's own path does not start with it.
+    fn uri(&self, pq: &PathAndQuery) -> Result<Uri, Failure> {
+        let path = pq.path();
+        let b = self.base_path.as_str();
+        if b.is_empty()
+            || path == b
+            || (path.starts_with(b) && path.as_bytes().get(b.len()) == Some(&b'/'))
+        {
+            return Ok(Uri::from(pq.clone()));
+        }
+        Uri::try_from(format!("{b}{pq}")).map_err(|e| Failure {
+            timeout: false,
+            connect: false,
+            root: format!("not a path hyper can send ({e})"),
+        })
+    }
 }
 
 /// The targets of every family that has an upstream.
-pub(crate) fn targets(upstreams: &Upstreams) -> Vec<(Family, Target)> {
+pub(crate) fn targets(upstreams: &Upstreams) -> Vec<(Family, Arc<Target>)> {
     Family::ALL
         .iter()
         .filter_map(|f| {
             let base = upstreams.get(*f)?.trim_end_matches('/').to_string();
             Some((
                 *f,
-                Target {
+                Arc::new(Target {
                     host: Arc::from(host_of(&base).unwrap_or("upstream")),
                     provider: upstreams.provider(*f),
-                    plain: base.starts_with("http://"),
+                    plain: Plain::of(&base),
                     base,
-                },
+                }),
             ))
         })
         .collect()
@@ -136,7 +279,7 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    fn plain(e: &hyper_util::client::legacy::Error) -> Failure {
+    fn hyper(e: &hyper::Error) -> Failure {
         let mut timeout = false;
         let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
         while let Some(s) = src {
@@ -149,7 +292,7 @@ impl Failure {
         }
         Failure {
             timeout,
-            connect: e.is_connect(),
+            connect: false,
             root: super::tee::root_cause(e),
         }
     }
@@ -163,9 +306,26 @@ impl Failure {
     }
 }
 
+/// A plain upstream's response body; its connection goes back to the pool when the body
+/// has ended.
+pub(crate) struct PlainInbound {
+    body: Incoming,
+    back: Option<(Sender, Arc<Target>)>,
+}
+
+impl PlainInbound {
+    fn give_back(&mut self) {
+        if let Some((s, t)) = self.back.take()
+            && let Some(p) = &t.plain
+        {
+            p.give_back(s);
+        }
+    }
+}
+
 /// A response body from either client.
 pub(crate) enum Inbound {
-    Plain(Incoming),
+    Plain(PlainInbound),
     Tls(reqwest::Body),
 }
 
@@ -178,30 +338,40 @@ impl Body for Inbound {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
-            Inbound::Plain(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+            Inbound::Plain(p) => {
+                let polled = Pin::new(&mut p.body).poll_frame(cx);
+                match &polled {
+                    Poll::Ready(Some(Ok(_))) if p.body.is_end_stream() => p.give_back(),
+                    Poll::Ready(None) => p.give_back(),
+                    // A broken body closes its connection with it.
+                    Poll::Ready(Some(Err(_))) => p.back = None,
+                    _ => {}
+                }
+                polled.map_err(Into::into)
+            }
             Inbound::Tls(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
-            Inbound::Plain(b) => b.is_end_stream(),
+            Inbound::Plain(p) => p.body.is_end_stream(),
             Inbound::Tls(b) => b.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            Inbound::Plain(b) => b.size_hint(),
+            Inbound::Plain(p) => p.body.size_hint(),
             Inbound::Tls(b) => b.size_hint(),
         }
     }
 }
 
-/// Both clients.
+/// Both ways upstream.
 pub(crate) struct Clients {
-    plain: Client<HttpConnector, PlainBody>,
     tls: reqwest::Client,
+    connect_timeout: Duration,
 }
 
 impl Clients {
@@ -209,62 +379,60 @@ impl Clients {
         let tls = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_idle_timeout(IDLE_TIMEOUT)
             .tcp_nodelay(true)
             .build()
             .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(connect_timeout));
-        let plain = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_timer(TokioTimer::new())
-            .build(connector);
-        Ok(Clients { plain, tls })
+        Ok(Clients {
+            tls,
+            connect_timeout,
+        })
     }
 
-    /// Sends one attempt. `url` is the full upstream URL.
+    /// Sends one attempt: `pq` is the request's path and query.
     pub async fn send(
         &self,
-        target: &Target,
+        target: &Arc<Target>,
         method: &Method,
-        url: String,
-        headers: HeaderMap,
+        pq: &PathAndQuery,
+        mut headers: HeaderMap,
         body: &mut Outbound,
     ) -> Result<Response<Inbound>, Failure> {
-        if target.plain {
-            let uri = hyper::Uri::try_from(url).map_err(|e| Failure {
-                timeout: false,
-                connect: false,
-                root: format!("not a URL hyper can send to ({e})"),
-            })?;
-            let mut req = Request::new(body.plain());
-            *req.method_mut() = method.clone();
-            *req.uri_mut() = uri;
-            *req.headers_mut() = headers;
-            let resp = self
-                .plain
-                .request(req)
-                .await
-                .map_err(|e| Failure::plain(&e))?;
-            Ok(resp.map(Inbound::Plain))
-        } else {
+        let Some(plain) = &target.plain else {
             let resp = self
                 .tls
-                .request(method.clone(), url)
+                .request(method.clone(), route::join(&target.base, pq.as_str()))
                 .headers(headers)
                 .body(body.reqwest())
                 .send()
                 .await
                 .map_err(|e| Failure::reqwest(&e))?;
-            Ok(Response::<reqwest::Body>::from(resp).map(Inbound::Tls))
-        }
+            return Ok(Response::<reqwest::Body>::from(resp).map(Inbound::Tls));
+        };
+        headers.insert(HOST, plain.host_header.clone());
+        let mut req = Request::new(body.plain());
+        *req.method_mut() = method.clone();
+        *req.uri_mut() = plain.uri(pq)?;
+        *req.headers_mut() = headers;
+        let (mut sender, pooled) = plain.checkout(self.connect_timeout).await?;
+        let resp = match sender.try_send_request(req).await {
+            Ok(resp) => resp,
+            Err(mut e) => match e.take_message() {
+                // Never started on a pooled connection (closed while idle): once more on a
+                // new one.
+                Some(req) if pooled => {
+                    sender = plain.connect(self.connect_timeout).await?;
+                    sender
+                        .send_request(req)
+                        .await
+                        .map_err(|e| Failure::hyper(&e))?
+                }
+                _ => return Err(Failure::hyper(e.error())),
+            },
+        };
+        let back = Some((sender, Arc::clone(target)));
+        Ok(resp.map(|body| Inbound::Plain(PlainInbound { body, back })))
     }
-}
-
-/// The upstream URL of a request.
-pub(crate) fn url(target: &Target, path_and_query: &str) -> String {
-    route::join(&target.base, path_and_query)
 }
 
 /// Reads at most `cap` bytes of a body, within `timeout`; says whether it ended cleanly.
