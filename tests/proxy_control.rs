@@ -458,3 +458,35 @@ async fn a_client_that_leaves_before_the_answer_cancels_the_upstream() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_connections_are_reused_and_replaced_when_the_upstream_closes_them() {
+    use std::sync::atomic::Ordering;
+    within(30, async {
+        for close_each in [false, true] {
+            let (up, accepted) = counting_upstream(close_each).await;
+            let (p, _rx) = proxy(config(&up)).await;
+            let c = client();
+            for i in 0..5 {
+                let a = openai(
+                    &c,
+                    &p.base_url(),
+                    KEY,
+                    &chat_body(&format!("n{i}"), Some(5)),
+                )
+                .await;
+                assert_eq!(a.status, 200, "close_each={close_each} #{i}: {}", a.text);
+                // Let a closing upstream's FIN arrive before the next request.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let want = if close_each { 5 } else { 1 };
+            assert_eq!(
+                accepted.load(Ordering::SeqCst),
+                want,
+                "close_each={close_each}"
+            );
+            p.shutdown().await;
+        }
+    })
+    .await;
+}

@@ -106,3 +106,57 @@ pub async fn scripted(reply: Option<&'static [u8]>) -> String {
     });
     format!("http://{addr}")
 }
+
+/// A keep-alive upstream that answers every request with a small JSON body and counts the
+/// connections it accepts; with `close_each` it closes a connection after each answer.
+pub async fn counting_upstream(
+    close_each: bool,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                let mut buf = vec![0u8; 65536];
+                loop {
+                    // One request: the head, then content-length bytes of body.
+                    let head_end = loop {
+                        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        match s.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => got.extend_from_slice(&buf[..k]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&got[..head_end]).to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    while got.len() < head_end + len {
+                        match s.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => got.extend_from_slice(&buf[..k]),
+                        }
+                    }
+                    got.drain(..head_end + len);
+                    let body = format!("{{\"connection\":{n}}}");
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if s.write_all(reply.as_bytes()).await.is_err() || close_each {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), accepted)
+}
