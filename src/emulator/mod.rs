@@ -207,6 +207,11 @@ pub async fn spawn(config: MockConfig) -> Result<MockHandle, AppError> {
     let shared = Arc::new(state::Shared::new(config));
     let app = routes::router(Arc::clone(&shared));
     let (stop, stopped) = oneshot::channel::<()>();
+    // No Nagle: a streamed chunk leaves at once, as a provider's server sends it, instead
+    // of waiting for the peer's (possibly delayed) ACK of the previous one.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
