@@ -33,12 +33,16 @@ pub enum Jitter {
 pub enum HintRule {
     /// Never read it.
     Ignore,
-    /// Wait exactly the hint (times `1 + spread·U`) when `0 < hint <= max_s`; a larger hint
-    /// either falls back to the exponential wait or makes the client give up.
+    /// Wait the hint when `0 < hint <= max_s`, plus a random extra of up to
+    /// `spread · hint · 2^(attempt−1)` (at most the policy's cap): a lone client waits about
+    /// the hint, while clients that keep colliding on one budget spread further apart each
+    /// time. A larger hint either falls back to the exponential wait or makes the client
+    /// give up.
     Honour {
         max_s: Option<f64>,
         above: AboveMax,
-        /// Extra random fraction added on top of the hint (0 = wait exactly the hint).
+        /// Extra random fraction of the hint added on the first retry, doubling with each
+        /// further one (0 = wait exactly the hint).
         spread: f64,
     },
 }
@@ -294,7 +298,8 @@ impl Policy {
                 }
                 _ => {
                     let extra = if spread > 0.0 {
-                        hint * spread * rng.next_f64()
+                        let widest = (hint * spread * 2f64.powi(k.min(60) as i32)).min(self.max_s);
+                        widest * rng.next_f64()
                     } else {
                         0.0
                     };

@@ -331,3 +331,76 @@ fn time_going_backwards_is_ignored() {
     assert_eq!(l.status(Dim::Rpm, 50.0).unwrap().remaining, 0);
     assert_eq!(l.status(Dim::Rpm, 130.0).unwrap().remaining, 30);
 }
+
+#[test]
+fn a_refusal_charged_one_request_pushes_the_next_success_back() {
+    let limits = Limits {
+        rpm: Some(60),
+        tpm: Some(1000),
+        ..Limits::default()
+    };
+    let openai = Cost::default()
+        .with(Dim::Rpm, 1)
+        .with(Dim::Tpm, 10)
+        .on_refusal(1);
+    let mut l = Limiter::new(limits, 0.0);
+    for _ in 0..60 {
+        assert_eq!(l.admit(&openai, 0.0), Outcome::Admitted);
+    }
+    // Half a request has refilled at 0.5 s; the refusal takes it back, so the advertised
+    // wait is a whole second, not the half second left before the charge.
+    let r = refused(l.admit(&openai, 0.5));
+    assert_eq!(r.reason, Reason::Limit(Dim::Rpm));
+    assert!(approx(r.retry_after_s.unwrap(), 1.0), "{r:?}");
+    // Hammering every half second never gets through: each refusal empties the bucket.
+    for i in 1..10 {
+        refused(l.admit(&openai, 0.5 + 0.5 * f64::from(i)));
+    }
+    // Honouring the advertised wait does.
+    let r = refused(l.admit(&openai, 5.5));
+    let wait = r.retry_after_s.unwrap();
+    assert_eq!(l.admit(&openai, 5.5 + wait), Outcome::Admitted);
+
+    // Without the charge (the default) the same refusal costs nothing.
+    let free = Cost::default().with(Dim::Rpm, 1).with(Dim::Tpm, 10);
+    let mut l = Limiter::new(limits, 0.0);
+    for _ in 0..60 {
+        assert_eq!(l.admit(&free, 0.0), Outcome::Admitted);
+    }
+    let r = refused(l.admit(&free, 0.5));
+    assert!(approx(r.retry_after_s.unwrap(), 0.5));
+    assert_eq!(l.admit(&free, 1.0), Outcome::Admitted);
+}
+
+#[test]
+fn a_token_refusal_also_takes_a_request_and_the_longest_wait_is_advertised() {
+    let limits = Limits {
+        rpm: Some(60),
+        tpm: Some(600),
+        ..Limits::default()
+    };
+    let big = Cost::default()
+        .with(Dim::Rpm, 1)
+        .with(Dim::Tpm, 600)
+        .on_refusal(1);
+    let mut l = Limiter::new(limits, 0.0);
+    assert_eq!(l.admit(&big, 0.0), Outcome::Admitted);
+    let r = refused(l.admit(&big, 0.0));
+    assert_eq!(r.reason, Reason::Limit(Dim::Tpm));
+    assert!(approx(r.retry_after_s.unwrap(), 60.0));
+    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 58);
+}
+
+#[test]
+fn a_spent_quota_charges_nothing_more() {
+    let limits = Limits {
+        rpm: Some(60),
+        quota_tokens: Some(10),
+        ..Limits::default()
+    };
+    let cost = Cost::default().with(Dim::Rpm, 1).billed(10).on_refusal(1);
+    let mut l = Limiter::new(limits, 0.0);
+    assert_eq!(l.admit(&cost, 0.0), Outcome::Admitted);
+    assert_eq!(refused(l.admit(&cost, 0.0)).reason, Reason::Quota);
+    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 59);
+}

@@ -8,8 +8,10 @@
 //! least 1; none for concurrency, quota and too-large refusals). The policy then says
 //! "wait X" or "give up", and a worker that gives up moves on to its next request.
 //!
-//! Like the emulator, a refused call is charged nothing (the limiter has no way to charge
-//! a refusal), and the day windows start when the simulation does.
+//! Like the emulator's OpenAI family, a refused call takes one request from the per-minute
+//! request budget (OpenAI: "unsuccessful requests contribute to your per-minute limit"),
+//! so retrying faster than the limit refills only pushes the next success back; the day
+//! windows start when the simulation does.
 
 use super::spec::Workload;
 use crate::backoff::timeline::{AttemptOutcome, RequestTrace, Timeline};
