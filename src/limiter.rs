@@ -14,9 +14,9 @@
 //! Time is always passed in as `now`: seconds since an arbitrary origin (the emulator uses
 //! "seconds since start"). Going backwards in time is ignored. A refused request is charged
 //! only what its [`Cost::on_refusal`] says: OpenAI documents that "unsuccessful requests
-//! contribute to your per-minute limit", so its calls take one request from the per-minute
-//! request budget even when refused; the other families document nothing of the kind and
-//! charge a refusal nothing.
+//! contribute to your per-minute limit", so its calls refused for tokens or concurrency still
+//! use one request of the per-minute request budget; the other families document nothing of
+//! the kind and charge a refusal nothing.
 //!
 //! ```
 //! use ratedoctor::limiter::{Cost, Dim, Limiter, Limits, Outcome};
@@ -317,8 +317,9 @@ impl Limiter {
     /// dimensions refuse, the one with the longest wait is reported (retrying after a
     /// shorter wait would only fail again); ties go to [`Dim::ALL`] order.
     ///
-    /// A refusal other than quota takes [`Cost::refused_requests`] from [`Dim::Rpm`] (never
-    /// below zero) before the wait is worked out, so the advertised wait covers the charge.
+    /// A refusal other than quota takes [`Cost::refused_requests`] from [`Dim::Rpm`] when
+    /// that many whole requests are left there, before the wait is worked out, so the
+    /// advertised wait covers the charge.
     pub fn admit(&mut self, cost: &Cost, now: f64) -> Outcome {
         self.advance(now);
         if let Some(quota) = self.limits.quota_tokens
@@ -402,12 +403,16 @@ impl Limiter {
         worst
     }
 
-    /// Takes a refused call's [`Cost::refused_requests`] from the per-minute request bucket.
+    /// Takes a refused call's [`Cost::refused_requests`] from the per-minute request bucket
+    /// when that many whole requests are left there (a call refused for its tokens, or for
+    /// concurrency, still uses a request; one refused by the request limit itself found no
+    /// request left to use).
     fn charge_refusal(&mut self, cost: &Cost) {
-        if let Some(b) = self.buckets[Dim::Rpm.index()].as_mut() {
-            b.level = (b.level - cost.refused_requests as f64)
-                .max(0.0)
-                .min(b.level);
+        let n = cost.refused_requests as f64;
+        if let Some(b) = self.buckets[Dim::Rpm.index()].as_mut()
+            && b.level >= n
+        {
+            b.level -= n;
         }
     }
 

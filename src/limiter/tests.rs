@@ -333,7 +333,7 @@ fn time_going_backwards_is_ignored() {
 }
 
 #[test]
-fn a_refusal_charged_one_request_pushes_the_next_success_back() {
+fn a_refusal_uses_a_request_only_when_a_whole_one_is_left() {
     let limits = Limits {
         rpm: Some(60),
         tpm: Some(1000),
@@ -347,29 +347,12 @@ fn a_refusal_charged_one_request_pushes_the_next_success_back() {
     for _ in 0..60 {
         assert_eq!(l.admit(&openai, 0.0), Outcome::Admitted);
     }
-    // Half a request has refilled at 0.5 s; the refusal takes it back, so the advertised
-    // wait is a whole second, not the half second left before the charge.
+    // Refused by the request limit itself: no whole request left to use, so the wait
+    // advertised at 0.5 s is the half second the bucket still needs, and it holds.
     let r = refused(l.admit(&openai, 0.5));
     assert_eq!(r.reason, Reason::Limit(Dim::Rpm));
-    assert!(approx(r.retry_after_s.unwrap(), 1.0), "{r:?}");
-    // Hammering every half second never gets through: each refusal empties the bucket.
-    for i in 1..10 {
-        refused(l.admit(&openai, 0.5 + 0.5 * f64::from(i)));
-    }
-    // Honouring the advertised wait does.
-    let r = refused(l.admit(&openai, 5.5));
-    let wait = r.retry_after_s.unwrap();
-    assert_eq!(l.admit(&openai, 5.5 + wait), Outcome::Admitted);
-
-    // Without the charge (the default) the same refusal costs nothing.
-    let free = Cost::default().with(Dim::Rpm, 1).with(Dim::Tpm, 10);
-    let mut l = Limiter::new(limits, 0.0);
-    for _ in 0..60 {
-        assert_eq!(l.admit(&free, 0.0), Outcome::Admitted);
-    }
-    let r = refused(l.admit(&free, 0.5));
-    assert!(approx(r.retry_after_s.unwrap(), 0.5));
-    assert_eq!(l.admit(&free, 1.0), Outcome::Admitted);
+    assert!(approx(r.retry_after_s.unwrap(), 0.5), "{r:?}");
+    assert_eq!(l.admit(&openai, 1.0), Outcome::Admitted);
 }
 
 #[test]
@@ -385,10 +368,23 @@ fn a_token_refusal_also_takes_a_request_and_the_longest_wait_is_advertised() {
         .on_refusal(1);
     let mut l = Limiter::new(limits, 0.0);
     assert_eq!(l.admit(&big, 0.0), Outcome::Admitted);
+    // Each refusal for tokens uses a request: hammering burns the request budget too.
+    for _ in 0..58 {
+        let r = refused(l.admit(&big, 0.0));
+        assert_eq!(r.reason, Reason::Limit(Dim::Tpm));
+        assert!(approx(r.retry_after_s.unwrap(), 60.0));
+    }
+    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 1);
+    // With one request left, the refusal takes it and the wait covers both limits.
     let r = refused(l.admit(&big, 0.0));
-    assert_eq!(r.reason, Reason::Limit(Dim::Tpm));
+    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 0);
     assert!(approx(r.retry_after_s.unwrap(), 60.0));
-    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 58);
+    // Without the charge (the default) refusals cost nothing.
+    let free = Cost::default().with(Dim::Rpm, 1).with(Dim::Tpm, 600);
+    let mut l = Limiter::new(limits, 0.0);
+    assert_eq!(l.admit(&free, 0.0), Outcome::Admitted);
+    refused(l.admit(&free, 0.0));
+    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 59);
 }
 
 #[test]

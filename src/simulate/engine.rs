@@ -8,9 +8,9 @@
 //! least 1; none for concurrency, quota and too-large refusals). The policy then says
 //! "wait X" or "give up", and a worker that gives up moves on to its next request.
 //!
-//! Like the emulator's OpenAI family, a refused call takes one request from the per-minute
-//! request budget (OpenAI: "unsuccessful requests contribute to your per-minute limit"),
-//! so retrying faster than the limit refills only pushes the next success back; the day
+//! Like the emulator's OpenAI family, a call refused for tokens or concurrency still uses
+//! one request of the per-minute request budget (OpenAI: "unsuccessful requests contribute
+//! to your per-minute limit"), so hammering a token limit burns requests too; the day
 //! windows start when the simulation does.
 
 use super::spec::Workload;
