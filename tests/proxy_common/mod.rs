@@ -81,6 +81,16 @@ pub async fn refused_url() -> String {
 /// A scripted upstream: for every connection, reads the request head, then writes
 /// `reply` (if any) and closes; with `reply = None` it holds the connection silently.
 pub async fn scripted(reply: Option<&'static [u8]>) -> String {
+    scripted_upstream(reply.unwrap_or_default(), reply.is_none()).await
+}
+
+/// A scripted upstream that writes `reply` and then holds the connection silently (a body
+/// that stalls after its first bytes).
+pub async fn scripted_then_silent(reply: &'static [u8]) -> String {
+    scripted_upstream(reply, true).await
+}
+
+async fn scripted_upstream(reply: &'static [u8], hold: bool) -> String {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move {
@@ -97,13 +107,10 @@ pub async fn scripted(reply: Option<&'static [u8]>) -> String {
                     Ok(n) => got.extend_from_slice(&buf[..n]),
                 }
             }
-            match reply {
-                Some(r) => {
-                    let _ = s.write_all(r).await;
-                    let _ = s.flush().await;
-                    drop(s);
-                }
-                None => held.push(s),
+            let _ = s.write_all(reply).await;
+            let _ = s.flush().await;
+            if hold {
+                held.push(s);
             }
         }
     });
