@@ -358,7 +358,7 @@ async fn every_answer_arrives_whole_and_to_its_own_request() {
         drop(warm);
         assert!(eventually(20, || proxy.sockets() <= 2).await, "{}", proxy.sockets());
         let (rss0, _) = proxy.rss_kb();
-        let sockets0 = proxy.sockets();
+        let (fds0, sockets0) = proc_fds(proxy.pid);
 
         // Plain requests: the reference, then the same through the proxy.
         let (reference, direct_took) = direct(&a, 'r', n, c, false).await;
@@ -407,17 +407,20 @@ async fn every_answer_arrives_whole_and_to_its_own_request() {
         a.shutdown().await;
         let b = Arc::try_unwrap(b).expect("the sampler let go of B");
         b.shutdown().await;
-        let rested = eventually(30, || proxy.sockets() <= 1).await;
+        let rested = eventually(30, || proxy.sockets() <= 1 && proxy.fds() < fds0).await;
         let (rss1, hwm) = proxy.rss_kb();
+        let (fds1, sockets1) = proc_fds(proxy.pid);
         eprintln!(
-            "reliability load: proxy RSS {:.1} MB before, {:.1} MB after {n} requests, {:.1} MB at rest after the streams, {:.1} MB peak; open sockets {sockets0} before, {peak_sockets} at the peak of the requests, {} at rest",
+            "reliability load: proxy RSS {:.1} MB before, {:.1} MB after {n} requests, {:.1} MB at rest after the streams, {:.1} MB peak; TCP sockets {sockets0} before, {peak_sockets} at the peak of the requests, {sockets1} at rest; descriptors {fds0} before, {fds1} at rest",
             mb(rss0),
             mb(rss_load),
             mb(rss1),
             mb(hwm),
-            proxy.sockets(),
         );
-        assert!(rested, "the proxy still holds {} sockets", proxy.sockets());
+        assert!(
+            rested,
+            "the proxy still holds {sockets1} TCP sockets and {fds1} descriptors"
+        );
     })
     .await;
 }
