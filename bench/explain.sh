@@ -8,7 +8,8 @@
 #   (a) rg -c 'rate.limit|quota|overloaded|RESOURCE_EXHAUSTED' LOG          3 runs, median
 #   (b) target/release/ratedoctor explain --json LOG > bench/out/explain.json  3 runs, median
 #   (c) target/release/ratedoctor explain samples/01_…  cold process, 20 runs, median
-# and prints a Markdown table. MB = 2^20 bytes. Targets (issue #2): ratedoctor >= 0.5x rg
+#   (d) ratedoctor simulate of 1,000,000 requests                 RUNS runs, median
+# and prints a Markdown table, also written to the "explain" section of BENCHMARKS.md. MB = 2^20 bytes. Targets (issue #2): ratedoctor >= 0.5x rg
 # throughput while diagnosing every error, peak RSS < 50 MB, cold explain < 10 ms.
 set -euo pipefail
 
@@ -153,8 +154,17 @@ else
 fi
 rm -f "$OUT/cold.json"
 
+# --- (d) simulate speed: 1,000,000 requests ----------------------------------------------
+SIM_ARGS=(simulate --limits rpm=10000,tpm=2000000 --workload requests=1000000,input=200,max_tokens=100,concurrency=64,latency=800 --policy ratedoctor --json)
+SIM=()
+for ((i = 1; i <= RUNS; i++)); do
+    t0=$(now_ns); "$BIN" "${SIM_ARGS[@]}" >/dev/null; t1=$(now_ns)
+    SIM+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')")
+done
+SIM_S=$(printf '%s\n' "${SIM[@]}" | median)
+
 # --- report -------------------------------------------------------------------------------
-python3 - "$BYTES" "$RG_S" "$RD_S" "$RD_RSS_KB" "$DISTINCT" "$OCCURRENCES" "$BLOCKS" "$EXPECTED" \
+REPORT=$(python3 - "$BYTES" "$RG_S" "$RD_S" "$RD_RSS_KB" "$DISTINCT" "$OCCURRENCES" "$BLOCKS" "$EXPECTED" \
     "$COLD_MS" "$COLD_TOOL" "$RG_LINES" "$RUNS" "$(nproc)" "$(rg --version | sed -n 1p)" \
     "$MATCHED" "$UNEXP_D" "$UNEXP_O" "$RD_CPU" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF'
 import sys
@@ -186,3 +196,13 @@ print(f"| unexpected diagnoses (not from any sample) | {int(unexp_d):,} distinct
       f"(see bench/out/check.json) | 0 | {ok(int(unexp_o) == 0)} |")
 print(f"| cold `explain` of one sample | {cold_ms:.2f} ms ({cold_tool}) | < 10 ms | {ok(cold_ms < 10)} |")
 EOF
+)
+SIM_ROW="| \`ratedoctor simulate\` of 1,000,000 requests (64 workers) | ${SIM_S} s, $(awk -v s="$SIM_S" 'BEGIN {printf "%.1f", 1 / s}') M requests/s | < 1 s | $(awk -v s="$SIM_S" 'BEGIN {print (s < 1) ? "yes" : "**no**"}') |"
+printf '%s\n%s\n' "$REPORT" "$SIM_ROW"
+{
+    echo "## Explain and simulate speed"
+    echo
+    echo "Made by \`SIZE_MB=$SIZE_MB RUNS=$RUNS bash bench/explain.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores."
+    echo "Simulate: \`ratedoctor ${SIM_ARGS[*]}\`, median of $RUNS runs."
+    printf '%s\n%s\n' "$REPORT" "$SIM_ROW"
+} | python3 "$ROOT/bench/md_section.py" explain "$ROOT/BENCHMARKS.md"

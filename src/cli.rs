@@ -130,6 +130,14 @@ pub struct ProbeArgs {
     pub record: Option<PathBuf>,
 }
 
+/// A number of seconds, more than 0 and at most a day (`--duration`, `--head-timeout`).
+pub fn seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v <= 86_400.0 => Ok(v),
+        _ => Err("must be a number of seconds, more than 0".to_string()),
+    }
+}
+
 /// Parses arguments; on `--help`, `--version` or an error, prints and returns the exit code.
 pub fn parse(args: Vec<OsString>) -> Result<Cli, i32> {
     match Cli::try_parse_from(args) {

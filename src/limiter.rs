@@ -12,8 +12,11 @@
 //! - a quota is a lifetime token allowance that never comes back once spent.
 //!
 //! Time is always passed in as `now`: seconds since an arbitrary origin (the emulator uses
-//! "seconds since start"). Going backwards in time is ignored. Nothing is charged for a
-//! refused request.
+//! "seconds since start"). Going backwards in time is ignored. A refused request is charged
+//! only what its [`Cost::on_refusal`] says: OpenAI documents that "unsuccessful requests
+//! contribute to your per-minute limit", so its calls refused for tokens or concurrency still
+//! use one request of the per-minute request budget; the other families document nothing of
+//! the kind and charge a refusal nothing.
 //!
 //! ```
 //! use ratedoctor::limiter::{Cost, Dim, Limiter, Limits, Outcome};
@@ -132,6 +135,9 @@ pub struct Cost {
     amounts: [u64; 6],
     /// Tokens taken from the quota (what the provider bills: input + output).
     pub billed_tokens: u64,
+    /// Requests taken from the per-minute request budget ([`Dim::Rpm`]) when this call is
+    /// refused by a rate, concurrency or size limit (not by a spent quota).
+    pub refused_requests: u64,
 }
 
 impl Cost {
@@ -146,6 +152,13 @@ impl Cost {
     #[must_use]
     pub fn billed(mut self, tokens: u64) -> Self {
         self.billed_tokens = tokens;
+        self
+    }
+
+    /// This cost with `requests` taken from [`Dim::Rpm`] when the call is refused.
+    #[must_use]
+    pub fn on_refusal(mut self, requests: u64) -> Self {
+        self.refused_requests = requests;
         self
     }
 
@@ -303,6 +316,10 @@ impl Limiter {
     /// than a whole limit ([`Reason::TooLarge`]), then every charged dimension. When several
     /// dimensions refuse, the one with the longest wait is reported (retrying after a
     /// shorter wait would only fail again); ties go to [`Dim::ALL`] order.
+    ///
+    /// A refusal other than quota takes [`Cost::refused_requests`] from [`Dim::Rpm`] when
+    /// that many whole requests are left there, before the wait is worked out, so the
+    /// advertised wait covers the charge.
     pub fn admit(&mut self, cost: &Cost, now: f64) -> Outcome {
         self.advance(now);
         if let Some(quota) = self.limits.quota_tokens
@@ -319,6 +336,7 @@ impl Limiter {
         if let Some(max) = self.limits.concurrency
             && self.in_flight >= max
         {
+            self.charge_refusal(cost);
             return Outcome::Refused(Refusal {
                 reason: Reason::Concurrency,
                 limit: max,
@@ -327,6 +345,31 @@ impl Limiter {
                 retry_after_s: None,
             });
         }
+        let refusal = match self.check(cost, now) {
+            None => {
+                for dim in Dim::ALL {
+                    if let Some(b) = self.buckets[dim.index()].as_mut() {
+                        b.level -= cost.get(dim) as f64;
+                    }
+                }
+                self.quota_spent = self.quota_spent.saturating_add(cost.billed_tokens);
+                self.in_flight += 1;
+                return Outcome::Admitted;
+            }
+            Some(r) if cost.refused_requests == 0 => r,
+            Some(r) => {
+                self.charge_refusal(cost);
+                match r.reason {
+                    Reason::Limit(_) => self.check(cost, now).unwrap_or(r),
+                    _ => r,
+                }
+            }
+        };
+        Outcome::Refused(refusal)
+    }
+
+    /// What would refuse `cost` at `now` (buckets already advanced), without charging.
+    fn check(&self, cost: &Cost, now: f64) -> Option<Refusal> {
         let mut worst: Option<Refusal> = None;
         for dim in Dim::ALL {
             let amount = cost.get(dim);
@@ -338,7 +381,7 @@ impl Limiter {
             }
             let used = b.limit - (b.level.max(0.0).floor() as u64).min(b.limit);
             if amount > b.limit {
-                return Outcome::Refused(Refusal {
+                return Some(Refusal {
                     reason: Reason::TooLarge(dim),
                     limit: b.limit,
                     used,
@@ -357,17 +400,20 @@ impl Limiter {
                 });
             }
         }
-        if let Some(refusal) = worst {
-            return Outcome::Refused(refusal);
+        worst
+    }
+
+    /// Takes a refused call's [`Cost::refused_requests`] from the per-minute request bucket
+    /// when that many whole requests are left there (a call refused for its tokens, or for
+    /// concurrency, still uses a request; one refused by the request limit itself found no
+    /// request left to use).
+    fn charge_refusal(&mut self, cost: &Cost) {
+        let n = cost.refused_requests as f64;
+        if let Some(b) = self.buckets[Dim::Rpm.index()].as_mut()
+            && b.level >= n
+        {
+            b.level -= n;
         }
-        for dim in Dim::ALL {
-            if let Some(b) = self.buckets[dim.index()].as_mut() {
-                b.level -= cost.get(dim) as f64;
-            }
-        }
-        self.quota_spent = self.quota_spent.saturating_add(cost.billed_tokens);
-        self.in_flight += 1;
-        Outcome::Admitted
     }
 
     /// Ends an admitted request (frees its concurrency slot).

@@ -350,3 +350,25 @@ fn a_large_input_is_streamed_in_bounded_memory() {
     );
     assert!(peak < 48 * 1024, "peak RSS {peak} KiB for a 64 MB input");
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_it_quietly() {
+    // `ratedoctor … | head`: stdout is a pipe whose reading end is already closed.
+    for args in [
+        vec!["explain", "--table"],
+        vec!["backoff", "--policy", "tenacity-seed"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = bin()
+            .args(&args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+}

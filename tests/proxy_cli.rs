@@ -10,8 +10,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod proxy_common;
 
 use common::*;
+use proxy_common::ratedoctor_cmd as command;
 use ratedoctor::event::{Event, EventKind, RetryBy};
 use ratedoctor::limiter::Limits;
 use ratedoctor::session::{EARLY_TOLERANCE_S, Session};
@@ -19,34 +21,6 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ratedoctor");
-const VARS: &[&str] = &[
-    "OPENAI_BASE_URL",
-    "OPENAI_API_BASE",
-    "ANTHROPIC_BASE_URL",
-    "AZURE_OPENAI_ENDPOINT",
-    "GOOGLE_GEMINI_BASE_URL",
-    "GEMINI_BASE_URL",
-    "GROQ_BASE_URL",
-    "OPENAI_API_KEY",
-    "ANTHROPIC_API_KEY",
-    "RATEDOCTOR_LISTEN",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "ALL_PROXY",
-];
-
-fn command() -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(BIN);
-    for v in VARS {
-        c.env_remove(v);
-    }
-    c.env("NO_COLOR", "1").kill_on_drop(true);
-    c
-}
 
 fn read_events(path: &Path) -> (String, Vec<Event>) {
     let text = std::fs::read_to_string(path).unwrap();

@@ -150,7 +150,7 @@ fn concurrency_refusals_have_no_hint_and_backoff_recovers() {
 #[test]
 fn traces_follow_the_policy_and_runs_are_deterministic() {
     let limits = "rpm=30,tpm=20000";
-    let wl = "requests=200,input=200,max_tokens=300,concurrency=8,latency=500";
+    let wl = "requests=200,input=200,max_tokens=300,concurrency=2,latency=500";
     let a = run(limits, wl, Policy::ratedoctor());
     let b = run(limits, wl, Policy::ratedoctor());
     assert_eq!(a, b);

@@ -1,6 +1,7 @@
 //! What a failed call looked like to the client (core layer): the kind of failure, the HTTP
 //! status and the server's retry hint. Policies decide on this alone.
 
+use crate::diagnose::Kind;
 use crate::limiter::{Dim, Reason};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -111,6 +112,47 @@ impl FailureKind {
             FailureKind::BadRequest => 400,
             FailureKind::Auth => 401,
             _ => 429,
+        }
+    }
+
+    /// The kind of a live answer with HTTP `status`, from its diagnosis when there is one
+    /// (explain's [`Kind`] and whether retrying can help), else from the status alone.
+    pub fn from_answer(status: u16, diagnosis: Option<(Kind, bool)>) -> FailureKind {
+        let by_status = || match status {
+            401 | 403 => FailureKind::Auth,
+            408 => FailureKind::Timeout,
+            413 => FailureKind::TooLarge,
+            429 => FailureKind::Rpm,
+            503 | 529 => FailureKind::Overloaded,
+            s if s >= 500 => FailureKind::ServerError,
+            _ => FailureKind::BadRequest,
+        };
+        let Some((kind, retryable)) = diagnosis else {
+            return by_status();
+        };
+        let mapped = match kind {
+            Kind::Rpm | Kind::Ipm => FailureKind::Rpm,
+            Kind::Tpm => FailureKind::Tpm,
+            Kind::Rpd => FailureKind::Rpd,
+            Kind::Tpd => FailureKind::Tpd,
+            Kind::InputTpm => FailureKind::InputTpm,
+            Kind::OutputTpm => FailureKind::OutputTpm,
+            Kind::Quota => FailureKind::Quota,
+            Kind::Concurrency => FailureKind::Concurrency,
+            Kind::Overloaded => FailureKind::Overloaded,
+            Kind::Transient if status == 408 => FailureKind::Timeout,
+            Kind::Transient => FailureKind::ServerError,
+            Kind::NotRateLimit => by_status(),
+        };
+        match (retryable, mapped.retryable()) {
+            // A token limit that one request alone exceeds never clears; any other
+            // never-clearing 429 is a quota of some kind.
+            (false, true) => match kind {
+                Kind::Tpm | Kind::Tpd | Kind::InputTpm | Kind::OutputTpm => FailureKind::TooLarge,
+                _ if status == 429 || status == 403 => FailureKind::Quota,
+                _ => FailureKind::BadRequest,
+            },
+            _ => mapped,
         }
     }
 

@@ -20,7 +20,8 @@ pub mod timeline;
 pub use failure::{Failure, FailureKind};
 pub use parse::{MAX_ATTEMPTS, parse_policy, split_policy_list};
 pub use policy::{
-    AboveMax, Decision, GiveUp, HintRule, Jitter, Policy, RetryOn, RetryState, Wait, WaitBasis,
+    AboveMax, Decision, GROW_AFTER, GiveUp, HintRule, Jitter, Policy, RetryOn, RetryState, Wait,
+    WaitBasis,
 };
 pub use presets::PRESETS;
 pub use rng::Rng;

@@ -27,18 +27,25 @@ pub enum Jitter {
     Add(f64),
 }
 
+/// Retries of a request after which the spread above an honoured hint starts doubling.
+pub const GROW_AFTER: u32 = 3;
+
 /// What to do with the server's hint (`retry-after-ms` / `retry-after`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "rule")]
 pub enum HintRule {
     /// Never read it.
     Ignore,
-    /// Wait exactly the hint (times `1 + spread·U`) when `0 < hint <= max_s`; a larger hint
-    /// either falls back to the exponential wait or makes the client give up.
+    /// Wait the hint when `0 < hint <= max_s`, plus a random extra of up to
+    /// `spread · hint`, doubling with each retry after the [`GROW_AFTER`]th (at most the
+    /// policy's cap): a client refused once or twice waits about the hint, while clients
+    /// that keep colliding on one budget spread further apart each time. A larger hint either falls back to the exponential wait or makes the client
+    /// give up.
     Honour {
         max_s: Option<f64>,
         above: AboveMax,
-        /// Extra random fraction added on top of the hint (0 = wait exactly the hint).
+        /// Extra random fraction of the hint added on the first retries, doubling after
+        /// [`GROW_AFTER`] of them (0 = wait exactly the hint).
         spread: f64,
     },
 }
@@ -294,7 +301,11 @@ impl Policy {
                 }
                 _ => {
                     let extra = if spread > 0.0 {
-                        hint * spread * rng.next_f64()
+                        let widest = (hint
+                            * spread
+                            * 2f64.powi(k.saturating_sub(GROW_AFTER).min(60) as i32))
+                        .min(self.max_s);
+                        widest * rng.next_f64()
                     } else {
                         0.0
                     };

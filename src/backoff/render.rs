@@ -62,6 +62,8 @@ pub fn schedule_text(
         let answer = match a.outcome {
             super::timeline::AttemptOutcome::Ok => "200".to_string(),
             super::timeline::AttemptOutcome::Failed { kind, status } => format!("{status} {kind}"),
+            super::timeline::AttemptOutcome::Pending => "pending".to_string(),
+            super::timeline::AttemptOutcome::Lost => "no answer".to_string(),
         };
         let advised = a.advised_wait_s.map_or("-".to_string(), secs);
         let (wait, cumulative, then) = match (a.wait_s, a.basis) {

@@ -1,7 +1,8 @@
 //! The backoff timeline (core layer): attempts grouped per logical request, each with its
 //! start, its outcome, the wait the server advised and the wait actually taken. One model
-//! for every source — `backoff` schedules, `simulate` runs, and later live (`watch`/`run`)
-//! and replayed recordings — so the TUI draws all of them with one code path.
+//! for every source — `backoff` schedules, `simulate` runs, and live (`watch`/`run`) and
+//! replayed recordings, which [`crate::session::Session`] folds into these same traces — so
+//! the TUI's timeline pane and the text renderers draw all of them with one code path.
 //!
 //! Times are seconds from an origin the source chooses (the simulation start, the first
 //! event of a recording). Nothing here reads a clock.
@@ -19,6 +20,26 @@ pub enum AttemptOutcome {
     Ok,
     /// A failure (429, 529, 5xx …) of this kind and status.
     Failed { kind: FailureKind, status: u16 },
+    /// Sent, no answer yet (live sources).
+    Pending,
+    /// No HTTP answer at all: the connection failed or was cut (live sources).
+    Lost,
+}
+
+impl AttemptOutcome {
+    /// A failure that retrying can never fix (quota, too large, bad request, auth).
+    pub fn is_final_failure(self) -> bool {
+        matches!(self, AttemptOutcome::Failed { kind, .. } if !kind.retryable())
+    }
+
+    /// The HTTP status, when there was an answer.
+    pub fn status(self) -> Option<u16> {
+        match self {
+            AttemptOutcome::Ok => Some(200),
+            AttemptOutcome::Failed { status, .. } => Some(status),
+            AttemptOutcome::Pending | AttemptOutcome::Lost => None,
+        }
+    }
 }
 
 /// One HTTP call of a logical request.
@@ -27,7 +48,7 @@ pub struct Attempt {
     /// 1 for the first call.
     pub n: u32,
     pub start_s: f64,
-    /// When the answer arrived.
+    /// When the answer arrived (the start while [`AttemptOutcome::Pending`]).
     pub end_s: f64,
     pub outcome: AttemptOutcome,
     /// What the server advised (`retry-after-ms` / `retry-after`), if anything.
@@ -154,7 +175,8 @@ impl Timeline {
     }
 
     /// One text line per request, `width` columns for the span: `x` a failed call,
-    /// `o` a success, `-` waiting, `!` the last failed call before the client gave up.
+    /// `o` a success, `.` no answer (yet), `-` waiting, `!` the last failed call before the
+    /// client gave up.
     pub fn render_ascii(&self, width: usize) -> Vec<String> {
         let (t0, t1) = self.span();
         self.requests
@@ -185,6 +207,7 @@ pub fn render_trace(r: &RequestTrace, t0: f64, t1: f64, width: usize) -> String 
         cells[c] = match a.outcome {
             AttemptOutcome::Ok => 'o',
             AttemptOutcome::Failed { .. } => 'x',
+            AttemptOutcome::Pending | AttemptOutcome::Lost => '.',
         };
     }
     if let (RequestOutcome::GaveUp { .. }, Some(last)) = (r.outcome, r.attempts.last()) {

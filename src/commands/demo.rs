@@ -13,7 +13,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Stop by itself after this many seconds (default: until q; 10 s with --no-tui).
-    #[arg(short = 'd', long, value_name = "SECS", value_parser = seconds)]
+    #[arg(short = 'd', long, value_name = "SECS", value_parser = crate::cli::seconds)]
     pub duration: Option<f64>,
 
     /// Print text lines and a summary instead of the terminal UI.
@@ -32,13 +32,6 @@ pub struct DemoArgs {
     /// events a second) instead of the teaching workload.
     #[arg(long)]
     pub load: bool,
-}
-
-fn seconds(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() && v <= 86_400.0 => Ok(v),
-        _ => Err("must be a number of seconds, more than 0".to_string()),
-    }
 }
 
 pub fn run(args: &DemoArgs) -> Result<ExitCode, AppError> {

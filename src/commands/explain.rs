@@ -2,7 +2,7 @@
 //! engine, print cards or JSON.
 
 use crate::cli::ExplainArgs;
-use crate::diagnose::{Diagnosis, Scanner};
+use crate::diagnose::{Analyzer, Block, Diagnosis, Scanner, Segmenter};
 use crate::error::{AppError, ExitCode};
 use crate::table;
 use crate::views::explain as view;
@@ -123,8 +123,7 @@ fn read_one(path: &Path) -> Result<(Vec<Diagnosis>, u64), AppError> {
                 "Paste the error text, then press Ctrl-D on a new line (Ctrl-Z then Enter on Windows)."
             );
         }
-        let lock = stdin.lock();
-        return scan(lock, "stdin");
+        return scan(stdin, "stdin");
     }
     let name = path.display();
     if path.is_dir() {
@@ -162,10 +161,41 @@ fn looks_binary(head: &[u8]) -> bool {
     nul > 0 && control * 10 > sample.len() || control * 4 > sample.len()
 }
 
-fn scan(mut reader: impl Read, name: &str) -> Result<(Vec<Diagnosis>, u64), AppError> {
-    let mut scanner = Scanner::new();
+/// Blocks worth diagnosing, handed from the reading thread to the analysing one: each with
+/// its absolute range in the input.
+type Batch = Vec<(u64, u64, Vec<u8>)>;
+
+/// Diagnoses everything `reader` holds. Two threads: one reads and segments (the trigger
+/// scan), the other analyses the blocks in input order, so a large log takes about the
+/// longer of the two rather than their sum; the result is exactly [`Scanner`]'s.
+fn scan(reader: impl Read + Send, name: &str) -> Result<(Vec<Diagnosis>, u64), AppError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(16);
+    std::thread::scope(|s| {
+        let reading = s.spawn(move || segment_all(reader, name, &tx));
+        let mut analyzer = Analyzer::new();
+        for batch in rx {
+            for (start, end, bytes) in batch {
+                analyzer.block(start, end, &bytes);
+            }
+        }
+        let total = reading
+            .join()
+            .map_err(|_| AppError::Internal(format!("reading {name} stopped unexpectedly")))??;
+        Ok((analyzer.finish(), total))
+    })
+}
+
+/// Reads `reader` to the end, segmenting as it goes and sending the blocks on; returns the
+/// number of bytes read.
+fn segment_all(
+    mut reader: impl Read,
+    name: &str,
+    tx: &std::sync::mpsc::SyncSender<Batch>,
+) -> Result<u64, AppError> {
+    let mut segmenter = Segmenter::new();
     let mut buf = vec![0u8; CHUNK];
     let mut total: u64 = 0;
+    let mut batch: Batch = Vec::new();
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => break,
@@ -184,9 +214,23 @@ fn scan(mut reader: impl Read, name: &str) -> Result<(Vec<Diagnosis>, u64), AppE
             )));
         }
         total += n as u64;
-        scanner.feed(&buf[..n]);
+        segmenter.feed(&buf[..n], &mut |b| keep(&mut batch, b));
+        send(tx, &mut batch);
     }
-    Ok((scanner.finish(), total))
+    segmenter.finish(&mut |b| keep(&mut batch, b));
+    send(tx, &mut batch);
+    Ok(total)
+}
+
+fn keep(batch: &mut Batch, b: Block<'_>) {
+    batch.push((b.start, b.end, b.bytes.to_vec()));
+}
+
+fn send(tx: &std::sync::mpsc::SyncSender<Batch>, batch: &mut Batch) {
+    if !batch.is_empty() {
+        // The receiver only goes away once this thread is done.
+        let _ = tx.send(std::mem::take(batch));
+    }
 }
 
 #[cfg(test)]

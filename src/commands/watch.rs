@@ -61,6 +61,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retry: u32,
 
+    /// Seconds to wait for the upstream's response head (status and headers) before
+    /// answering 504 upstream_timeout. Only the head is timed: once it has come, a body or
+    /// stream may take as long as it needs.
+    #[arg(long, value_name = "SECS", default_value_t = proxy::DEFAULT_HEAD_TIMEOUT_S, value_parser = crate::cli::seconds)]
+    pub head_timeout: f64,
+
     /// Print JSON lines (one per event, then the summary) instead of text.
     #[arg(short = 'j', long)]
     pub json: bool,
@@ -144,6 +150,7 @@ pub fn config_for(
         pace: args.pace,
         retry: args.retry,
         allow_remote: args.allow_remote,
+        head_timeout: std::time::Duration::from_secs_f64(args.head_timeout),
         ..ProxyConfig::default()
     })
 }
@@ -826,6 +833,7 @@ mod tests {
             record: None,
             pace: false,
             retry: 0,
+            head_timeout: 2.5,
             json: false,
             no_tui: false,
         };
@@ -846,6 +854,7 @@ mod tests {
         );
         assert_eq!(c.upstreams.anthropic, "http://127.0.0.1:9");
         assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.head_timeout, std::time::Duration::from_millis(2500));
         let vars = child_env("http://127.0.0.1:5");
         assert!(vars.contains(&("OPENAI_BASE_URL", "http://127.0.0.1:5/v1".to_string())));
     }

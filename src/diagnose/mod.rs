@@ -17,7 +17,7 @@ pub mod value;
 pub use types::*;
 
 use classify::{Facts, classify};
-pub use segment::{TRIGGERS, has_trigger};
+pub use segment::{Block, Segmenter, TRIGGERS, has_trigger};
 pub(crate) use signals::re;
 
 /// Diagnoses every error in `text`, repeats folded, in order of first appearance.
@@ -39,12 +39,37 @@ pub fn diagnose_block(text: &str) -> Vec<Diagnosis> {
 /// Diagnoses a stream of bytes fed in chunks, with bounded memory.
 pub struct Scanner {
     segmenter: segment::Segmenter,
-    state: Folding,
+    analyzer: Analyzer,
 }
 
 impl Default for Scanner {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The second half of a [`Scanner`]: diagnoses the blocks a [`segment::Segmenter`] picked,
+/// in input order, and folds repeats. Split from the segmenter so a caller can run the two
+/// on different threads (segmenting a large file while the blocks before are analysed);
+/// the result is the same as the [`Scanner`]'s.
+#[derive(Default)]
+pub struct Analyzer {
+    state: Folding,
+}
+
+impl Analyzer {
+    pub fn new() -> Self {
+        Analyzer::default()
+    }
+
+    /// Diagnoses one block: its bytes and absolute range in the input.
+    pub fn block(&mut self, start: u64, end: u64, bytes: &[u8]) {
+        on_block(segment::Block { start, end, bytes }, &mut self.state);
+    }
+
+    /// The diagnoses in order of first appearance.
+    pub fn finish(self) -> Vec<Diagnosis> {
+        self.state.finish()
     }
 }
 
@@ -109,22 +134,22 @@ impl Scanner {
     pub fn new() -> Self {
         Scanner {
             segmenter: segment::Segmenter::new(),
-            state: Folding::default(),
+            analyzer: Analyzer::new(),
         }
     }
 
     /// Feeds the next bytes of the input (any split, invalid UTF-8 tolerated).
     pub fn feed(&mut self, data: &[u8]) {
-        let state = &mut self.state;
+        let state = &mut self.analyzer.state;
         self.segmenter
             .feed(data, &mut |block| on_block(block, state));
     }
 
     /// Ends the input and returns the diagnoses in order of first appearance.
     pub fn finish(mut self) -> Vec<Diagnosis> {
-        let state = &mut self.state;
+        let state = &mut self.analyzer.state;
         self.segmenter.finish(&mut |block| on_block(block, state));
-        self.state.finish()
+        self.analyzer.finish()
     }
 }
 

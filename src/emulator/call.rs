@@ -152,13 +152,16 @@ impl Call {
     /// What the call costs. OpenAI documents the per-minute token charge as the larger of
     /// `max_tokens` and the character-based input estimate; Anthropic charges input to
     /// ITPM and `max_tokens` to OTPM; Gemini counts input tokens. Day limits apply to
-    /// OpenAI and Gemini only, input/output limits to Anthropic only.
+    /// OpenAI and Gemini only, input/output limits to Anthropic only. Only OpenAI documents
+    /// that a refused request still counts against the per-minute limit, so only its calls
+    /// take a request when refused.
     pub fn cost(&self, output_tokens: u64) -> Cost {
         let billed = self.input_tokens + output_tokens;
         let openai_tokens = self.input_tokens.max(self.max_tokens.unwrap_or(0));
         let base = Cost::default().with(Dim::Rpm, 1).billed(billed);
         match self.family {
             Family::OpenAi => base
+                .on_refusal(1)
                 .with(Dim::Rpd, 1)
                 .with(Dim::Tpm, openai_tokens)
                 .with(Dim::Tpd, openai_tokens),

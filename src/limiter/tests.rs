@@ -331,3 +331,72 @@ fn time_going_backwards_is_ignored() {
     assert_eq!(l.status(Dim::Rpm, 50.0).unwrap().remaining, 0);
     assert_eq!(l.status(Dim::Rpm, 130.0).unwrap().remaining, 30);
 }
+
+#[test]
+fn a_refusal_uses_a_request_only_when_a_whole_one_is_left() {
+    let limits = Limits {
+        rpm: Some(60),
+        tpm: Some(1000),
+        ..Limits::default()
+    };
+    let openai = Cost::default()
+        .with(Dim::Rpm, 1)
+        .with(Dim::Tpm, 10)
+        .on_refusal(1);
+    let mut l = Limiter::new(limits, 0.0);
+    for _ in 0..60 {
+        assert_eq!(l.admit(&openai, 0.0), Outcome::Admitted);
+    }
+    // Refused by the request limit itself: no whole request left to use, so the wait
+    // advertised at 0.5 s is the half second the bucket still needs, and it holds.
+    let r = refused(l.admit(&openai, 0.5));
+    assert_eq!(r.reason, Reason::Limit(Dim::Rpm));
+    assert!(approx(r.retry_after_s.unwrap(), 0.5), "{r:?}");
+    assert_eq!(l.admit(&openai, 1.0), Outcome::Admitted);
+}
+
+#[test]
+fn a_token_refusal_also_takes_a_request_and_the_longest_wait_is_advertised() {
+    let limits = Limits {
+        rpm: Some(60),
+        tpm: Some(600),
+        ..Limits::default()
+    };
+    let big = Cost::default()
+        .with(Dim::Rpm, 1)
+        .with(Dim::Tpm, 600)
+        .on_refusal(1);
+    let mut l = Limiter::new(limits, 0.0);
+    assert_eq!(l.admit(&big, 0.0), Outcome::Admitted);
+    // Each refusal for tokens uses a request: hammering burns the request budget too.
+    for _ in 0..58 {
+        let r = refused(l.admit(&big, 0.0));
+        assert_eq!(r.reason, Reason::Limit(Dim::Tpm));
+        assert!(approx(r.retry_after_s.unwrap(), 60.0));
+    }
+    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 1);
+    // With one request left, the refusal takes it and the wait covers both limits.
+    let r = refused(l.admit(&big, 0.0));
+    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 0);
+    assert!(approx(r.retry_after_s.unwrap(), 60.0));
+    // Without the charge (the default) refusals cost nothing.
+    let free = Cost::default().with(Dim::Rpm, 1).with(Dim::Tpm, 600);
+    let mut l = Limiter::new(limits, 0.0);
+    assert_eq!(l.admit(&free, 0.0), Outcome::Admitted);
+    refused(l.admit(&free, 0.0));
+    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 59);
+}
+
+#[test]
+fn a_spent_quota_charges_nothing_more() {
+    let limits = Limits {
+        rpm: Some(60),
+        quota_tokens: Some(10),
+        ..Limits::default()
+    };
+    let cost = Cost::default().with(Dim::Rpm, 1).billed(10).on_refusal(1);
+    let mut l = Limiter::new(limits, 0.0);
+    assert_eq!(l.admit(&cost, 0.0), Outcome::Admitted);
+    assert_eq!(refused(l.admit(&cost, 0.0)).reason, Reason::Quota);
+    assert_eq!(l.status(Dim::Rpm, 0.0).unwrap().remaining, 59);
+}

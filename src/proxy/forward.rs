@@ -484,6 +484,14 @@ async fn exchange(
                 .finished(out.hash, group, true, advised, Instant::now());
             let wait = advised.unwrap_or_else(|| (0.5 * 2f64.powi(tries as i32)).min(8.0));
             if retryable && complete && wait <= shared.config.retry_max_wait.as_secs_f64() {
+                let wait = shared
+                    .pacer()
+                    .retry_slot(
+                        provider,
+                        Duration::from_secs_f64(wait.max(0.0)),
+                        Instant::now(),
+                    )
+                    .as_secs_f64();
                 attempt = shared.groups().proxy_retry(out.hash, group);
                 shared.emit(
                     id,

@@ -44,6 +44,11 @@ use tokio::task::JoinHandle;
 /// Request bodies up to this size are read whole before forwarding.
 pub const MAX_REQUEST_BUFFER: usize = 8 * 1024 * 1024;
 
+/// The default [`ProxyConfig::head_timeout`] in seconds: 10 minutes, the official OpenAI
+/// and Anthropic SDKs' own default request timeout, so the proxy does not give up on a slow
+/// non-streamed answer sooner than the program itself would.
+pub const DEFAULT_HEAD_TIMEOUT_S: f64 = 600.0;
+
 /// Everything the proxy needs to start.
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
@@ -61,7 +66,8 @@ pub struct ProxyConfig {
     pub retry_max_wait: Duration,
     /// Time to connect to the upstream.
     pub connect_timeout: Duration,
-    /// Time from sending to the upstream's response head (504 after).
+    /// Time from sending to the upstream's response head (504 after); a body that has
+    /// started is not timed (`--head-timeout`).
     pub head_timeout: Duration,
 }
 
@@ -75,7 +81,7 @@ impl Default for ProxyConfig {
             allow_remote: false,
             retry_max_wait: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
-            head_timeout: Duration::from_secs(600),
+            head_timeout: Duration::from_secs_f64(DEFAULT_HEAD_TIMEOUT_S),
         }
     }
 }

@@ -86,9 +86,24 @@ pub struct Pacer {
     /// Send order of the request whose answer was last used (older answers are stale).
     last_seq: HashMap<Provider, u64>,
     blocked_until: HashMap<Provider, Instant>,
+    /// `--retry`: when the next retry to each provider may go.
+    retry_gate: HashMap<Provider, Instant>,
 }
 
 impl Pacer {
+    /// `--retry`: how long to hold a retry the server advised to send after `advised`.
+    ///
+    /// Retries to one provider go one at a time, each at least `advised` after the one
+    /// before: when several requests are refused together, the advised wait is the time
+    /// until *one* slot is back, and a refused call can cost part of a slot (OpenAI), so
+    /// retrying them all at once would only refuse all but one again.
+    pub fn retry_slot(&mut self, provider: Provider, advised: Duration, now: Instant) -> Duration {
+        let gate = self.retry_gate.entry(provider).or_insert(now);
+        let at = (*gate).max(now + advised);
+        *gate = at + advised;
+        at.saturating_duration_since(now)
+    }
+
     /// Reserves what a request will spend and returns how long to hold it first.
     pub fn reserve(&mut self, provider: Provider, need: Need, now: Instant) -> Duration {
         let mut wait = 0.0f64;
@@ -220,5 +235,21 @@ mod tests {
             .reserve(Provider::Openai, Need::default(), t0)
             .as_secs_f64();
         assert!((w - 3.0).abs() < 1e-6, "{w}");
+    }
+
+    #[test]
+    fn retries_refused_together_go_one_advised_wait_apart() {
+        let mut p = Pacer::default();
+        let now = Instant::now();
+        let two = Duration::from_secs(2);
+        let holds: Vec<u64> = (0..4)
+            .map(|_| p.retry_slot(Provider::Openai, two, now).as_secs())
+            .collect();
+        assert_eq!(holds, [2, 4, 6, 8]);
+        // Another provider's budget is its own.
+        assert_eq!(p.retry_slot(Provider::Anthropic, two, now).as_secs(), 2);
+        // Once the queue has drained, a retry waits just what it was advised.
+        let later = now + Duration::from_secs(60);
+        assert_eq!(p.retry_slot(Provider::Openai, two, later).as_secs(), 2);
     }
 }

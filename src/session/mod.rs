@@ -1,9 +1,15 @@
 //! The state every live view draws (core layer: pure): events folded into budgets per
 //! dimension with their history, counts, diagnoses, and the retry audit of each logical
 //! request. `apply` is the only way in; time comes from the events themselves.
+//!
+//! Logical requests are kept as [`RequestTrace`]s, the timeline model `backoff` and
+//! `simulate` produce, with times in seconds since the session's origin: the TUI draws live,
+//! replayed and simulated runs with one code path.
 
+use crate::backoff::FailureKind;
+use crate::backoff::timeline::{Attempt, AttemptOutcome, RequestOutcome, RequestTrace};
 use crate::diagnose::{Diagnosis, Kind, Provider, Window};
-use crate::event::{Event, EventKind, RetryBy};
+use crate::event::{Event, EventKind};
 use crate::headers::{Budget, Dimension};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -62,28 +68,6 @@ impl BudgetTrack {
     }
 }
 
-/// One attempt of a logical request.
-#[derive(Debug, Clone, Serialize)]
-pub struct Attempt {
-    pub id: u64,
-    pub sent_ms: f64,
-    pub done_ms: Option<f64>,
-    pub status: Option<u16>,
-    pub kind: Option<Kind>,
-    pub retryable: Option<bool>,
-    /// What the server advised before the next attempt.
-    pub advised_s: Option<f64>,
-    /// How long the client actually waited since the previous attempt failed.
-    pub waited_s: Option<f64>,
-    pub by: Option<RetryBy>,
-}
-
-/// A logical request and its attempts.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Group {
-    pub attempts: Vec<Attempt>,
-}
-
 /// The retry audit's findings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Audit {
@@ -116,12 +100,13 @@ pub struct Session {
     pub models: BTreeSet<String>,
     pub input_tokens: u64,
     pub output_tokens: u64,
-    pub groups: BTreeMap<u64, Group>,
+    /// Logical requests by group id, each with its attempts (times in seconds).
+    pub groups: BTreeMap<u64, RequestTrace>,
     pub last_429: Option<(f64, Diagnosis)>,
     pub retry_after_s: Option<f64>,
-    /// Exchange id → (group, provider) of requests not answered yet.
+    /// Exchange id → (group, attempt index, provider) of requests not answered yet.
     #[serde(skip)]
-    pending: HashMap<u64, (u64, Provider)>,
+    pending: HashMap<u64, (u64, usize, Provider)>,
     /// Bound on kept groups (oldest dropped; counts keep counting).
     #[serde(skip)]
     pub max_groups: usize,
@@ -156,24 +141,19 @@ impl Session {
                 {
                     self.models.insert(m.clone());
                 }
-                self.pending.insert(e.id, (*group, *provider));
-                let g = self.groups.entry(*group).or_default();
-                let waited_s = g
-                    .attempts
-                    .last()
-                    .and_then(|prev| prev.done_ms)
-                    .map(|done| ((e.t_ms - done) / 1000.0).max(0.0));
-                g.attempts.push(Attempt {
-                    id: e.id,
-                    sent_ms: e.t_ms,
-                    done_ms: None,
-                    status: None,
-                    kind: None,
-                    retryable: None,
-                    advised_s: None,
-                    waited_s,
-                    by: None,
-                });
+                let t = e.t_ms / 1000.0;
+                let g = self
+                    .groups
+                    .entry(*group)
+                    .or_insert_with(|| RequestTrace::new(*group));
+                if let Some(prev) = g.attempts.last_mut()
+                    && prev.outcome != AttemptOutcome::Pending
+                {
+                    prev.wait_s = Some((t - prev.end_s).max(0.0));
+                }
+                g.record(t, t, AttemptOutcome::Pending, None);
+                self.pending
+                    .insert(e.id, (*group, g.attempts.len() - 1, *provider));
                 self.trim_groups();
             }
             EventKind::ResponseReceived {
@@ -185,10 +165,10 @@ impl Session {
             } => {
                 self.responses += 1;
                 *self.by_status.entry(*status).or_default() += 1;
-                let (group, provider) = self
-                    .pending
-                    .remove(&e.id)
-                    .unwrap_or((e.id, Provider::Unknown));
+                let (group, idx, provider) =
+                    self.pending
+                        .remove(&e.id)
+                        .unwrap_or((e.id, usize::MAX, Provider::Unknown));
                 if let Some(u) = usage {
                     self.input_tokens += u.input_tokens;
                     self.output_tokens += u.output_tokens;
@@ -213,29 +193,30 @@ impl Session {
                         self.diagnoses.push(d.clone());
                     }
                 }
-                if let Some(a) = self
-                    .groups
-                    .get_mut(&group)
-                    .and_then(|g| g.attempts.iter_mut().rev().find(|a| a.id == e.id))
+                if let Some(g) = self.groups.get_mut(&group)
+                    && let Some(a) = g.attempts.get_mut(idx)
                 {
-                    a.done_ms = Some(e.t_ms);
-                    a.status = Some(*status);
-                    a.kind = diagnosis.as_ref().map(|d| d.kind);
-                    a.retryable = diagnosis.as_ref().map(|d| d.retryable);
-                    a.advised_s = snapshot
+                    a.end_s = e.t_ms / 1000.0;
+                    a.advised_wait_s = snapshot
                         .retry_after_s
                         .or_else(|| diagnosis.as_ref().and_then(|d| d.retry_after_s));
+                    a.outcome = if (200..300).contains(status) {
+                        AttemptOutcome::Ok
+                    } else {
+                        AttemptOutcome::Failed {
+                            kind: FailureKind::from_answer(
+                                *status,
+                                diagnosis.as_ref().map(|d| (d.kind, d.retryable)),
+                            ),
+                            status: *status,
+                        }
+                    };
+                    if a.outcome == AttemptOutcome::Ok {
+                        g.outcome = RequestOutcome::Succeeded;
+                    }
                 }
             }
-            EventKind::RetryScheduled { group, by, .. } => {
-                if let Some(a) = self
-                    .groups
-                    .get_mut(group)
-                    .and_then(|g| g.attempts.last_mut())
-                {
-                    a.by = Some(*by);
-                }
-            }
+            EventKind::RetryScheduled { .. } => {}
             EventKind::StreamFinished { usage, .. } => {
                 if let Some(u) = usage {
                     self.input_tokens += u.input_tokens;
@@ -244,13 +225,14 @@ impl Session {
             }
             EventKind::Failed { .. } => {
                 self.failures += 1;
-                if let Some((group, _)) = self.pending.remove(&e.id)
+                if let Some((group, idx, _)) = self.pending.remove(&e.id)
                     && let Some(a) = self
                         .groups
                         .get_mut(&group)
-                        .and_then(|g| g.attempts.iter_mut().rev().find(|a| a.id == e.id))
+                        .and_then(|g| g.attempts.get_mut(idx))
                 {
-                    a.done_ms = Some(e.t_ms);
+                    a.end_s = e.t_ms / 1000.0;
+                    a.outcome = AttemptOutcome::Lost;
                 }
             }
         }
@@ -306,34 +288,29 @@ impl Session {
     /// The retry audit over every logical request seen so far.
     pub fn audit(&self) -> Audit {
         let mut a = Audit::default();
+        let now_s = self.last_ms / 1000.0;
         for g in self.groups.values() {
-            for pair in g.attempts.windows(2) {
-                let (prev, next) = (&pair[0], &pair[1]);
-                let failed = prev.status.is_none_or(|s| s >= 400);
-                if !failed {
+            for prev in g.attempts.iter().rev().skip(1) {
+                if prev.outcome == AttemptOutcome::Ok {
                     continue;
                 }
                 a.retries += 1;
                 a.wasted_calls += 1;
-                if let Some(w) = next.waited_s {
+                if let Some(w) = prev.wait_s {
                     a.waited_s += w;
-                    if let Some(adv) = prev.advised_s
-                        && w + EARLY_TOLERANCE_S < adv
+                    if prev
+                        .advised_wait_s
+                        .is_some_and(|adv| w + EARLY_TOLERANCE_S < adv)
                     {
                         a.too_early += 1;
                     }
                 }
-                if prev.retryable == Some(false) {
+                if prev.outcome.is_final_failure() {
                     a.non_retryable_retried += 1;
                 }
             }
             if let Some(last) = g.attempts.last()
-                && last.status == Some(429)
-                && last.retryable != Some(false)
-                && last.advised_s.is_some_and(|s| s <= 60.0)
-                && last.done_ms.is_some_and(|d| {
-                    self.last_ms - d > 1000.0 * (last.advised_s.unwrap_or(0.0) + 2.0)
-                })
+                && gave_up_early(last, now_s)
             {
                 a.gave_up_early += 1;
             }
@@ -387,6 +364,18 @@ impl Session {
             _ => "No rate limits hit: nothing to change.".to_string(),
         }
     }
+}
+
+/// A last attempt refused with a short, retryable 429 whose advised wait (plus 2 s) has
+/// long passed: the client stopped although waiting would have worked.
+fn gave_up_early(last: &Attempt, now_s: f64) -> bool {
+    let AttemptOutcome::Failed { kind, status: 429 } = last.outcome else {
+        return false;
+    };
+    kind.retryable()
+        && last
+            .advised_wait_s
+            .is_some_and(|adv| adv <= 60.0 && now_s - last.end_s > adv + 2.0)
 }
 
 #[cfg(test)]

@@ -148,3 +148,38 @@ fn history_is_bounded() {
     s.apply(&sent(1e9, 99_999, 99_999, 0));
     assert!(s.groups.len() <= 10);
 }
+
+#[test]
+fn live_events_fold_into_the_timeline_model_simulate_produces() {
+    use crate::backoff::timeline::{AttemptOutcome, RequestOutcome, render_trace};
+    let mut s = Session::new();
+    s.apply(&sent(0.0, 1, 7, 0));
+    s.apply(&got(10.0, 1, 429, snap("0", Some("6")), Some(RPM_429)));
+    s.apply(&sent(6010.0, 2, 7, 1));
+    s.apply(&got(6020.0, 2, 429, snap("0", Some("6")), Some(QUOTA_429)));
+    s.apply(&sent(9000.0, 3, 7, 2));
+    let g = &s.groups[&7];
+    assert_eq!(g.id, 7);
+    assert_eq!(g.outcome, RequestOutcome::Pending);
+    let a = &g.attempts;
+    assert_eq!(a.len(), 3);
+    assert_eq!(
+        a[0].outcome,
+        AttemptOutcome::Failed {
+            kind: FailureKind::Rpm,
+            status: 429
+        }
+    );
+    assert_eq!((a[0].n, a[0].start_s, a[0].end_s), (1, 0.0, 0.01));
+    assert_eq!(a[0].advised_wait_s, Some(6.0));
+    assert!((a[0].wait_s.unwrap() - 6.0).abs() < 1e-9);
+    // A quota 429 is a failure retrying cannot fix, whatever its status.
+    assert!(a[1].outcome.is_final_failure());
+    assert_eq!(a[2].outcome, AttemptOutcome::Pending);
+    s.apply(&got(9500.0, 3, 200, snap("9", None), None));
+    let g = &s.groups[&7];
+    assert_eq!(g.outcome, RequestOutcome::Succeeded);
+    assert_eq!(g.retries(), 2);
+    // The text renderer `backoff` and `simulate` use draws it as it is.
+    assert_eq!(render_trace(g, 0.0, 9.5, 20), "x-----------x-----o ");
+}

@@ -8,8 +8,10 @@
 //! least 1; none for concurrency, quota and too-large refusals). The policy then says
 //! "wait X" or "give up", and a worker that gives up moves on to its next request.
 //!
-//! Like the emulator, a refused call is charged nothing (the limiter has no way to charge
-//! a refusal), and the day windows start when the simulation does.
+//! Like the emulator's OpenAI family, a call refused for tokens or concurrency still uses
+//! one request of the per-minute request budget (OpenAI: "unsuccessful requests contribute
+//! to your per-minute limit"), so hammering a token limit burns requests too; the day
+//! windows start when the simulation does.
 
 use super::spec::Workload;
 use crate::backoff::timeline::{AttemptOutcome, RequestTrace, Timeline};

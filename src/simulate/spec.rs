@@ -44,6 +44,7 @@ impl RequestSize {
             .with(Dim::Tpm, t)
             .with(Dim::Tpd, t)
             .billed(self.input + output_tokens)
+            .on_refusal(1)
     }
 
     /// Output tokens for a drawn natural length (the emulator draws 8–24), cut at

@@ -1,9 +1,12 @@
 //! The backoff timeline: time on the x axis (the last minute), every request a mark
 //! coloured by outcome; below, each retried logical request on two rows: the wait the
-//! client actually took (joined attempts) and the wait the server advised.
+//! client actually took (joined attempts) and the wait the server advised. It draws
+//! [`RequestTrace`]s, the model `backoff` and `simulate` produce and the session folds live
+//! and replayed events into.
 
 use super::{dim, pane_block};
-use crate::session::{Attempt, EARLY_TOLERANCE_S, Group};
+use crate::backoff::timeline::{Attempt, AttemptOutcome, RequestTrace};
+use crate::session::EARLY_TOLERANCE_S;
 use crate::tui::app::{App, Focus};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -24,14 +27,25 @@ fn short(s: f64) -> String {
 
 /// The mark of one attempt and how much it matters (higher wins a shared column).
 pub(crate) fn mark(a: &Attempt) -> (char, Style, u8) {
-    match a.status {
-        None => ('·', dim(), 0),
-        Some(s) if (200..300).contains(&s) => ('•', Style::new().fg(Color::Green), 1),
-        Some(_) if a.retryable == Some(false) => ('!', Style::new().fg(Color::Magenta), 4),
-        Some(429) => ('✖', Style::new().fg(Color::Red), 3),
-        Some(s) if s >= 500 => ('▲', Style::new().fg(Color::Yellow), 2),
-        Some(_) => ('!', Style::new().fg(Color::Magenta), 4),
+    match a.outcome {
+        AttemptOutcome::Pending | AttemptOutcome::Lost => ('·', dim(), 0),
+        AttemptOutcome::Ok => ('•', Style::new().fg(Color::Green), 1),
+        o if o.is_final_failure() => ('!', Style::new().fg(Color::Magenta), 4),
+        AttemptOutcome::Failed { status: 429, .. } => ('✖', Style::new().fg(Color::Red), 3),
+        AttemptOutcome::Failed { status, .. } if status >= 500 => {
+            ('▲', Style::new().fg(Color::Yellow), 2)
+        }
+        AttemptOutcome::Failed { .. } => ('!', Style::new().fg(Color::Magenta), 4),
     }
+}
+
+/// When an attempt was sent and, once answered, when the answer came (ms).
+fn sent_ms(a: &Attempt) -> f64 {
+    a.start_s * 1000.0
+}
+
+fn done_ms(a: &Attempt) -> Option<f64> {
+    (a.outcome != AttemptOutcome::Pending).then_some(a.end_s * 1000.0)
 }
 
 struct Row {
@@ -91,31 +105,31 @@ impl Scale {
     }
 }
 
-fn group_rows(id: u64, g: &Group, sc: &Scale) -> (Line<'static>, Line<'static>) {
+fn group_rows(id: u64, g: &RequestTrace, sc: &Scale) -> (Line<'static>, Line<'static>) {
     let mut actual = Row::new(sc.cols);
     let mut advised = Row::new(sc.cols);
-    let mut waited = 0.0;
     let mut adv_total = 0.0;
     for pair in g.attempts.windows(2) {
         let (prev, next) = (&pair[0], &pair[1]);
-        let Some(done) = prev.done_ms else { continue };
-        let w = next.waited_s.unwrap_or(0.0);
-        waited += w;
-        let early = prev.advised_s.is_some_and(|a| w + EARLY_TOLERANCE_S < a)
-            || prev.retryable == Some(false);
+        let Some(done) = done_ms(prev) else { continue };
+        let w = prev.wait_s.unwrap_or(0.0);
+        let early = prev
+            .advised_wait_s
+            .is_some_and(|a| w + EARLY_TOLERANCE_S < a)
+            || prev.outcome.is_final_failure();
         let join = if early {
             Style::new().fg(Color::Red)
         } else {
             Style::new().fg(Color::Green)
         };
-        if done < sc.t0 + sc.span_ms && next.sent_ms >= sc.t0 {
-            for c in sc.clamp(done)..=sc.clamp(next.sent_ms) {
+        if done < sc.t0 + sc.span_ms && sent_ms(next) >= sc.t0 {
+            for c in sc.clamp(done)..=sc.clamp(sent_ms(next)) {
                 actual.put(c, '─', join, 0);
             }
         }
     }
     for a in &g.attempts {
-        if let (Some(done), Some(adv)) = (a.done_ms, a.advised_s) {
+        if let (Some(done), Some(adv)) = (done_ms(a), a.advised_wait_s) {
             adv_total += adv;
             let end = done + adv * 1000.0;
             if done < sc.t0 + sc.span_ms && end >= sc.t0 {
@@ -128,11 +142,12 @@ fn group_rows(id: u64, g: &Group, sc: &Scale) -> (Line<'static>, Line<'static>) 
                 }
             }
         }
-        if let Some(c) = sc.col(a.sent_ms) {
+        if let Some(c) = sc.col(sent_ms(a)) {
             let (ch, st, p) = mark(a);
             actual.put(c, ch, st, p + 1);
         }
     }
+    let waited = g.waited_s();
     let n = g.attempts.len();
     (
         actual.line(format!("#{id}×{n} {}", short(waited)), Style::new()),
@@ -180,16 +195,16 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         cols: width - LABEL,
     };
     let mut all = Row::new(sc.cols);
-    let mut retried: Vec<(u64, &Group)> = Vec::new();
+    let mut retried: Vec<(u64, &RequestTrace)> = Vec::new();
     for (id, g) in s.groups.iter().rev() {
         let Some(last) = g.attempts.last() else {
             continue;
         };
-        if last.sent_ms < sc.t0 - 30_000.0 {
+        if sent_ms(last) < sc.t0 - 30_000.0 {
             break;
         }
         for a in &g.attempts {
-            if let Some(c) = sc.col(a.sent_ms) {
+            if let Some(c) = sc.col(sent_ms(a)) {
                 let (ch, st, p) = mark(a);
                 all.put(c, ch, st, p);
             }

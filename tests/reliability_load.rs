@@ -1,0 +1,435 @@
+//! Issue #8, reliability "Load": many requests at once through `ratedoctor watch` (the real
+//! binary, so its memory and descriptors are its own) to the emulator, every answer checked
+//! byte for byte against what the emulator answers for the same request directly: none
+//! lost, none mixed up, none altered; then many SSE streams open at once, each byte-exact.
+//!
+//! Size: 5,000 requests at concurrency 64 and 100 streams in `cargo test`;
+//! `RATEDOCTOR_RELIABILITY_FULL=1` (`bench/reliability.sh`) runs 100,000 at 256 and 1,000
+//! streams; `RATEDOCTOR_RELIABILITY_N`, `_C` and `_S` set each. The figures (time, req/s,
+//! the proxy's RSS and open sockets before, at the peak and after) go to stderr
+//! (`-- --nocapture` shows them); nothing is timed in an assertion.
+//!
+//! How an answer is checked: request `i` names its own model, `load-r0000042`, which the
+//! emulator echoes in its answer (in every chunk of a stream). All requests have the same
+//! size, so the emulator draws the same id, text and `x-request-id` for its k-th call
+//! whatever the call is: two emulators with the same seed, A called directly and B behind
+//! the proxy, produce the same set of answers in a different order, and the id in an answer
+//! says which one it is. A proxied answer must be a complete 200 naming its own model, and
+//! equal A's answer with the same id byte for byte once the model and the wall-clock
+//! `created` second are masked, with the same `x-request-id`; and no id may come twice.
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod proxy_common;
+
+use common::*;
+use proxy_common::*;
+use ratedoctor::emulator::{MockConfig, MockHandle};
+use ratedoctor::limiter::Limits;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+struct Size {
+    requests: usize,
+    concurrency: usize,
+    streams: usize,
+}
+
+fn size() -> Size {
+    let full = std::env::var("RATEDOCTOR_RELIABILITY_FULL").is_ok_and(|v| v == "1");
+    let get = |name: &str, small: usize, big: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if full { big } else { small })
+    };
+    Size {
+        requests: get("RATEDOCTOR_RELIABILITY_N", 5_000, 100_000),
+        concurrency: get("RATEDOCTOR_RELIABILITY_C", 64, 256),
+        streams: get("RATEDOCTOR_RELIABILITY_S", 100, 1_000),
+    }
+}
+
+/// Limits far above what the run spends, so every call is admitted (and the answers still
+/// carry rate-limit headers for the proxy to read).
+fn emulator(chunk_delay: Duration) -> MockConfig {
+    let big = Some(1_000_000_000_000);
+    MockConfig {
+        limits: Limits {
+            rpm: big,
+            tpm: big,
+            ..Limits::default()
+        },
+        chunk_delay,
+        seed: 8,
+        ..MockConfig::default()
+    }
+}
+
+/// The model that names request `i`; every marker has the same length.
+fn marker(kind: char, i: usize) -> String {
+    format!("load-{kind}{i:07}")
+}
+
+fn body(model: &str, stream: bool) -> Vec<u8> {
+    let mut b = json!({"model": model, "max_tokens": 64,
+        "messages": [{"role": "user", "content": "reliability load check"}]});
+    if stream {
+        b["stream"] = json!(true);
+        b["stream_options"] = json!({"include_usage": true});
+    }
+    serde_json::to_vec(&b).unwrap()
+}
+
+/// The digits after every `"created":` replaced by `0` (the emulator's wall-clock second).
+fn mask_created(text: &str) -> String {
+    const KEY: &str = "\"created\":";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        out.push_str(&rest[..at + KEY.len()]);
+        rest = rest[at + KEY.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push('0');
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One answer as the checks see it.
+struct Answer {
+    id: String,
+    hash: u64,
+    request_id: String,
+}
+
+enum Fault {
+    /// No complete 200: a transport error, another status, a cut body.
+    Lost(String),
+    /// A complete 200 that answers another request.
+    Mixed(String),
+}
+
+/// Sends request `model`, reads the whole answer and reduces it to an [`Answer`].
+async fn fetch(
+    c: &reqwest::Client,
+    base: &str,
+    model: &str,
+    stream: bool,
+) -> Result<Answer, Fault> {
+    let lost = |e: String| Fault::Lost(format!("{model}: {e}"));
+    let r = c
+        .post(format!("{base}/v1/chat/completions"))
+        .bearer_auth(KEY)
+        .header("content-type", "application/json")
+        .body(body(model, stream))
+        .send()
+        .await
+        .map_err(|e| lost(format!("send: {e}")))?;
+    let status = r.status().as_u16();
+    let request_id = r
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = r.bytes().await.map_err(|e| lost(format!("body: {e}")))?;
+    let text = String::from_utf8(bytes.to_vec()).map_err(|e| lost(format!("utf-8: {e}")))?;
+    if status != 200 {
+        return Err(lost(format!("status {status}: {text}")));
+    }
+    // Every `"model":` in the answer (one per chunk of a stream) names this request.
+    let named = text.matches("\"model\":").count();
+    let own = text.matches(&format!("\"model\":\"{model}\"")).count();
+    if named == 0 || own != named {
+        return Err(Fault::Mixed(format!("{model} got: {text}")));
+    }
+    let id = text
+        .split("\"id\":\"chatcmpl-")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or_else(|| lost(format!("no id in {text}")))?
+        .to_string();
+    let canonical = mask_created(&text.replace(model, "MODEL"));
+    Ok(Answer {
+        id,
+        hash: hash(canonical.as_bytes()),
+        request_id,
+    })
+}
+
+/// Runs `job(i)` for every `i < n`, at most `concurrency` at once; the results in order.
+async fn drive<T, F, Fut>(n: usize, concurrency: usize, job: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = T> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let job = Arc::new(job);
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.min(n).max(1) {
+        let (next, job) = (Arc::clone(&next), Arc::clone(&job));
+        workers.push(tokio::spawn(async move {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break done;
+                }
+                done.push((i, job(i).await));
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The reference: `n` requests straight to `emu`; answer id → (hash, x-request-id).
+async fn direct(
+    emu: &MockHandle,
+    kind: char,
+    n: usize,
+    concurrency: usize,
+    stream: bool,
+) -> (HashMap<String, (u64, String)>, Duration) {
+    let (c, base) = (client(), emu.base_url());
+    let t0 = Instant::now();
+    let answers = drive(n, concurrency, move |i| {
+        let (c, base) = (c.clone(), base.clone());
+        async move { fetch(&c, &base, &marker(kind, i), stream).await }
+    })
+    .await;
+    let took = t0.elapsed();
+    let mut map = HashMap::new();
+    for a in answers {
+        match a {
+            Ok(a) => assert!(
+                map.insert(a.id.clone(), (a.hash, a.request_id)).is_none(),
+                "the emulator drew id {} twice",
+                a.id
+            ),
+            Err(Fault::Lost(e) | Fault::Mixed(e)) => panic!("direct to the emulator: {e}"),
+        }
+    }
+    (map, took)
+}
+
+/// What came back through the proxy, checked against the reference.
+#[derive(Default)]
+struct Tally {
+    ok: usize,
+    lost: Vec<String>,
+    mixed: Vec<String>,
+    differ: Vec<String>,
+}
+
+impl Tally {
+    fn check(
+        answers: Vec<Result<Answer, Fault>>,
+        reference: &HashMap<String, (u64, String)>,
+    ) -> Tally {
+        let mut t = Tally::default();
+        let mut seen = HashSet::new();
+        for a in answers {
+            match a {
+                Err(Fault::Lost(e)) => t.lost.push(e),
+                Err(Fault::Mixed(e)) => t.mixed.push(e),
+                Ok(a) => match reference.get(&a.id) {
+                    _ if !seen.insert(a.id.clone()) => {
+                        t.differ.push(format!("answer {} came twice", a.id));
+                    }
+                    None => t
+                        .differ
+                        .push(format!("answer {} is not one the emulator makes", a.id)),
+                    Some((h, rid)) if *h != a.hash || *rid != a.request_id => t
+                        .differ
+                        .push(format!("answer {} differs from the direct one", a.id)),
+                    Some(_) => t.ok += 1,
+                },
+            }
+        }
+        t
+    }
+
+    fn assert_clean(&self, what: &str, n: usize) {
+        let show = |v: &[String]| v.iter().take(3).cloned().collect::<Vec<_>>();
+        assert!(
+            self.ok == n && self.lost.is_empty() && self.mixed.is_empty() && self.differ.is_empty(),
+            "{what}: {} of {n} exact; {} lost {:?}; {} mixed up {:?}; {} altered {:?}",
+            self.ok,
+            self.lost.len(),
+            show(&self.lost),
+            self.mixed.len(),
+            show(&self.mixed),
+            self.differ.len(),
+            show(&self.differ),
+        );
+    }
+}
+
+/// Samples the proxy's open sockets (and, for streams, the upstream's calls in flight)
+/// until stopped; the highest values seen.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    sockets: Arc<AtomicUsize>,
+    in_flight: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sampler {
+    fn start(pid: u32, emu: Option<Arc<MockHandle>>) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sockets = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(AtomicU64::new(0));
+        let (s, k, f) = (
+            Arc::clone(&stop),
+            Arc::clone(&sockets),
+            Arc::clone(&in_flight),
+        );
+        let task = tokio::spawn(async move {
+            while !s.load(Ordering::Relaxed) {
+                k.fetch_max(proc_fds(pid).1, Ordering::Relaxed);
+                if let Some(emu) = &emu {
+                    let n = emu.state()["in_flight"].as_u64().unwrap_or(0);
+                    f.fetch_max(n, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        Sampler {
+            stop,
+            sockets,
+            in_flight,
+            task,
+        }
+    }
+
+    async fn finish(self) -> (usize, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.task.await;
+        (
+            self.sockets.load(Ordering::Relaxed),
+            self.in_flight.load(Ordering::Relaxed),
+        )
+    }
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_arrives_whole_and_to_its_own_request() {
+    let Size {
+        requests: n,
+        concurrency: c,
+        streams: s,
+    } = size();
+    // Generous: a loaded 2-core machine running a debug build.
+    let limit = 120 + (n as u64 / 100) + (s as u64 / 5);
+    within(limit, async {
+        // Chunks 100 ms apart keep the streams open together (plain answers are immediate).
+        let a = start_with(emulator(Duration::from_millis(100))).await;
+        let b = Arc::new(start_with(emulator(Duration::from_millis(100))).await);
+        let proxy = Child::watch(&["--upstream", &b.base_url()], false).await;
+        // One call each way first (A and B must see as many calls), so the proxy's lazy
+        // set-up is in the baseline.
+        let warm = client();
+        for base in [a.base_url(), proxy.url.clone()] {
+            if let Err(Fault::Lost(e) | Fault::Mixed(e)) =
+                fetch(&warm, &base, &marker('w', 0), false).await
+            {
+                panic!("warm-up: {e}");
+            }
+        }
+        drop(warm);
+        assert!(eventually(20, || proxy.sockets() <= 2).await, "{}", proxy.sockets());
+        let (rss0, _) = proxy.rss_kb();
+        let (fds0, sockets0) = proc_fds(proxy.pid);
+
+        // Plain requests: the reference, then the same through the proxy.
+        let (reference, direct_took) = direct(&a, 'r', n, c, false).await;
+        let sampler = Sampler::start(proxy.pid, None);
+        let (cl, base) = (client(), proxy.url.clone());
+        let t0 = Instant::now();
+        let answers = drive(n, c, move |i| {
+            let (cl, base) = (cl.clone(), base.clone());
+            async move { fetch(&cl, &base, &marker('r', i), false).await }
+        })
+        .await;
+        let via_took = t0.elapsed();
+        let (peak_sockets, _) = sampler.finish().await;
+        let (rss_load, _) = proxy.rss_kb();
+        Tally::check(answers, &reference).assert_clean("plain requests", n);
+        eprintln!(
+            "reliability load: {n} requests at concurrency {c}: direct {:.2} s ({:.0} req/s), through watch {:.2} s ({:.0} req/s); all {n} byte-exact, 0 lost, 0 mixed up",
+            direct_took.as_secs_f64(),
+            rate(n, direct_took),
+            via_took.as_secs_f64(),
+            rate(n, via_took),
+        );
+        drop(reference);
+
+        // SSE streams, all opened at once.
+        let (reference, direct_took) = direct(&a, 's', s, s, true).await;
+        let sampler = Sampler::start(proxy.pid, Some(Arc::clone(&b)));
+        let (cl, base) = (client(), proxy.url.clone());
+        let t0 = Instant::now();
+        let answers = drive(s, s, move |i| {
+            let (cl, base) = (cl.clone(), base.clone());
+            async move { fetch(&cl, &base, &marker('s', i), true).await }
+        })
+        .await;
+        let via_took = t0.elapsed();
+        let (stream_sockets, in_flight) = sampler.finish().await;
+        Tally::check(answers, &reference).assert_clean("SSE streams", s);
+        eprintln!(
+            "reliability load: {s} SSE streams opened at once: direct {:.2} s, through watch {:.2} s; at most {in_flight} in flight upstream together, {stream_sockets} proxy sockets at the peak; all {s} byte-exact",
+            direct_took.as_secs_f64(),
+            via_took.as_secs_f64(),
+        );
+
+        // Back to rest: with the clients gone and the upstream closed, the proxy holds no
+        // socket but its listener.
+        a.shutdown().await;
+        let b = Arc::try_unwrap(b).expect("the sampler let go of B");
+        b.shutdown().await;
+        let rested = eventually(30, || proxy.sockets() <= 1 && proxy.fds() < fds0).await;
+        let (rss1, hwm) = proxy.rss_kb();
+        let (fds1, sockets1) = proc_fds(proxy.pid);
+        eprintln!(
+            "reliability load: proxy RSS {:.1} MB before, {:.1} MB after {n} requests, {:.1} MB at rest after the streams, {:.1} MB peak; TCP sockets {sockets0} before, {peak_sockets} at the peak of the requests, {sockets1} at rest; descriptors {fds0} before, {fds1} at rest",
+            mb(rss0),
+            mb(rss_load),
+            mb(rss1),
+            mb(hwm),
+        );
+        assert!(
+            rested,
+            "the proxy still holds {sockets1} TCP sockets and {fds1} descriptors"
+        );
+    })
+    .await;
+}
+
+#[test]
+fn created_is_masked_and_nothing_else() {
+    assert_eq!(
+        mask_created(r#"{"created":1735689600,"id":"x","n":{"created":7}}"#),
+        r#"{"created":0,"id":"x","n":{"created":0}}"#
+    );
+    assert_eq!(mask_created("no field"), "no field");
+}
