@@ -86,7 +86,9 @@ fn classify_failure(f: &Failure, host: &str) -> (u16, &'static str, String) {
         (
             502,
             "upstream_closed",
-            format!("ratedoctor: the upstream {host} closed the connection ({root})"),
+            format!(
+                "ratedoctor: the upstream {host} closed the connection before answering ({root})"
+            ),
         )
     } else {
         (
