@@ -227,7 +227,8 @@ out.append("")
 added = med("watch", 1, 4) - med("direct", 1, 4)
 out.append(f"Added p50 latency at concurrency 1: ratedoctor {added:.3f} ms, LiteLLM "
            f"{med('litellm', 1, 4) - med('direct', 1, 4):.2f} ms. Failed or non-2xx "
-           f"responses: direct {e['direct']}, ratedoctor {e['watch']}, LiteLLM {e['litellm']}.")
+           f"responses (wrk's socket errors, including its 2 s timeout, and non-2xx answers, "
+           f"over all runs): direct {e['direct']}, ratedoctor {e['watch']}, LiteLLM {e['litellm']}.")
 out.append("")
 t = [list(map(float, l.split())) for l in open(ttfb) if l.strip()]
 out.append(f"Streamed completion (`max_tokens` 20, the emulator sending a chunk every {chunk_delay} ms; a new connection per "
