@@ -4,7 +4,7 @@
 Each run starts a fresh emulator (full budgets), runs client.py's launcher one way (for
 the ratedoctor way, under `ratedoctor run --pace --retry N`), reads the emulator's
 counters, and stops it. Every way runs RUNS times; the table shows medians. The table goes
-into BENCHMARKS.md between <!-- goodput:begin --> and <!-- goodput:end -->.
+into BENCHMARKS.md between <!-- goodput:begin --> and <!-- goodput:end --> (bench/md_section.py).
 
 Called by bench/goodput.sh, which installs the virtualenv and builds the binary.
 """
@@ -249,19 +249,11 @@ def main():
     print(section)
     if args.no_write:
         return
+    # The section without its markers, through the shared writer (other sections stay).
+    body = section[len(BEGIN):-len(END)].strip("\n")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "md_section.py"), "goodput",
+                    args.markdown], input=body, text=True, check=True)
     path = args.markdown
-    if os.path.exists(path):
-        text = open(path).read()
-    else:
-        text = ("# Benchmarks\n\nFigures measured side by side on one machine by the scripts in "
-                "`bench/`; each section says the command that made it.\n")
-    if BEGIN in text and END in text and text.index(BEGIN) < text.index(END):
-        a, b = text.index(BEGIN), text.index(END) + len(END)
-        text = text[:a] + section + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with open(path, "w") as f:
-        f.write(text)
     print(f"\nwrote the goodput section of {os.path.relpath(path, ROOT)}")
 
 
