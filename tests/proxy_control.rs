@@ -225,6 +225,48 @@ async fn pace_and_retry_each_hide_the_429s_of_a_burst() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_burst_from_cold_finishes_about_when_the_limit_allows() {
+    within(60, async {
+        // 120 RPM: 120 at once, then 2 a second; each answer takes 2 s. 130 requests
+        // arrive together before anything is known about the budget: the first 120 pass,
+        // 10 are refused at once, retried after the advised second and paced; the limit
+        // allows the last one after (130 - 120) / 2 = 5 s, answered at 7 s. When the
+        // retries are paced the 120 admitted ones are still in flight, but the server has
+        // counted them already: counting them again held the retries for a minute.
+        let emu = start_with(MockConfig {
+            limits: Limits {
+                rpm: Some(120),
+                ..Limits::default()
+            },
+            latency: Duration::from_secs(2),
+            seed: 7,
+            ..MockConfig::default()
+        })
+        .await;
+        let mut cfg = config(&emu.base_url());
+        cfg.pace = true;
+        cfg.retry = 5;
+        let (p, _rx) = proxy(cfg).await;
+        let t0 = std::time::Instant::now();
+        let statuses =
+            tokio::time::timeout(Duration::from_secs(18), burst(&p.base_url(), 130, 130))
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "the paced burst took over 18 s (the limit allows about 7 s); {}",
+                        p.state_json()
+                    )
+                });
+        let took = t0.elapsed().as_secs_f64();
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        assert!(took < 11.0, "took {took:.1} s, the limit allows about 7 s");
+        assert_eq!(emu.state()["ok"], 130);
+        p.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_passes_quota_errors_straight_back() {
     within(30, async {
         let emu = start(Limits {

@@ -277,7 +277,6 @@ impl Drop for Abandoned {
 struct Reservation {
     shared: Arc<Shared>,
     provider: Provider,
-    need: Need,
     id: u64,
     armed: bool,
 }
@@ -287,7 +286,6 @@ impl Reservation {
         if std::mem::replace(&mut self.armed, false) {
             self.shared.pacer().observe(
                 self.provider,
-                self.need,
                 self.id,
                 snapshot,
                 rate_limited,
@@ -349,19 +347,23 @@ async fn exchange(
         let mut reservation = pace.then(|| Reservation {
             shared: Arc::clone(shared),
             provider,
-            need,
             id,
             armed: true,
         });
         if pace {
-            let hold = shared.pacer().reserve(provider, need, Instant::now());
+            let hold = shared.pacer().reserve(provider, id, need, Instant::now());
             if !hold.is_zero() {
+                let held = Instant::now();
+                let mut wait = hold;
+                while !wait.is_zero() {
+                    tokio::time::sleep(wait.min(super::pace::RECHECK)).await;
+                    wait = shared.pacer().recheck(provider, id, Instant::now());
+                }
                 shared.counters.paced.fetch_add(1, Ordering::Relaxed);
                 shared
                     .counters
                     .paced_ms
-                    .fetch_add(hold.as_millis() as u64, Ordering::Relaxed);
-                tokio::time::sleep(hold).await;
+                    .fetch_add(held.elapsed().as_millis() as u64, Ordering::Relaxed);
             }
         }
         shared.emit(
@@ -486,14 +488,20 @@ async fn exchange(
                 .finished(out.hash, group, true, advised, Instant::now());
             let wait = advised.unwrap_or_else(|| (0.5 * 2f64.powi(tries as i32)).min(8.0));
             if retryable && complete && wait <= shared.config.retry_max_wait.as_secs_f64() {
-                let wait = shared
-                    .pacer()
-                    .retry_slot(
-                        provider,
-                        Duration::from_secs_f64(wait.max(0.0)),
-                        Instant::now(),
-                    )
-                    .as_secs_f64();
+                // With --pace the retry waits in the pacer's line after the advised wait;
+                // without it, retries refused together go one advised wait apart.
+                let wait = if pace {
+                    wait
+                } else {
+                    shared
+                        .pacer()
+                        .retry_slot(
+                            provider,
+                            Duration::from_secs_f64(wait.max(0.0)),
+                            Instant::now(),
+                        )
+                        .as_secs_f64()
+                };
                 attempt = shared.groups().proxy_retry(out.hash, group);
                 shared.emit(
                     id,

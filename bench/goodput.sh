@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Goodput under limits (issue #8, table 1): one rate-limited job — 600 chat completions
+# from 4 worker processes sharing one key — done five ways against `ratedoctor mock`: the
+# seed guide's tenacity recipe, the openai SDK's own retries, a cookbook-style token-bucket
+# pacer (told the full limits, and told a quarter each), and the SDK's retries under
+# `ratedoctor run --pace --retry 3`. Writes the table into BENCHMARKS.md between
+# <!-- goodput:begin --> and <!-- goodput:end -->.
+#
+# Installs what it needs: a virtualenv in bench/out/goodput-venv with openai and tenacity
+# from PyPI (python3 with venv required), and `cargo build --release`.
+# Env: RUNS (default 3), CARGO_TARGET_DIR, BIN=path (use that binary, no build), PYTHON
+# (interpreter for the venv, default python3). Extra arguments go to bench/goodput/bench.py
+# (e.g. --ways sdk,ratedoctor --runs 1 --no-write). About 9 minutes with RUNS=3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-3}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+VENV=bench/out/goodput-venv
+mkdir -p bench/out
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "${PYTHON:-python3}" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check openai tenacity
+
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN="$TARGET/release/ratedoctor"
+fi
+
+CMD="bench/goodput.sh"
+if [ "$RUNS" != 3 ]; then CMD="RUNS=$RUNS $CMD"; fi
+if [ $# -gt 0 ]; then CMD="$CMD $*"; fi
+exec "$VENV/bin/python" bench/goodput/bench.py --bin "$BIN" --python "$VENV/bin/python" \
+  --runs "$RUNS" --command "$CMD" "$@"
