@@ -17,28 +17,46 @@ static KEY_PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
         r"|AKIA[0-9A-Z]{16}",
         r"|(?i:bearer)\s+[A-Za-z0-9._~+/\-]{12,}=*",
         r"|(?i:(?:x-api-key|api-key|x-goog-api-key|authorization)[\x22']?\s*[:=]\s*[\x22']?)[A-Za-z0-9._~+/\-]{12,}",
+        r"|(?i:[?&](?:key|api_?key|access_token|token)=)[^&\s#\x22'<>()\[\]{},;\\]{8,}",
         r")"
     ))
 });
 
-/// Replaces every API key, bearer token and key-bearing header value in `text` with a
-/// marker that keeps only the key's family (`sk-…REDACTED`).
+/// The well-known beginnings of keys: a redacted key keeps its family and nothing of its
+/// secret part (`sk-proj-[REDACTED]`, `AIza[REDACTED]`). Longest first.
+const FAMILIES: &[&str] = &[
+    "sk-svcacct-",
+    "sk-or-v1-",
+    "sk-proj-",
+    "sk-ant-",
+    "sk-",
+    "AIza",
+    "gsk_",
+    "xai-",
+    "fw_",
+    "pplx-",
+    "AKIA",
+];
+
+/// Replaces every API key, bearer token, key-bearing header value and key in a URL query
+/// in `text` with a marker that keeps only the key's family: `sk-proj-[REDACTED]`,
+/// `Bearer [REDACTED]`, `x-api-key: [REDACTED]`, `?key=[REDACTED]`. Not one character of
+/// the secret part survives.
 pub fn redact(text: &str) -> Cow<'_, str> {
     KEY_PATTERNS.replace_all(text, |caps: &regex::Captures<'_>| {
         let m = caps.get(0).map_or("", |m| m.as_str());
         let lower = m.to_ascii_lowercase();
         if lower.starts_with("bearer") {
             "Bearer [REDACTED]".to_string()
+        } else if m.starts_with(['?', '&']) {
+            let head = m.split_once('=').map_or(m, |(name, _)| name);
+            format!("{head}=[REDACTED]")
         } else if let Some(pos) = m.find([':', '=']) {
             let (head, _) = m.split_at(pos + 1);
             format!("{head} [REDACTED]")
         } else {
-            let prefix: String = m
-                .chars()
-                .take_while(|c| c.is_ascii_alphabetic() || *c == '-' || *c == '_')
-                .take(8)
-                .collect();
-            format!("{prefix}[REDACTED]")
+            let family = FAMILIES.iter().find(|f| m.starts_with(**f)).unwrap_or(&"");
+            format!("{family}[REDACTED]")
         }
     })
 }
@@ -106,6 +124,45 @@ mod tests {
             assert!(!out.contains("0123456789abcdef0123"), "{c} -> {out}");
             assert!(!out.contains("BBBBCCCC"), "{c} -> {out}");
         }
+    }
+
+    #[test]
+    fn nothing_of_the_secret_part_survives() {
+        let cases = [
+            ("sk-ABCDEFGHIJKLMNOPQRSTUVWX", "sk-[REDACTED]"),
+            ("sk-proj-ABCDEFGHIJKLMNOPQRST", "sk-proj-[REDACTED]"),
+            ("sk-ant-api03-ABCDEFGHIJKL", "sk-ant-[REDACTED]"),
+            ("AIzaSyABCDEFGHIJKLMNOPQRSTUVWXYZ01234", "AIza[REDACTED]"),
+            ("gsk_ABCDEFGHIJKLMNOPQRSTUV", "gsk_[REDACTED]"),
+            ("xai-ABCDEFGHIJKLMNOPQRSTUV", "xai-[REDACTED]"),
+        ];
+        for (key, want) in cases {
+            assert_eq!(redact(key), want);
+        }
+    }
+
+    #[test]
+    fn keys_in_url_queries_are_redacted() {
+        assert_eq!(
+            redact("GET /v1beta/models/m:generateContent?key=q1w2e3r4t5y6&alt=sse"),
+            "GET /v1beta/models/m:generateContent?key=[REDACTED]&alt=sse"
+        );
+        assert_eq!(
+            redact("https://x.example/v1?alt=json&API_KEY=abcdefgh12345678"),
+            "https://x.example/v1?alt=json&API_KEY=[REDACTED]"
+        );
+        assert_eq!(redact("see ?key=short"), "see ?key=short");
+        assert_eq!(
+            redact(r#"{"url":"(https://h/v1?key=abcdefgh12345678)"}"#),
+            r#"{"url":"(https://h/v1?key=[REDACTED])"}"#
+        );
+    }
+
+    #[test]
+    fn redaction_is_idempotent() {
+        let t = "Bearer abcdefghijklmnop x-api-key: sk-ant-api03-ABCDEFGHIJKL ?key=AIzaSyABCDEFGHIJKLMNOPQRSTUVWXYZ01234";
+        let once = redact(t).into_owned();
+        assert_eq!(redact(&once), once);
     }
 
     #[test]
