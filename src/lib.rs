@@ -5,9 +5,11 @@
 //!   [`headers`], [`table`], [`redact`];
 //! - sources: [`emulator`];
 //! - views: [`views`];
-//! - cli: [`cli`] parses arguments, [`commands`] wires sources to views.
+//! - cli: [`cli`] parses arguments, [`commands`] wires sources to views, [`bug`] reports a
+//!   panic (terminal restored, one line, exit 70).
 
 pub mod backoff;
+pub mod bug;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -40,15 +42,20 @@ pub fn run() -> i32 {
 
 /// Runs with explicit arguments (the first is the program name).
 pub fn run_with(args: Vec<std::ffi::OsString>) -> i32 {
+    bug::install();
     let cli = match cli::parse(args) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    match commands::dispatch(cli) {
-        Ok(code) => code as i32,
-        Err(err) => {
-            eprintln!("ratedoctor: {err}");
+    // A panic has been reported by the hook (terminal restored, one line); exit 70.
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commands::dispatch(cli)));
+    match outcome {
+        Ok(Ok(code)) => code as i32,
+        Ok(Err(err)) => {
+            eprintln!("ratedoctor: {}", redact::redact(&err.to_string()));
             err.exit_code() as i32
         }
+        Err(_) => ExitCode::Internal as i32,
     }
 }

@@ -35,7 +35,9 @@ pub struct LoopOptions {
     pub frame: Duration,
     /// Quit when the source stops sending (`--duration`).
     pub quit_when_done: bool,
-    /// Test hook: panic right after the first frame (`RATEDOCTOR_TEST_PANIC=1`).
+    /// Test-only hook, off by default: panic right after the first frame, so the tests
+    /// in `tests/reliability_terminal.rs` can check that a panic gives the terminal back.
+    /// Set by `RATEDOCTOR_TEST_PANIC=1`; not documented for users.
     pub panic_after_first_frame: bool,
     /// No colours (`NO_COLOR`): bold, dim and reverse stay, colours go.
     pub mono: bool,
@@ -181,7 +183,10 @@ pub struct TerminalGuard {
 /// panic message).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
-fn restore_terminal() {
+/// Leaves raw mode, the alternate screen and bracketed paste, if the UI owns the terminal
+/// (a no-op otherwise, and the second time). Called by the guard's drop and by the panic
+/// hooks, before anything is printed.
+pub fn restore_terminal() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
         let _ = crossterm::execute!(
             std::io::stdout(),
