@@ -61,6 +61,83 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     })
 }
 
+/// Header names whose whole value is a credential, whatever it looks like (an Azure key
+/// is 32 bare characters): the value is never shown.
+const KEY_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "cookie",
+    "set-cookie",
+];
+
+/// Whether `name` is a header whose value is a credential.
+pub fn is_key_header(name: &str) -> bool {
+    KEY_HEADERS
+        .iter()
+        .any(|h| name.trim().eq_ignore_ascii_case(h))
+}
+
+static KEY_HEADER_NAMES: LazyLock<Regex> = LazyLock::new(|| {
+    let names: Vec<String> = KEY_HEADERS.iter().map(|h| regex::escape(h)).collect();
+    crate::diagnose::re(&format!("(?i)(?:{})", names.join("|")))
+});
+
+/// Whether `text` may hold a key: a key shape, or a credential header's name. A quick
+/// test before the slower [`redact_json`].
+pub fn may_hold_key(text: &str) -> bool {
+    KEY_PATTERNS.is_match(text) || KEY_HEADER_NAMES.is_match(text)
+}
+
+/// Redacts every string in a JSON document; a `[name, value]` pair whose name is a
+/// credential header ([`is_key_header`]) loses its whole value. For documents that come
+/// from outside (a recording made elsewhere), whose fields may hold anything.
+pub fn redact_json(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if let Cow::Owned(clean) = redact(s) {
+                *s = clean;
+            }
+        }
+        Value::Array(items) => {
+            if let [Value::String(name), Value::String(value)] = items.as_mut_slice()
+                && is_key_header(name)
+            {
+                *value = "[REDACTED]".to_string();
+                return;
+            }
+            items.iter_mut().for_each(redact_json);
+        }
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if let Value::String(value) = x
+                    && is_key_header(k)
+                {
+                    *value = "[REDACTED]".to_string();
+                } else {
+                    redact_json(x);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+static QUOTED: LazyLock<Regex> =
+    LazyLock::new(|| crate::diagnose::re(r#""[^"]{25,}"|`[^`]{25,}`"#));
+
+/// Shortens every quoted value longer than 24 characters to `"…"`: a parser's error
+/// message quotes the input it choked on, and that input may be a key.
+pub fn elide_quoted(text: &str) -> Cow<'_, str> {
+    QUOTED.replace_all(text, |caps: &regex::Captures<'_>| {
+        let q = caps.get(0).map_or("\"", |m| &m.as_str()[..1]);
+        format!("{q}…{q}")
+    })
+}
+
 static ACCOUNT_IDS: LazyLock<Regex> = LazyLock::new(|| {
     crate::diagnose::re(concat!(
         r"\b(?:org-[A-Za-z0-9]{12,}|org_[a-z0-9]{12,}|user_[A-Za-z0-9]{12,}",
@@ -163,6 +240,46 @@ mod tests {
         let t = "Bearer abcdefghijklmnop x-api-key: sk-ant-api03-ABCDEFGHIJKL ?key=AIzaSyABCDEFGHIJKLMNOPQRSTUVWXYZ01234";
         let once = redact(t).into_owned();
         assert_eq!(redact(&once), once);
+    }
+
+    #[test]
+    fn json_from_outside_is_redacted_field_by_field() {
+        let mut v = serde_json::json!({
+            "path": "/v1/x?key=abcdefgh12345678",
+            "headers": [["X-Api-Key", "0123456789abcdef0123456789abcdef"], ["x-ratelimit-limit-requests", "60"]],
+            "api-key": "bare0123456789",
+            "message": "Incorrect API key provided: sk-proj-ABCDEFGHIJKLMNOPQRST",
+            "n": 3
+        });
+        assert!(may_hold_key(&v.to_string()));
+        redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "path": "/v1/x?key=[REDACTED]",
+                "headers": [["X-Api-Key", "[REDACTED]"], ["x-ratelimit-limit-requests", "60"]],
+                "api-key": "[REDACTED]",
+                "message": "Incorrect API key provided: sk-proj-[REDACTED]",
+                "n": 3
+            })
+        );
+        assert!(!may_hold_key(
+            r#"{"path":"/v1/chat/completions","status":429}"#
+        ));
+    }
+
+    #[test]
+    fn long_quoted_values_are_elided() {
+        assert_eq!(
+            elide_quoted(
+                r#"invalid type: string "J3cbZyF1V2esLAKaeZIi0bxyF33eKYIM", expected f64"#
+            ),
+            r#"invalid type: string "…", expected f64"#
+        );
+        assert_eq!(
+            elide_quoted("unknown variant `J3cbZyF1V2esLAKaeZIi0bxyF33eKYIM`, expected `failed`"),
+            "unknown variant `…`, expected `failed`"
+        );
     }
 
     #[test]
