@@ -2,14 +2,20 @@
 //! keys and pastes in, screen text out, and the checks that the terminal came back from a
 //! full-screen program (normal screen, cooked mode, echo).
 //!
-//! tmux missing: `tmux_present` says so and the test skips, unless `CI` is set (CI
-//! installs tmux; see `.ci/run`).
+//! tmux missing: `tmux_present` says so and the test skips, unless `CI` or
+//! `RATEDOCTOR_REQUIRE_SDKS=1` is set (CI installs tmux; see `.ci/run`).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// CI (or `RATEDOCTOR_REQUIRE_SDKS=1`): a missing tool fails the test instead of skipping.
+pub fn required() -> bool {
+    std::env::var_os("CI").is_some()
+        || std::env::var("RATEDOCTOR_REQUIRE_SDKS").is_ok_and(|v| v == "1")
+}
 
 pub fn tmux_present() -> bool {
     let ok = Command::new("tmux")
@@ -18,8 +24,8 @@ pub fn tmux_present() -> bool {
         .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is required when CI is set (.ci/run installs it)"
+            !required(),
+            "tmux is required when CI or RATEDOCTOR_REQUIRE_SDKS=1 is set (.ci/run installs it)"
         );
         eprintln!("note: tmux not found; skipping the real-terminal test");
     }
