@@ -7,7 +7,8 @@
 //! The panic comes from a test-only hook of the loop (`RATEDOCTOR_TEST_PANIC=1`: panic
 //! after the first frame), off unless that variable is set.
 //!
-//! Skipped (with a note) when tmux is missing, unless `CI` is set: CI installs tmux.
+//! Skipped (with a note) when tmux is missing, unless `CI` or `RATEDOCTOR_REQUIRE_SDKS=1` is
+//! set: CI installs tmux.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod tmux_common;

@@ -2,7 +2,8 @@
 //! appear, a pasted error is diagnosed, `q` quits with status 0 and the terminal is back
 //! on the normal screen in cooked mode. SIGTERM, SIGINT and a panic: `reliability_terminal.rs`.
 //!
-//! Skipped (with a note) when tmux is missing, unless `CI` is set: CI installs tmux.
+//! Skipped (with a note) when tmux is missing, unless `CI` or `RATEDOCTOR_REQUIRE_SDKS=1` is
+//! set: CI installs tmux.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod tmux_common;
