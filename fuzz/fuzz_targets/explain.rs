@@ -51,8 +51,14 @@ fn scan_split(data: &[u8]) -> Vec<Diagnosis> {
 
 fn check(d: &Diagnosis, len: usize) {
     assert!(d.occurrences >= 1, "{d:?}");
-    assert!(d.span[0] <= d.span[1] && d.span[1] <= len as u64, "{d:?} len {len}");
-    for v in [d.limit, d.used, d.requested, d.retry_after_s].into_iter().flatten() {
+    assert!(
+        d.span[0] <= d.span[1] && d.span[1] <= len as u64,
+        "{d:?} len {len}"
+    );
+    for v in [d.limit, d.used, d.requested, d.retry_after_s]
+        .into_iter()
+        .flatten()
+    {
         assert!(v.is_finite() && v >= 0.0, "{d:?}");
     }
     if let Some(m) = &d.message {

@@ -16,7 +16,13 @@ fuzz_target!(|data: &[u8]| {
         .map(|l| l.split_once(':').unwrap_or((l, "")))
         .collect();
     let now = jiff::Timestamp::from_second(1_750_000_000).ok();
-    let providers = [None, Some(Provider::Openai), Some(Provider::Groq), Some(Provider::Openrouter), Some(Provider::Together)];
+    let providers = [
+        None,
+        Some(Provider::Openai),
+        Some(Provider::Groq),
+        Some(Provider::Openrouter),
+        Some(Provider::Together),
+    ];
     for p in providers {
         for clock in [None, now] {
             let snap = headers::parse(&pairs, p, clock);
