@@ -94,6 +94,21 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
 
+    /// The screen once it satisfies `ok`, or `None` after `secs` seconds.
+    pub fn wait_until(&self, secs: u64, ok: impl Fn(&str) -> bool) -> Option<String> {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return Some(s);
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits until the screen satisfies `ok`, or fails with the last screen.
     pub fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
         let end = Instant::now() + Duration::from_secs(secs);
