@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use tmux_common::{Tmux, tmux_present};
+use tmux_common::{Tmux, bare, tmux_present};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ratedoctor");
 /// The longest run of a secret's characters allowed in any output.
@@ -949,32 +949,43 @@ fn capture(t: &Tmux, p: &Place, what: &str) -> String {
     s
 }
 
-/// Focuses the event log (Tab until Enter opens a detail), then opens the detail of the
-/// newest events one after another (request, headers, diagnosis), checking each screen.
-/// Returns the first detail screen.
+/// The title of the focused pane (the one marked ◆).
+fn focused(screen: &str) -> Option<String> {
+    let line = screen.lines().find(|l| l.contains(" ◆ "))?;
+    let head = line.split(" ◆ ").next()?;
+    Some(head.rsplit(['┌', '─']).next()?.trim().to_string())
+}
+
+/// Focuses the event log (Tab, one key at a time, each waited for), then opens the detail
+/// of the selected event and of the ones before it (request, headers, diagnosis), checking
+/// each screen. Returns the first detail screen. Every step waits for the screen to show
+/// its effect, so a slow machine only makes it slower.
 fn open_details(t: &Tmux, p: &Place, what: &str) -> String {
     let is_detail = |s: &str| s.contains("exchange #");
-    let mut first = None;
-    for _ in 0..5 {
-        t.key("Tab");
-        t.key("Enter");
-        if let Some(s) = t.wait_until(3, is_detail) {
-            first = Some(s);
+    for _ in 0..6 {
+        let now = focused(&t.screen()).unwrap_or_default();
+        if now.starts_with("events") {
             break;
         }
+        t.key("Tab");
+        t.wait_for("the focus to move", 20, |s| {
+            focused(s).is_some_and(|f| f != now)
+        });
     }
-    let first = first.unwrap_or_else(|| panic!("no detail pane in {what}:\n{}", t.screen()));
+    t.key("Enter");
+    let first = t.wait_for(&format!("the detail pane of {what}"), 20, is_detail);
     p.canaries
         .check(&format!("the detail pane of {what}"), &first);
     for _ in 0..4 {
         t.key("Escape");
-        t.wait_for("the detail to close", 5, |s| !is_detail(s));
+        t.wait_for("the detail to close", 20, |s| !is_detail(s));
         t.key("Up");
         t.key("Enter");
-        t.wait_for("a detail pane", 5, is_detail);
-        capture(t, p, &format!("{what}, details"));
+        let s = t.wait_for("a detail pane", 20, is_detail);
+        p.canaries.check(&format!("the detail pane of {what}"), &s);
     }
     t.key("Escape");
+    t.wait_for("the detail to close", 20, |s| !is_detail(s));
     first
 }
 
@@ -1005,7 +1016,7 @@ fn screens_never_show_a_key() {
     }
     t.key("q");
     t.wait_for("the exit", 20, |s| {
-        s.lines().any(|l| l.starts_with("EXIT="))
+        s.lines().any(|l| bare(l).starts_with("EXIT="))
     });
     drop(t);
 
@@ -1015,18 +1026,22 @@ fn screens_never_show_a_key() {
     t.wait_for("the live view", 20, |s| s.contains("budgets ("));
     capture(&t, &p, "demo");
     t.key("p");
-    t.wait_for("the paste area", 10, |s| s.contains("paste an error"));
+    t.wait_for("the paste area", 20, |s| s.contains("paste an error"));
     t.paste_file(&pasted);
     capture(&t, &p, "demo, pasted");
     t.wait_for("the diagnosis of the paste", 20, |s| {
         s.contains("requests per minute")
     });
     capture(&t, &p, "demo, diagnosed");
+    // Escape alone: a key sent right behind it would be read as Alt+key.
     t.key("Escape");
+    t.wait_for("the paste area to close", 20, |s| {
+        !s.contains("paste an error")
+    });
     open_details(&t, &p, "demo");
     t.key("q");
     t.wait_for("the exit", 20, |s| {
-        s.lines().any(|l| l.starts_with("EXIT="))
+        s.lines().any(|l| bare(l).starts_with("EXIT="))
     });
     drop(t);
 
@@ -1045,6 +1060,6 @@ fn screens_never_show_a_key() {
     assert!(s.contains("[REDACTED]"), "{s}");
     t.key("q");
     t.wait_for("the exit", 20, |s| {
-        s.lines().any(|l| l.starts_with("EXIT="))
+        s.lines().any(|l| bare(l).starts_with("EXIT="))
     });
 }

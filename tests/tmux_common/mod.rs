@@ -11,6 +11,12 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// A screen line without the shell's prompt (`# `): output may land after a prompt that
+/// was printed late, on a loaded machine.
+pub fn bare(line: &str) -> &str {
+    line.trim().trim_start_matches('#').trim()
+}
+
 /// CI (or `RATEDOCTOR_REQUIRE_SDKS=1`): a missing tool fails the test instead of skipping.
 pub fn required() -> bool {
     std::env::var_os("CI").is_some()
@@ -55,6 +61,11 @@ impl Tmux {
             "sh",
         ]);
         assert!(out.status.success(), "{out:?}");
+        // The shell is up and has printed its prompt before anything is typed.
+        t.send_line("echo SHELL-READY-$((1+1))");
+        t.wait_for("the shell", 30, |s| {
+            s.lines().any(|l| bare(l) == "SHELL-READY-2")
+        });
         t
     }
 
@@ -138,7 +149,7 @@ impl Tmux {
         let id = SEQ.fetch_add(1, Ordering::SeqCst);
         self.send_line(&format!("{line}; echo DONE-{id}-$((1+1))"));
         let want = format!("DONE-{id}-2");
-        self.wait_for(line, 15, |s| s.lines().any(|l| l.trim() == want));
+        self.wait_for(line, 30, |s| s.lines().any(|l| bare(l) == want));
     }
 
     /// The terminal settings now (`stty -g`, one line), read through the shell.
@@ -153,11 +164,11 @@ impl Tmux {
     /// and the exit status line.
     pub fn assert_restored(&self, want_exit: &str) -> String {
         // The typed command line contains `EXIT=$?`; the status is a line of its own.
-        let s = self.wait_for("the exit status", 20, |s| {
-            s.lines().any(|l| l.starts_with("EXIT="))
+        let s = self.wait_for("the exit status", 30, |s| {
+            s.lines().any(|l| bare(l).starts_with("EXIT="))
         });
         assert!(
-            s.lines().any(|l| l.trim() == format!("EXIT={want_exit}")),
+            s.lines().any(|l| bare(l) == format!("EXIT={want_exit}")),
             "{s}"
         );
         assert!(!self.alternate_on(), "still on the alternate screen:\n{s}");
