@@ -290,11 +290,15 @@ impl Segmenter {
                     Some(p) => {
                         self.hold_until = Some(p);
                         let start = self.block_start_before(p);
-                        if start > self.cursor {
+                        // The trigger's block starts where the walk back says, whatever
+                        // trigger-less lines are open now (idle: none has a trigger). Those
+                        // lines may have been dropped already, when a chunk ended before
+                        // the trigger came: keeping them only when they were not would
+                        // make the block depend on the chunk sizes.
+                        if start != self.cursor || self.block_lines > 0 {
                             self.emit(on_block);
-                            self.skip_to(start);
-                        } else if start < self.cursor && self.block_lines == 0 {
-                            // The lines since `start` were skipped unread: read them now.
+                            // Lines since `start` skipped unread, or read into the dropped
+                            // block, are read again.
                             self.skip_to(start);
                         }
                     }

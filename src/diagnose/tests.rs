@@ -121,6 +121,23 @@ fn chunked_feeding_gives_the_same_answer() {
 }
 
 #[test]
+fn a_trigger_after_trigger_less_lines_starts_its_block_at_the_same_line_however_it_arrives() {
+    // Found by fuzz/ (explain target, minimised): fed whole, the timeout's block kept the
+    // trigger-less lines open before it (from `HTTP/ 429`); fed in two parts split before
+    // its line, those lines had been dropped and the block began at `u`.
+    let text = "\"error\"\nHTTP/ 429\nu\n ^\n timed out\n";
+    let whole = diagnose(text);
+    assert_eq!(whole.len(), 1);
+    assert_eq!(whole[0].span, [18, 33]);
+    for cut in 1..text.len() {
+        let mut s = Scanner::new();
+        s.feed(&text.as_bytes()[..cut]);
+        s.feed(&text.as_bytes()[cut..]);
+        assert_eq!(s.finish(), whole, "cut at {cut}");
+    }
+}
+
+#[test]
 fn a_line_longer_than_a_block_is_cut_at_the_same_byte_however_it_arrives() {
     // Found by tests/proptests.rs: the endless-line cut fell wherever the chunk ended, so
     // a 300 KiB line gave a block of 264,726 bytes fed in 4,202-byte chunks and one of
