@@ -5,6 +5,9 @@
 //! more. `RUST_BACKTRACE` set (and not `0`) prints Rust's full report instead. The process
 //! then exits with 70 (internal error): `run_with` catches the unwind.
 //!
+//! A panic on another thread while the live view runs (a source's task) does not end the
+//! view: its line is printed when the view ends and the terminal is back.
+//!
 //! The message goes through [`redact`]: a panic payload can quote the text being read.
 
 use crate::redact::redact;
@@ -19,11 +22,13 @@ pub fn install() {
     HOOK.call_once(|| {
         let rust_default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            crate::tui::run::restore_terminal();
-            if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            let details = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+            if details && crate::tui::run::panic_ends_ui() {
+                crate::tui::run::restore_terminal();
                 rust_default(info);
             } else {
-                eprintln!("{}", one_line(info));
+                // A panic of another thread while the UI runs is printed when it ends.
+                crate::tui::run::report_panic(one_line(info));
             }
         }));
     });

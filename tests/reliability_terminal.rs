@@ -5,7 +5,8 @@
 //! command. A panic prints one line after the restore (no stack trace) and exits with 70.
 //!
 //! The panic comes from a test-only hook of the loop (`RATEDOCTOR_TEST_PANIC=1`: panic
-//! after the first frame), off unless that variable is set.
+//! after the first frame; `=thread`: another thread panics then), off unless that variable
+//! is set. A panic of another thread leaves the view up and is printed after it.
 //!
 //! Skipped (with a note) when tmux is missing, unless `CI` or `RATEDOCTOR_REQUIRE_SDKS=1` is
 //! set: CI installs tmux.
@@ -184,4 +185,39 @@ fn a_panic_in_the_explain_view_restores_the_terminal_and_prints_one_line() {
     ));
     let s = check_restored(&t, &before, "70");
     check_panic_report(&s);
+}
+
+#[test]
+fn a_panic_in_another_thread_leaves_the_view_up_and_is_reported_after_it() {
+    if !tmux_present() {
+        return;
+    }
+    let t = Tmux::start("panic-thread");
+    t.shell("echo BEFORE-UI-$((40+2))");
+    let before = t.stty_g();
+    t.send_line(&format!(
+        "env -u RUST_BACKTRACE RATEDOCTOR_TEST_PANIC=thread {BIN} demo; echo EXIT=$?"
+    ));
+    // The thread panics after the first frame; two seconds on, the view is still up and
+    // nothing was printed over it.
+    let s = t.wait_for("two seconds of the live view", 30, |s| {
+        s.contains("budgets (") && s.lines().next().is_some_and(|l| l.contains("00:02"))
+    });
+    assert!(t.alternate_on(), "the view was torn down:\n{s}");
+    assert!(
+        !s.contains("RATEDOCTOR_TEST_PANIC"),
+        "printed over the view:\n{s}"
+    );
+    t.key("q");
+    let s = check_restored(&t, &before, "0");
+    let lines: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("RATEDOCTOR_TEST_PANIC:"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "the panic is reported once, after the view:\n{s}"
+    );
+    assert!(lines[0].contains("another thread"), "{s}");
 }
