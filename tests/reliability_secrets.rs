@@ -6,8 +6,9 @@
 //! pasted text, recordings, workload files and bad arguments — and every command is run:
 //! explain (text, JSON, stdin), probe, mock, watch (text and JSON, with --record, its
 //! metrics and state endpoints), run (a small Python program), replay (text, JSON,
-//! --policy), demo (--no-tui, --load), backoff and simulate, plus the terminal UI of demo,
-//! explain and replay in tmux (capture-pane).
+//! --policy), demo (--no-tui, --load), backoff and simulate, plus the terminal UI in tmux
+//! (capture-pane): Home and demo with a paste full of keys, explain, and the detail panes
+//! of demo and replay.
 //!
 //! The rule checked (what `src/redact.rs` promises): no 8 consecutive characters of a
 //! key's secret part — what follows its well-known family prefix (`sk-`, `sk-ant-api03-`,
@@ -1016,6 +1017,21 @@ fn screens_never_show_a_key() {
     }
     t.key("q");
     t.wait_for("the exit", 20, |s| {
+        s.lines().any(|l| bare(l).starts_with("EXIT="))
+    });
+    drop(t);
+
+    // Home (no arguments on a terminal): a paste full of keys and its diagnosis.
+    let t = Tmux::start("secrets-home");
+    t.send_line(&tmux_line(&p, "home", ""));
+    t.wait_for("Home", 30, |s| s.contains("paste an error here"));
+    t.paste_file(&pasted);
+    t.wait_for("the diagnosis of the paste", 30, |s| {
+        s.contains("errors found")
+    });
+    capture(&t, &p, "Home, pasted");
+    t.key("q");
+    t.wait_for("the exit", 30, |s| {
         s.lines().any(|l| bare(l).starts_with("EXIT="))
     });
     drop(t);
