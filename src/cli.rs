@@ -144,7 +144,16 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, i32> {
         Ok(cli) => Ok(cli),
         Err(err) => {
             let code = err.exit_code();
-            let _ = err.print();
+            // clap quotes the offending value; that value may be a key pasted in the wrong place.
+            let plain = err.to_string();
+            let clean = crate::redact::redact(&plain);
+            if clean == plain {
+                let _ = err.print();
+            } else if err.use_stderr() {
+                eprint!("{clean}");
+            } else {
+                print!("{clean}");
+            }
             Err(code)
         }
     }

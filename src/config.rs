@@ -66,9 +66,7 @@ impl Env {
                 AppError::Usage(format!("cannot read the env file {}: {e}", p.display()))
             })?;
             for item in iter {
-                let (k, v) = item.map_err(|e| {
-                    AppError::Usage(format!("cannot parse the env file {}: {e}", p.display()))
-                })?;
+                let (k, v) = item.map_err(|e| parse_error(p, &e))?;
                 file.insert(k, v);
             }
         }
@@ -114,6 +112,29 @@ impl Env {
     }
 }
 
+/// Says where an env file is malformed, never what the line holds: dotenvy's own message
+/// quotes the whole line, and that line is usually `SOME_API_KEY=...`.
+fn parse_error(path: &Path, e: &dotenvy::Error) -> AppError {
+    let what = match e {
+        dotenvy::Error::LineParse(line, _) => {
+            let number = std::fs::read_to_string(path).ok().and_then(|text| {
+                text.find(line.as_str())
+                    .map(|at| text[..at].matches('\n').count() + 1)
+            });
+            match number {
+                Some(n) => format!("line {n} is not NAME=value"),
+                None => "a line is not NAME=value".to_string(),
+            }
+        }
+        dotenvy::Error::Io(io) => io.to_string(),
+        _ => "it is not NAME=value lines".to_string(),
+    };
+    AppError::Usage(format!(
+        "cannot parse the env file {}: {what} (its content is not shown: it may hold a key)",
+        path.display()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +166,16 @@ mod tests {
         assert_eq!(e.get("RATEDOCTOR_TEST_ONLY_VAR"), Some("from-file"));
         assert!(std::env::var("RATEDOCTOR_TEST_ONLY_VAR").is_err());
         assert!(Env::load(Some(&dir.path().join("missing"))).is_err());
+    }
+
+    #[test]
+    fn a_malformed_env_file_is_located_not_quoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(".env");
+        let secret = "sk-proj-PARSEFAILPARSEFAIL0123456789";
+        std::fs::write(&p, format!("# keys\nA=1\nOPENAI_API_KEY='{secret}\n")).unwrap();
+        let err = Env::load(Some(&p)).unwrap_err().to_string();
+        assert!(!err.contains("PARSEFAIL"), "{err}");
+        assert!(err.contains("line 3 is not NAME=value"), "{err}");
     }
 }

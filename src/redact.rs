@@ -17,28 +17,46 @@ static KEY_PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
         r"|AKIA[0-9A-Z]{16}",
         r"|(?i:bearer)\s+[A-Za-z0-9._~+/\-]{12,}=*",
         r"|(?i:(?:x-api-key|api-key|x-goog-api-key|authorization)[\x22']?\s*[:=]\s*[\x22']?)[A-Za-z0-9._~+/\-]{12,}",
+        r"|(?i:[?&](?:key|api_?key|access_token|token)=)[^&\s#\x22'<>()\[\]{},;\\]{8,}",
         r")"
     ))
 });
 
-/// Replaces every API key, bearer token and key-bearing header value in `text` with a
-/// marker that keeps only the key's family (`sk-…REDACTED`).
+/// The well-known beginnings of keys: a redacted key keeps its family and nothing of its
+/// secret part (`sk-proj-[REDACTED]`, `AIza[REDACTED]`). Longest first.
+const FAMILIES: &[&str] = &[
+    "sk-svcacct-",
+    "sk-or-v1-",
+    "sk-proj-",
+    "sk-ant-",
+    "sk-",
+    "AIza",
+    "gsk_",
+    "xai-",
+    "fw_",
+    "pplx-",
+    "AKIA",
+];
+
+/// Replaces every API key, bearer token, key-bearing header value and key in a URL query
+/// in `text` with a marker that keeps only the key's family: `sk-proj-[REDACTED]`,
+/// `Bearer [REDACTED]`, `x-api-key: [REDACTED]`, `?key=[REDACTED]`. Not one character of
+/// the secret part survives.
 pub fn redact(text: &str) -> Cow<'_, str> {
     KEY_PATTERNS.replace_all(text, |caps: &regex::Captures<'_>| {
         let m = caps.get(0).map_or("", |m| m.as_str());
         let lower = m.to_ascii_lowercase();
         if lower.starts_with("bearer") {
             "Bearer [REDACTED]".to_string()
+        } else if m.starts_with(['?', '&']) {
+            let head = m.split_once('=').map_or(m, |(name, _)| name);
+            format!("{head}=[REDACTED]")
         } else if let Some(pos) = m.find([':', '=']) {
             let (head, _) = m.split_at(pos + 1);
             format!("{head} [REDACTED]")
         } else {
-            let prefix: String = m
-                .chars()
-                .take_while(|c| c.is_ascii_alphabetic() || *c == '-' || *c == '_')
-                .take(8)
-                .collect();
-            format!("{prefix}[REDACTED]")
+            let family = FAMILIES.iter().find(|f| m.starts_with(**f)).unwrap_or(&"");
+            format!("{family}[REDACTED]")
         }
     })
 }
@@ -47,6 +65,83 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 /// cheap test before redacting many short texts one by one.
 pub fn has_secret(text: &str) -> bool {
     KEY_PATTERNS.is_match(text)
+}
+
+/// Header names whose whole value is a credential, whatever it looks like (an Azure key
+/// is 32 bare characters): the value is never shown.
+const KEY_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "cookie",
+    "set-cookie",
+];
+
+/// Whether `name` is a header whose value is a credential.
+pub fn is_key_header(name: &str) -> bool {
+    KEY_HEADERS
+        .iter()
+        .any(|h| name.trim().eq_ignore_ascii_case(h))
+}
+
+static KEY_HEADER_NAMES: LazyLock<Regex> = LazyLock::new(|| {
+    let names: Vec<String> = KEY_HEADERS.iter().map(|h| regex::escape(h)).collect();
+    crate::diagnose::re(&format!("(?i)(?:{})", names.join("|")))
+});
+
+/// Whether `text` may hold a key: a key shape, or a credential header's name. A quick
+/// test before the slower [`redact_json`].
+pub fn may_hold_key(text: &str) -> bool {
+    KEY_PATTERNS.is_match(text) || KEY_HEADER_NAMES.is_match(text)
+}
+
+/// Redacts every string in a JSON document; a `[name, value]` pair whose name is a
+/// credential header ([`is_key_header`]) loses its whole value. For documents that come
+/// from outside (a recording made elsewhere), whose fields may hold anything.
+pub fn redact_json(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if let Cow::Owned(clean) = redact(s) {
+                *s = clean;
+            }
+        }
+        Value::Array(items) => {
+            if let [Value::String(name), Value::String(value)] = items.as_mut_slice()
+                && is_key_header(name)
+            {
+                *value = "[REDACTED]".to_string();
+                return;
+            }
+            items.iter_mut().for_each(redact_json);
+        }
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if let Value::String(value) = x
+                    && is_key_header(k)
+                {
+                    *value = "[REDACTED]".to_string();
+                } else {
+                    redact_json(x);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+static QUOTED: LazyLock<Regex> =
+    LazyLock::new(|| crate::diagnose::re(r#""[^"]{25,}"|`[^`]{25,}`"#));
+
+/// Shortens every quoted value longer than 24 characters to `"…"`: a parser's error
+/// message quotes the input it choked on, and that input may be a key.
+pub fn elide_quoted(text: &str) -> Cow<'_, str> {
+    QUOTED.replace_all(text, |caps: &regex::Captures<'_>| {
+        let q = caps.get(0).map_or("\"", |m| &m.as_str()[..1]);
+        format!("{q}…{q}")
+    })
 }
 
 static ACCOUNT_IDS: LazyLock<Regex> = LazyLock::new(|| {
@@ -113,6 +208,85 @@ mod tests {
             assert!(!out.contains("0123456789abcdef0123"), "{c} -> {out}");
             assert!(!out.contains("BBBBCCCC"), "{c} -> {out}");
         }
+    }
+
+    #[test]
+    fn nothing_of_the_secret_part_survives() {
+        let cases = [
+            ("sk-ABCDEFGHIJKLMNOPQRSTUVWX", "sk-[REDACTED]"),
+            ("sk-proj-ABCDEFGHIJKLMNOPQRST", "sk-proj-[REDACTED]"),
+            ("sk-ant-api03-ABCDEFGHIJKL", "sk-ant-[REDACTED]"),
+            ("AIzaSyABCDEFGHIJKLMNOPQRSTUVWXYZ01234", "AIza[REDACTED]"),
+            ("gsk_ABCDEFGHIJKLMNOPQRSTUV", "gsk_[REDACTED]"),
+            ("xai-ABCDEFGHIJKLMNOPQRSTUV", "xai-[REDACTED]"),
+        ];
+        for (key, want) in cases {
+            assert_eq!(redact(key), want);
+        }
+    }
+
+    #[test]
+    fn keys_in_url_queries_are_redacted() {
+        assert_eq!(
+            redact("GET /v1beta/models/m:generateContent?key=q1w2e3r4t5y6&alt=sse"),
+            "GET /v1beta/models/m:generateContent?key=[REDACTED]&alt=sse"
+        );
+        assert_eq!(
+            redact("https://x.example/v1?alt=json&API_KEY=abcdefgh12345678"),
+            "https://x.example/v1?alt=json&API_KEY=[REDACTED]"
+        );
+        assert_eq!(redact("see ?key=short"), "see ?key=short");
+        assert_eq!(
+            redact(r#"{"url":"(https://h/v1?key=abcdefgh12345678)"}"#),
+            r#"{"url":"(https://h/v1?key=[REDACTED])"}"#
+        );
+    }
+
+    #[test]
+    fn redaction_is_idempotent() {
+        let t = "Bearer abcdefghijklmnop x-api-key: sk-ant-api03-ABCDEFGHIJKL ?key=AIzaSyABCDEFGHIJKLMNOPQRSTUVWXYZ01234";
+        let once = redact(t).into_owned();
+        assert_eq!(redact(&once), once);
+    }
+
+    #[test]
+    fn json_from_outside_is_redacted_field_by_field() {
+        let mut v = serde_json::json!({
+            "path": "/v1/x?key=abcdefgh12345678",
+            "headers": [["X-Api-Key", "0123456789abcdef0123456789abcdef"], ["x-ratelimit-limit-requests", "60"]],
+            "api-key": "bare0123456789",
+            "message": "Incorrect API key provided: sk-proj-ABCDEFGHIJKLMNOPQRST",
+            "n": 3
+        });
+        assert!(may_hold_key(&v.to_string()));
+        redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "path": "/v1/x?key=[REDACTED]",
+                "headers": [["X-Api-Key", "[REDACTED]"], ["x-ratelimit-limit-requests", "60"]],
+                "api-key": "[REDACTED]",
+                "message": "Incorrect API key provided: sk-proj-[REDACTED]",
+                "n": 3
+            })
+        );
+        assert!(!may_hold_key(
+            r#"{"path":"/v1/chat/completions","status":429}"#
+        ));
+    }
+
+    #[test]
+    fn long_quoted_values_are_elided() {
+        assert_eq!(
+            elide_quoted(
+                r#"invalid type: string "J3cbZyF1V2esLAKaeZIi0bxyF33eKYIM", expected f64"#
+            ),
+            r#"invalid type: string "…", expected f64"#
+        );
+        assert_eq!(
+            elide_quoted("unknown variant `J3cbZyF1V2esLAKaeZIi0bxyF33eKYIM`, expected `failed`"),
+            "unknown variant `…`, expected `failed`"
+        );
     }
 
     #[test]

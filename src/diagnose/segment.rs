@@ -290,11 +290,15 @@ impl Segmenter {
                     Some(p) => {
                         self.hold_until = Some(p);
                         let start = self.block_start_before(p);
-                        if start > self.cursor {
+                        // The trigger's block starts where the walk back says, whatever
+                        // trigger-less lines are open now (idle: none has a trigger). Those
+                        // lines may have been dropped already, when a chunk ended before
+                        // the trigger came: keeping them only when they were not would
+                        // make the block depend on the chunk sizes.
+                        if start != self.cursor || self.block_lines > 0 {
                             self.emit(on_block);
-                            self.skip_to(start);
-                        } else if start < self.cursor && self.block_lines == 0 {
-                            // The lines since `start` were skipped unread: read them now.
+                            // Lines since `start` skipped unread, or read into the dropped
+                            // block, are read again.
                             self.skip_to(start);
                         }
                     }
@@ -304,18 +308,17 @@ impl Segmenter {
                 return;
             }
             let rest = &self.buf[self.cursor..];
+            // A line longer than a block is read in pieces of MAX_BLOCK bytes counted from
+            // its start: an endless line cannot grow the buffer without bound, and the cut
+            // falls at the same byte however the input was split into chunks.
             let (line_end, next) = match memchr::memchr(b'\n', rest) {
+                Some(i) if i > MAX_BLOCK => (self.cursor + MAX_BLOCK, self.cursor + MAX_BLOCK),
                 Some(i) => (self.cursor + i, self.cursor + i + 1),
-                None if eof && !rest.is_empty() => (self.buf.len(), self.buf.len()),
-                None => {
-                    // An endless line must not grow the buffer without bound.
-                    if rest.len() > MAX_BLOCK {
-                        let cut = self.buf.len();
-                        (cut, cut)
-                    } else {
-                        return;
-                    }
+                None if rest.len() > MAX_BLOCK => {
+                    (self.cursor + MAX_BLOCK, self.cursor + MAX_BLOCK)
                 }
+                None if eof && !rest.is_empty() => (self.buf.len(), self.buf.len()),
+                None => return,
             };
             let mut line_end_trim = line_end;
             if line_end_trim > self.cursor && self.buf[line_end_trim - 1] == b'\r' {

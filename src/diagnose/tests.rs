@@ -119,3 +119,41 @@ fn chunked_feeding_gives_the_same_answer() {
     assert_eq!(whole.len(), 1);
     assert_eq!(whole[0].kind, Kind::Transient);
 }
+
+#[test]
+fn a_trigger_after_trigger_less_lines_starts_its_block_at_the_same_line_however_it_arrives() {
+    // Found by fuzz/ (explain target, minimised): fed whole, the timeout's block kept the
+    // trigger-less lines open before it (from `HTTP/ 429`); fed in two parts split before
+    // its line, those lines had been dropped and the block began at `u`.
+    let text = "\"error\"\nHTTP/ 429\nu\n ^\n timed out\n";
+    let whole = diagnose(text);
+    assert_eq!(whole.len(), 1);
+    assert_eq!(whole[0].span, [18, 33]);
+    for cut in 1..text.len() {
+        let mut s = Scanner::new();
+        s.feed(&text.as_bytes()[..cut]);
+        s.feed(&text.as_bytes()[cut..]);
+        assert_eq!(s.finish(), whole, "cut at {cut}");
+    }
+}
+
+#[test]
+fn a_line_longer_than_a_block_is_cut_at_the_same_byte_however_it_arrives() {
+    // Found by tests/proptests.rs: the endless-line cut fell wherever the chunk ended, so
+    // a 300 KiB line gave a block of 264,726 bytes fed in 4,202-byte chunks and one of
+    // 307,405 bytes fed whole, and a 429 after it was folded into it or not.
+    let error = r#"{"error":{"message":"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 100, Used 90, Requested 20. Please try again in 1.5s.","type":"tokens","code":"rate_limit_exceeded"}}"#;
+    let mut text = String::from(error);
+    text.push_str(&"x".repeat(300 * 1024));
+    text.push_str("\nError: 429 Too Many Requests\n");
+    text.push_str(&"  at frame (file.js:1:1)\n".repeat(100));
+    let whole = diagnose(&text);
+    assert_eq!(whole[0].span, [0, segment::MAX_BLOCK as u64]);
+    for chunk in [4_202, 100_000, 262_000, 300_000] {
+        let mut s = Scanner::new();
+        for part in text.as_bytes().chunks(chunk) {
+            s.feed(part);
+        }
+        assert_eq!(s.finish(), whole, "chunk {chunk}");
+    }
+}

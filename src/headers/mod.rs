@@ -355,19 +355,23 @@ pub fn parse(
     }
 
     snap.retry_after_s = retry_after_ms.or(retry_after);
+    // A budget, a count or a wait below zero means nothing (a garbled header, `-7`): drop it
+    // rather than show "-7 of 10 left".
+    let sane = |x: Option<f64>| x.filter(|v| *v >= 0.0);
     for (dimension, window, p) in list {
-        if p.limit.is_none() && p.remaining.is_none() && p.reset_at.is_none() {
+        let (limit, remaining, reset_s) = (sane(p.limit), sane(p.remaining), sane(p.reset_s));
+        if limit.is_none() && remaining.is_none() && p.reset_at.is_none() {
             continue;
         }
         snap.budgets.push(Budget {
             dimension,
             window,
-            limit: p.limit,
-            remaining: p.remaining.map(|r| match p.limit {
+            limit,
+            remaining: remaining.map(|r| match limit {
                 Some(l) if r > l => l,
                 _ => r,
             }),
-            reset_s: p.reset_s,
+            reset_s,
             reset_at: p.reset_at,
         });
     }

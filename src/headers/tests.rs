@@ -156,3 +156,20 @@ fn http_date_retry_after_needs_now() {
     let s = parse(&h, None, Some(ts("2015-10-21T07:27:00Z")));
     assert_eq!(s.retry_after_s, Some(60.0));
 }
+
+#[test]
+fn negative_numbers_are_dropped_not_shown() {
+    // Found by fuzz/ (headers target): a remaining of -7 came out as "-7 of 10 left".
+    let h = [
+        ("x-ratelimit-limit", "10"),
+        ("x-ratelimit-remaining", "-7"),
+        ("x-ratelimit-reset", "-2"),
+        ("anthropic-ratelimit-tokens-limit", "-5"),
+        ("anthropic-ratelimit-tokens-remaining", "3"),
+    ];
+    let s = parse(&h, Some(Provider::Together), None);
+    let r = s.get(Dimension::Requests).unwrap();
+    assert_eq!((r.limit, r.remaining, r.reset_s), (Some(10.0), None, None));
+    let t = s.get(Dimension::Tokens).unwrap();
+    assert_eq!((t.limit, t.remaining), (None, Some(3.0)));
+}

@@ -6,6 +6,7 @@ pub mod infer;
 
 use crate::error::AppError;
 use crate::event::Event;
+use crate::redact;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -37,14 +38,65 @@ pub fn read_from(
         if line.is_empty() {
             continue;
         }
-        let event = Event::from_json_line(line).map_err(|e| {
+        let event = parse(line).map_err(|e| {
             AppError::Unreadable(format!(
-                "{name} line {}: not a ratedoctor event ({e}); expected one JSON object a line as written by --record",
-                i + 1
+                "{name} line {}: not a ratedoctor event ({}); expected one JSON object a line as written by --record",
+                i + 1,
+                redact::elide_quoted(&e)
             ))
         })?;
         each(event);
         n += 1;
     }
     Ok(n)
+}
+
+/// One line as an event. A recording may come from elsewhere (another tool, an older
+/// version, a hand edit): when a line may hold a key, every string in it is redacted
+/// before it becomes an event, so no view can show one.
+fn parse(line: &str) -> Result<Event, String> {
+    if !redact::may_hold_key(line) {
+        return Event::from_json_line(line);
+    }
+    let mut v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    redact::redact_json(&mut v);
+    serde_json::from_value(v).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    #[test]
+    fn keys_in_a_recording_never_reach_an_event() {
+        let line = r#"{"t_ms":1,"id":1,"event":"response_received","status":429,"ttfb_ms":2,"snapshot":{"budgets":[],"retry_after_s":null,"notes":[]},"headers":[["X-Api-Key","0123456789abcdef0123456789abcdef"],["x-ratelimit-limit-requests","2"]],"diagnosis":null,"usage":null}
+{"t_ms":2,"id":2,"event":"failed","error":"GET /v1?key=abcdefgh12345678 sk-proj-ABCDEFGHIJKLMNOPQRST"}
+"#;
+        let mut events = Vec::new();
+        read_from(line.as_bytes(), "rec", |e| events.push(e)).unwrap();
+        let EventKind::ResponseReceived { headers, .. } = &events[0].kind else {
+            panic!("{events:?}");
+        };
+        assert_eq!(headers[0].1, "[REDACTED]");
+        assert_eq!(headers[1].1, "2");
+        let EventKind::Failed { error } = &events[1].kind else {
+            panic!("{events:?}");
+        };
+        assert_eq!(error, "GET /v1?key=[REDACTED] sk-proj-[REDACTED]");
+    }
+
+    #[test]
+    fn a_bad_line_is_named_not_quoted() {
+        let line =
+            r#"{"t_ms":"J3cbZyF1V2esLAKaeZIi0bxyF33eKYIM","id":1,"event":"failed","error":"x"}"#;
+        let err = read_from(line.as_bytes(), "rec", |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("rec line 1: not a ratedoctor event"),
+            "{err}"
+        );
+        assert!(!err.contains("J3cbZyF1"), "{err}");
+    }
 }

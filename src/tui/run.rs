@@ -19,8 +19,9 @@ use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::future::Future;
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
+use std::thread::ThreadId;
 use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
 
@@ -35,8 +36,13 @@ pub struct LoopOptions {
     pub frame: Duration,
     /// Quit when the source stops sending (`--duration`).
     pub quit_when_done: bool,
-    /// Test hook: panic right after the first frame (`RATEDOCTOR_TEST_PANIC=1`).
+    /// Test-only hook, off by default: panic right after the first frame, so the tests
+    /// in `tests/reliability_terminal.rs` can check that a panic gives the terminal back.
+    /// Set by `RATEDOCTOR_TEST_PANIC=1`; not documented for users.
     pub panic_after_first_frame: bool,
+    /// Test-only hook, off by default: after the first frame, a thread of its own panics
+    /// while the UI goes on (`RATEDOCTOR_TEST_PANIC=thread`).
+    pub panic_in_thread_after_first_frame: bool,
     /// No colours (`NO_COLOR`): bold, dim and reverse stay, colours go.
     pub mono: bool,
 }
@@ -47,6 +53,7 @@ impl Default for LoopOptions {
             frame: FRAME,
             quit_when_done: false,
             panic_after_first_frame: false,
+            panic_in_thread_after_first_frame: false,
             mono: false,
         }
     }
@@ -163,6 +170,11 @@ where
                     if opts.panic_after_first_frame && frames == 1 {
                         panic!("RATEDOCTOR_TEST_PANIC: a forced panic to test terminal restore");
                     }
+                    if opts.panic_in_thread_after_first_frame && frames == 1 {
+                        let _ = std::thread::spawn(|| {
+                            panic!("RATEDOCTOR_TEST_PANIC: a forced panic in another thread");
+                        });
+                    }
                 }
             }
         }
@@ -181,7 +193,15 @@ pub struct TerminalGuard {
 /// panic message).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
-fn restore_terminal() {
+/// The thread that runs the UI (the one that entered it).
+static OWNER: Mutex<Option<ThreadId>> = Mutex::new(None);
+/// Lines to print once the terminal is back (panics of other threads while the UI ran).
+static DEFERRED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Leaves raw mode, the alternate screen and bracketed paste, if the UI owns the terminal
+/// (a no-op otherwise, and the second time), then prints what was held back meanwhile.
+/// Called by the guard's drop and by the panic hooks, before anything is printed.
+pub fn restore_terminal() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
         let _ = crossterm::execute!(
             std::io::stdout(),
@@ -189,6 +209,37 @@ fn restore_terminal() {
             crossterm::cursor::Show
         );
         let _ = ratatui::try_restore();
+        if let Ok(mut owner) = OWNER.lock() {
+            *owner = None;
+        }
+    }
+    let held = DEFERRED
+        .lock()
+        .map(|mut d| std::mem::take(&mut *d))
+        .unwrap_or_default();
+    for line in held {
+        eprintln!("{line}");
+    }
+}
+
+/// Whether a panic on this thread ends the UI: it is the UI's own thread, or no UI is up.
+/// A panic elsewhere (a source's task, a helper thread) leaves the UI running, and the
+/// terminal with it.
+pub fn panic_ends_ui() -> bool {
+    !ACTIVE.load(Ordering::SeqCst)
+        || OWNER.lock().map_or(true, |o| {
+            o.is_none_or(|id| id == std::thread::current().id())
+        })
+}
+
+/// For a panic hook: gives the terminal back and prints `line` when this panic ends the
+/// UI; otherwise keeps `line` until the UI ends (printing over the screen would garble it).
+pub fn report_panic(line: String) {
+    if panic_ends_ui() {
+        restore_terminal();
+        eprintln!("{line}");
+    } else if let Ok(mut d) = DEFERRED.lock() {
+        d.push(line);
     }
 }
 
@@ -196,13 +247,28 @@ static HOOK: Once = Once::new();
 
 impl TerminalGuard {
     pub fn enter() -> Result<Self, AppError> {
-        let terminal = ratatui::try_init()
-            .map_err(|e| AppError::Internal(format!("cannot open the terminal UI: {e}")))?;
+        // Not `ratatui::try_init`: it installs a panic hook of its own (one more on every
+        // call) that gives the terminal back on a panic of any thread, even one that leaves
+        // the UI running; ours below decides by thread.
+        let open = || -> std::io::Result<ratatui::DefaultTerminal> {
+            crossterm::terminal::enable_raw_mode()?;
+            crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+            Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+        };
+        let terminal = open().map_err(|e| {
+            let _ = ratatui::try_restore();
+            AppError::Internal(format!("cannot open the terminal UI: {e}"))
+        })?;
+        if let Ok(mut owner) = OWNER.lock() {
+            *owner = Some(std::thread::current().id());
+        }
         ACTIVE.store(true, Ordering::SeqCst);
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
-                restore_terminal();
+                if panic_ends_ui() {
+                    restore_terminal();
+                }
                 previous(info);
             }));
         });
@@ -254,8 +320,9 @@ pub async fn run_terminal(
     clock: impl Fn() -> f64,
     mut opts: LoopOptions,
 ) -> Result<App, AppError> {
-    opts.panic_after_first_frame |=
-        std::env::var_os("RATEDOCTOR_TEST_PANIC").is_some_and(|v| v == "1");
+    let test_panic = std::env::var_os("RATEDOCTOR_TEST_PANIC");
+    opts.panic_after_first_frame |= test_panic.as_ref().is_some_and(|v| v == "1");
+    opts.panic_in_thread_after_first_frame |= test_panic.is_some_and(|v| v == "thread");
     opts.mono |= std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut guard = TerminalGuard::enter()?;
     let input = crossterm::event::EventStream::new();
