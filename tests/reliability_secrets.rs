@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use tmux_common::{Tmux, bare, tmux_present};
+use tmux_common::{Tmux, exit_status, tmux_present};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ratedoctor");
 /// The longest run of a secret's characters allowed in any output.
@@ -1016,9 +1016,7 @@ fn screens_never_show_a_key() {
         capture(&t, &p, "explain, scrolled");
     }
     t.key("q");
-    t.wait_for("the exit", 20, |s| {
-        s.lines().any(|l| bare(l).starts_with("EXIT="))
-    });
+    t.wait_for("the exit", 20, |s| exit_status(s).is_some());
     drop(t);
 
     // Home (no arguments on a terminal): a paste full of keys and its diagnosis.
@@ -1031,9 +1029,7 @@ fn screens_never_show_a_key() {
     });
     capture(&t, &p, "Home, pasted");
     t.key("q");
-    t.wait_for("the exit", 30, |s| {
-        s.lines().any(|l| bare(l).starts_with("EXIT="))
-    });
+    t.wait_for("the exit", 30, |s| exit_status(s).is_some());
     drop(t);
 
     // The live view of demo with the keys in its environment, and a paste full of keys.
@@ -1056,9 +1052,7 @@ fn screens_never_show_a_key() {
     });
     open_details(&t, &p, "demo");
     t.key("q");
-    t.wait_for("the exit", 20, |s| {
-        s.lines().any(|l| bare(l).starts_with("EXIT="))
-    });
+    t.wait_for("the exit", 20, |s| exit_status(s).is_some());
     drop(t);
 
     // The replay view of a recording with keys in every field, with its details open.
@@ -1075,7 +1069,5 @@ fn screens_never_show_a_key() {
     let s = open_details(&t, &p, "replay");
     assert!(s.contains("[REDACTED]"), "{s}");
     t.key("q");
-    t.wait_for("the exit", 20, |s| {
-        s.lines().any(|l| bare(l).starts_with("EXIT="))
-    });
+    t.wait_for("the exit", 20, |s| exit_status(s).is_some());
 }

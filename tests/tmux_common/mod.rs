@@ -17,6 +17,16 @@ pub fn bare(line: &str) -> &str {
     line.trim().trim_start_matches('#').trim()
 }
 
+/// The status a shell printed with `echo EXIT=$?`: a line `EXIT=` and digits only, so the
+/// typed command (`...; echo EXIT=$?`, which may wrap to start a screen line) never counts.
+pub fn exit_status(screen: &str) -> Option<&str> {
+    screen.lines().find_map(|l| {
+        bare(l)
+            .strip_prefix("EXIT=")
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
 /// CI (or `RATEDOCTOR_REQUIRE_SDKS=1`): a missing tool fails the test instead of skipping.
 pub fn required() -> bool {
     std::env::var_os("CI").is_some()
@@ -163,14 +173,10 @@ impl Tmux {
     /// After the program ended: normal screen, cooked mode with echo, a visible cursor,
     /// and the exit status line.
     pub fn assert_restored(&self, want_exit: &str) -> String {
-        // The typed command line contains `EXIT=$?`; the status is a line of its own.
-        let s = self.wait_for("the exit status", 30, |s| {
-            s.lines().any(|l| bare(l).starts_with("EXIT="))
-        });
-        assert!(
-            s.lines().any(|l| bare(l) == format!("EXIT={want_exit}")),
-            "{s}"
-        );
+        // The typed command line contains `EXIT=$?` (and, with a long path, wraps so that
+        // `EXIT=$?` starts a screen line); the status is a line of its own, digits only.
+        let s = self.wait_for("the exit status", 30, |s| exit_status(s).is_some());
+        assert_eq!(exit_status(&s), Some(want_exit), "{s}");
         assert!(!self.alternate_on(), "still on the alternate screen:\n{s}");
         let out = self.cmd(&["display-message", "-p", "-t", "t", "#{cursor_flag}"]);
         assert_eq!(
