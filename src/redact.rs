@@ -1,12 +1,28 @@
 //! Redaction of secrets in text (core layer): API keys and bearer tokens never leave
 //! ratedoctor, even when the user pastes them.
 
-use regex::Regex;
+use crate::pattern::Gated;
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
-static KEY_PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
-    crate::diagnose::re(concat!(
+/// Every key shape, bearer token, credential header value and key in a URL query. Its
+/// needles are the literals one of them always holds (checked on every sample and
+/// canary by `gates_never_hide_a_key`): text without any is not even scanned.
+static KEY_PATTERNS: Gated = Gated::new(
+    &[
+        "sk-",
+        "aiza",
+        "gsk_",
+        "xai-",
+        "fw_",
+        "pplx-",
+        "akia",
+        "bearer",
+        "api-key",
+        "authorization",
+        "key=",
+        "token=",
+    ],
+    concat!(
         r"(?:sk-ant-[A-Za-z0-9_\-]{8,}",
         r"|sk-(?:proj-|svcacct-|or-v1-)?[A-Za-z0-9_\-]{16,}",
         r"|AIza[0-9A-Za-z_\-]{30,}",
@@ -19,8 +35,13 @@ static KEY_PATTERNS: LazyLock<Regex> = LazyLock::new(|| {
         r"|(?i:(?:x-api-key|api-key|x-goog-api-key|authorization)[\x22']?\s*[:=]\s*[\x22']?)[A-Za-z0-9._~+/\-]{12,}",
         r"|(?i:[?&](?:key|api_?key|access_token|token)=)[^&\s#\x22'<>()\[\]{},;\\]{8,}",
         r")"
-    ))
-});
+    ),
+);
+
+/// This module's gated patterns.
+pub(crate) fn gates() -> impl Iterator<Item = &'static Gated> {
+    [&KEY_PATTERNS, &QUOTED, &ACCOUNT_IDS].into_iter()
+}
 
 /// The well-known beginnings of keys: a redacted key keeps its family and nothing of its
 /// secret part (`sk-proj-[REDACTED]`, `AIza[REDACTED]`). Longest first.
@@ -43,7 +64,10 @@ const FAMILIES: &[&str] = &[
 /// `Bearer [REDACTED]`, `x-api-key: [REDACTED]`, `?key=[REDACTED]`. Not one character of
 /// the secret part survives.
 pub fn redact(text: &str) -> Cow<'_, str> {
-    KEY_PATTERNS.replace_all(text, |caps: &regex::Captures<'_>| {
+    let Some(keys) = KEY_PATTERNS.get_any_case(text) else {
+        return Cow::Borrowed(text);
+    };
+    keys.replace_all(text, |caps: &regex::Captures<'_>| {
         let m = caps.get(0).map_or("", |m| m.as_str());
         let lower = m.to_ascii_lowercase();
         if lower.starts_with("bearer") {
@@ -64,7 +88,9 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 /// Does `text` hold anything [`redact`] would replace? One scan, no allocation: a
 /// cheap test before redacting many short texts one by one.
 pub fn has_secret(text: &str) -> bool {
-    KEY_PATTERNS.is_match(text)
+    KEY_PATTERNS
+        .get_any_case(text)
+        .is_some_and(|keys| keys.is_match(text))
 }
 
 /// Header names whose whole value is a credential, whatever it looks like (an Azure key
@@ -86,15 +112,15 @@ pub fn is_key_header(name: &str) -> bool {
         .any(|h| name.trim().eq_ignore_ascii_case(h))
 }
 
-static KEY_HEADER_NAMES: LazyLock<Regex> = LazyLock::new(|| {
-    let names: Vec<String> = KEY_HEADERS.iter().map(|h| regex::escape(h)).collect();
-    crate::diagnose::re(&format!("(?i)(?:{})", names.join("|")))
-});
-
 /// Whether `text` may hold a key: a key shape, or a credential header's name. A quick
 /// test before the slower [`redact_json`].
 pub fn may_hold_key(text: &str) -> bool {
-    KEY_PATTERNS.is_match(text) || KEY_HEADER_NAMES.is_match(text)
+    has_secret(text)
+        || KEY_HEADERS.iter().any(|h| {
+            text.as_bytes()
+                .windows(h.len())
+                .any(|w| w.eq_ignore_ascii_case(h.as_bytes()))
+        })
 }
 
 /// Redacts every string in a JSON document; a `[name, value]` pair whose name is a
@@ -132,28 +158,34 @@ pub fn redact_json(v: &mut serde_json::Value) {
     }
 }
 
-static QUOTED: LazyLock<Regex> =
-    LazyLock::new(|| crate::diagnose::re(r#""[^"]{25,}"|`[^`]{25,}`"#));
+static QUOTED: Gated = Gated::new(&["\"", "`"], r#""[^"]{25,}"|`[^`]{25,}`"#);
 
 /// Shortens every quoted value longer than 24 characters to `"…"`: a parser's error
 /// message quotes the input it choked on, and that input may be a key.
 pub fn elide_quoted(text: &str) -> Cow<'_, str> {
-    QUOTED.replace_all(text, |caps: &regex::Captures<'_>| {
+    let Some(quoted) = QUOTED.get_any_case(text) else {
+        return Cow::Borrowed(text);
+    };
+    quoted.replace_all(text, |caps: &regex::Captures<'_>| {
         let q = caps.get(0).map_or("\"", |m| &m.as_str()[..1]);
         format!("{q}…{q}")
     })
 }
 
-static ACCOUNT_IDS: LazyLock<Regex> = LazyLock::new(|| {
-    crate::diagnose::re(concat!(
+static ACCOUNT_IDS: Gated = Gated::new(
+    &["-", "org_", "user_"],
+    concat!(
         r"\b(?:org-[A-Za-z0-9]{12,}|org_[a-z0-9]{12,}|user_[A-Za-z0-9]{12,}",
         r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
-    ))
-});
+    ),
+);
 
 /// Shortens organization, team and user ids in text the way [`short_org`] does.
 pub fn shorten_ids(text: &str) -> Cow<'_, str> {
-    ACCOUNT_IDS.replace_all(text, |caps: &regex::Captures<'_>| {
+    let Some(ids) = ACCOUNT_IDS.get_any_case(text) else {
+        return Cow::Borrowed(text);
+    };
+    ids.replace_all(text, |caps: &regex::Captures<'_>| {
         short_org(caps.get(0).map_or("", |m| m.as_str()))
     })
 }
@@ -186,7 +218,7 @@ mod tests {
 
     #[test]
     fn pattern_compiles() {
-        assert!(KEY_PATTERNS.as_str().len() > 10);
+        assert!(KEY_PATTERNS.get_any_case("sk-").is_some());
     }
 
     #[test]

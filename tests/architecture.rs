@@ -11,6 +11,7 @@ const CORE: &[&str] = &[
     "headers",
     "table.rs",
     "redact.rs",
+    "pattern.rs",
     "limiter.rs",
     "backoff",
     "backoff.rs",

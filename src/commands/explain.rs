@@ -80,10 +80,11 @@ fn terminal_width() -> usize {
     {
         return cols.clamp(40, 200);
     }
-    crossterm::terminal::size()
-        .ok()
-        .filter(|_| std::io::stdout().is_terminal())
-        .map_or(100, |(w, _)| (w as usize).clamp(40, 200))
+    // Not a terminal: no size to ask for (crossterm would run `tput` twice, 3 ms).
+    if !std::io::stdout().is_terminal() {
+        return 100;
+    }
+    crossterm::terminal::size().map_or(100, |(w, _)| (w as usize).clamp(40, 200))
 }
 
 fn print_out(s: &str) -> Result<(), AppError> {
@@ -165,70 +166,80 @@ fn looks_binary(head: &[u8]) -> bool {
 /// its absolute range in the input.
 type Batch = Vec<(u64, u64, Vec<u8>)>;
 
-/// Diagnoses everything `reader` holds. Two threads: one reads and segments (the trigger
-/// scan), the other analyses the blocks in input order, so a large log takes about the
-/// longer of the two rather than their sum; the result is exactly [`Scanner`]'s.
-fn scan(reader: impl Read + Send, name: &str) -> Result<(Vec<Diagnosis>, u64), AppError> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(16);
+/// Diagnoses everything `reader` holds. Two threads: this one reads and analyses the
+/// blocks in input order, the other one segments (the trigger scan, the heaviest part);
+/// a large log takes about the longer of the two rather than their sum, and the result is
+/// exactly [`Scanner`]'s.
+fn scan(mut reader: impl Read, name: &str) -> Result<(Vec<Diagnosis>, u64), AppError> {
+    use std::sync::mpsc::{channel, sync_channel};
+    // Read chunks go one way (at most 4 ahead of the segmenter), emptied buffers come
+    // back for the next reads, and the blocks found come back in batches: at most about
+    // one batch per chunk in flight, since this thread takes every ready batch per read.
+    let (chunks, chunks_in) = sync_channel::<Vec<u8>>(4);
+    let (spare_out, spare) = channel::<Vec<u8>>();
+    let (blocks_out, blocks) = channel::<Batch>();
     std::thread::scope(|s| {
-        let reading = s.spawn(move || segment_all(reader, name, &tx));
+        s.spawn(move || {
+            let mut segmenter = Segmenter::new();
+            let mut batch = Batch::new();
+            for chunk in chunks_in {
+                segmenter.feed(&chunk, &mut |b| keep(&mut batch, b));
+                send(&blocks_out, &mut batch);
+                let _ = spare_out.send(chunk);
+            }
+            segmenter.finish(&mut |b| keep(&mut batch, b));
+            send(&blocks_out, &mut batch);
+        });
         let mut analyzer = Analyzer::new();
-        for batch in rx {
+        let mut analyze = |batch: Batch| {
             for (start, end, bytes) in batch {
                 analyzer.block(start, end, &bytes);
             }
-        }
-        let total = reading
-            .join()
-            .map_err(|_| AppError::Internal(format!("reading {name} stopped unexpectedly")))??;
-        Ok((analyzer.finish(), total))
-    })
-}
-
-/// Reads `reader` to the end, segmenting as it goes and sending the blocks on; returns the
-/// number of bytes read.
-fn segment_all(
-    mut reader: impl Read,
-    name: &str,
-    tx: &std::sync::mpsc::SyncSender<Batch>,
-) -> Result<u64, AppError> {
-    let mut segmenter = Segmenter::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut total: u64 = 0;
-    let mut batch: Batch = Vec::new();
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
+        };
+        let mut total: u64 = 0;
+        loop {
+            let mut buf = spare.try_recv().unwrap_or_default();
+            buf.resize(CHUNK, 0);
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(AppError::Unreadable(format!(
+                        "cannot read {name}: {}",
+                        io_reason(&e)
+                    )));
+                }
+            };
+            if total == 0 && looks_binary(&buf[..n]) {
                 return Err(AppError::Unreadable(format!(
-                    "cannot read {name}: {}",
-                    io_reason(&e)
+                    "cannot read {name}: it looks like binary data, not text"
                 )));
             }
-        };
-        if total == 0 && looks_binary(&buf[..n]) {
-            return Err(AppError::Unreadable(format!(
-                "cannot read {name}: it looks like binary data, not text"
-            )));
+            total += n as u64;
+            buf.truncate(n);
+            if chunks.send(buf).is_err() {
+                break;
+            }
+            while let Ok(batch) = blocks.try_recv() {
+                analyze(batch);
+            }
         }
-        total += n as u64;
-        segmenter.feed(&buf[..n], &mut |b| keep(&mut batch, b));
-        send(tx, &mut batch);
-    }
-    segmenter.finish(&mut |b| keep(&mut batch, b));
-    send(tx, &mut batch);
-    Ok(total)
+        drop(chunks);
+        for batch in blocks {
+            analyze(batch);
+        }
+        Ok((analyzer.finish(), total))
+    })
 }
 
 fn keep(batch: &mut Batch, b: Block<'_>) {
     batch.push((b.start, b.end, b.bytes.to_vec()));
 }
 
-fn send(tx: &std::sync::mpsc::SyncSender<Batch>, batch: &mut Batch) {
+fn send(tx: &std::sync::mpsc::Sender<Batch>, batch: &mut Batch) {
     if !batch.is_empty() {
-        // The receiver only goes away once this thread is done.
+        // The receiver goes away only when reading failed: nothing is left to do then.
         let _ = tx.send(std::mem::take(batch));
     }
 }

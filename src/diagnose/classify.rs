@@ -6,12 +6,12 @@
 //! exceeded your current quota" text.
 
 use super::envelope::{Envelope, Shape, Violation};
-use super::signals::{self, Votes, re};
+use super::signals::{self, Votes};
 use super::types::{Cause, Diagnosis, Kind, Provider, Window};
 use crate::headers::{self, Dimension};
+use crate::pattern::Gated;
 use crate::{duration, redact, table};
-use regex::{Captures, Regex};
-use std::sync::LazyLock;
+use regex::Captures;
 
 /// Everything known about one error before it is classified.
 pub struct Facts<'a> {
@@ -76,112 +76,152 @@ fn cap_str(c: &Captures<'_>, name: &str) -> Option<String> {
 }
 
 struct Patterns {
-    openai: LazyLock<Regex>,
-    openai_old: LazyLock<Regex>,
-    openai_older: LazyLock<Regex>,
-    anthropic: LazyLock<Regex>,
-    anthropic_old_tokens: LazyLock<Regex>,
-    gemini_line: LazyLock<Regex>,
-    gemini_old: LazyLock<Regex>,
-    vertex: LazyLock<Regex>,
-    retry_hints: LazyLock<Vec<Regex>>,
-    azure: LazyLock<Regex>,
-    azure_short: LazyLock<Regex>,
-    xai: LazyLock<Regex>,
-    together_qpm: LazyLock<Regex>,
-    deepseek_conc: LazyLock<Regex>,
-    cohere_calls: LazyLock<Regex>,
-    cohere_tokens: LazyLock<Regex>,
-    regain: LazyLock<Regex>,
-    model_generic: LazyLock<Regex>,
+    openai: Gated,
+    openai_old: Gated,
+    openai_older: Gated,
+    anthropic: Gated,
+    anthropic_old_tokens: Gated,
+    gemini_line: Gated,
+    gemini_old: Gated,
+    vertex: Gated,
+    azure: Gated,
+    azure_short: Gated,
+    xai: Gated,
+    together_qpm: Gated,
+    deepseek_conc: Gated,
+    cohere_calls: Gated,
+    cohere_tokens: Gated,
+    regain: Gated,
+    model_generic: Gated,
+    retry_hints: [Gated; 5],
 }
 
 static P: Patterns = Patterns {
-    openai: LazyLock::new(|| {
-        re(concat!(
+    openai: Gated::new(
+        &["rate limit reached", "request too large"],
+        concat!(
             r"(?i)(?P<head>Rate limit reached|Request too large) for (?:model )?`?(?P<model>[^`\s]+?)`?",
             r"(?: in (?:organization|project) `?(?P<org>[^`\s]+?)`?)?(?: service tier `?[^`\s]+`?)?",
             r" on (?P<dim>[a-z ]*?)\s*(?:\((?P<abbr>[A-Z]+)\))?:\s*Limit (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))",
             r"(?:, Used (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?(?:, Requested (?P<req>~?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?"
-        ))
-    }),
-    openai_old: LazyLock::new(|| {
-        re(
-            r"(?i)Rate limit reached for (?P<model>\S+) in organization (?P<org>\S+) on (?P<dim>tokens|requests) per (?P<per>min|day)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
-        )
-    }),
-    openai_older: LazyLock::new(|| {
-        re(
-            r"(?i)Rate limit reached for (?P<dim>tokens|requests)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?P<per>min|day)\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
-        )
-    }),
-    anthropic: LazyLock::new(|| {
-        re(concat!(
+        ),
+    ),
+    openai_old: Gated::new(
+        &["rate limit reached for"],
+        r"(?i)Rate limit reached for (?P<model>\S+) in organization (?P<org>\S+) on (?P<dim>tokens|requests) per (?P<per>min|day)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
+    ),
+    openai_older: Gated::new(
+        &["rate limit reached for"],
+        r"(?i)Rate limit reached for (?P<dim>tokens|requests)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?P<per>min|day)\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
+    ),
+    anthropic: Gated::new(
+        &["per minute"],
+        concat!(
             r"(?i)exceed (?:the rate limit for your organization|your organization's rate limit)",
             r"(?: \((?P<org1>[^)]+)\))? of (?P<limit>[\d,]+) (?P<dim>input tokens|output tokens|requests|tokens) per minute",
             r"(?: \(org: (?P<org2>[^,)]+)(?:, model: (?P<model>[^)]+))?\))?"
-        ))
-    }),
-    anthropic_old_tokens: LazyLock::new(|| {
-        re(r"(?i)Number of request tokens has exceeded your per-minute rate limit")
-    }),
-    gemini_line: LazyLock::new(|| {
-        re(
-            r"Quota exceeded for metric: (?P<metric>[^,\s]+), limit: (?P<limit>\d+)(?:, model: (?P<model>[\w.\-/]+))?",
-        )
-    }),
-    gemini_old: LazyLock::new(|| {
-        re(r"Quota exceeded for quota metric '(?P<metric>[^']+)' and limit '(?P<limit>[^']+)'")
-    }),
-    vertex: LazyLock::new(|| {
-        re(
-            r"Quota exceeded for (?P<metric>aiplatform\.googleapis\.com/\S+?)(?: with base model: (?P<model>[\w.\-@]+))?[.\s]",
-        )
-    }),
-    retry_hints: LazyLock::new(|| {
-        [
+        ),
+    ),
+    anthropic_old_tokens: Gated::new(
+        &["number of request tokens has exceeded"],
+        r"(?i)Number of request tokens has exceeded your per-minute rate limit",
+    ),
+    gemini_line: Gated::new(
+        &["quota exceeded for metric: "],
+        r"Quota exceeded for metric: (?P<metric>[^,\s]+), limit: (?P<limit>\d+)(?:, model: (?P<model>[\w.\-/]+))?",
+    ),
+    gemini_old: Gated::new(
+        &["quota exceeded for quota metric"],
+        r"Quota exceeded for quota metric '(?P<metric>[^']+)' and limit '(?P<limit>[^']+)'",
+    ),
+    vertex: Gated::new(
+        &["quota exceeded for aiplatform.googleapis.com/"],
+        r"Quota exceeded for (?P<metric>aiplatform\.googleapis\.com/\S+?)(?: with base model: (?P<model>[\w.\-@]+))?[.\s]",
+    ),
+    retry_hints: [
+        Gated::new(
+            &["try again in"],
             r"(?i)(?:Please )?try again in (?P<d>(?:\d+(?:\.\d+)?\s?(?:ms|h|m|s)\s?)+)",
+        ),
+        Gated::new(
+            &["please retry in"],
             r"(?i)Please retry in (?P<d>\d+(?:\.\d+)?(?:ms|s))",
+        ),
+        Gated::new(
+            &["retry after "],
             r"(?i)retry after (?P<n>\d+(?:\.\d+)?) seconds?",
+        ),
+        Gated::new(
+            &["try again in"],
             r"(?i)try again in (?P<n>\d+(?:\.\d+)?) seconds?",
+        ),
+        Gated::new(
+            &["retrydelay"],
             r#"(?i)retryDelay['"]?\s*[:=]\s*['"](?P<d>[\d.]+s)['"]"#,
-        ]
-        .iter()
-        .map(|p| re(p))
-        .collect()
-    }),
-    azure: LazyLock::new(|| re(r"(?i)exceeded (?P<which>token|call) rate limit of your current")),
-    azure_short: LazyLock::new(|| re(r"(?i)Rate limit is exceeded\. Try again in")),
-    xai: LazyLock::new(|| {
-        re(
-            r"(?i)Too many (?P<what>tokens|requests) for team (?P<team>[0-9a-f-]+)(?: and model (?P<model>[\w.\-]+))?\.?(?:.*?\(actual/limit\): (?P<used>\d+)/(?P<limit>\d+))?",
-        )
-    }),
-    together_qpm: LazyLock::new(|| {
-        re(
-            r"(?i)(?:rate limit is|maximum rate limit for this model is) (?P<limit>[\d.]+) queries per minute",
-        )
-    }),
-    deepseek_conc: LazyLock::new(|| {
-        re(
-            r"(?i)current concurrency is (?P<used>\d+), which exceeds your concurrency limit of (?P<limit>\d+)",
-        )
-    }),
-    cohere_calls: LazyLock::new(|| {
-        re(r"(?i)limited to (?P<limit>[\d,]+) API calls / (?P<per>minute|month)")
-    }),
-    cohere_tokens: LazyLock::new(|| {
-        re(r"(?i)token rate limit exceeded, limit is (?P<limit>[\d,]+) tokens per minute")
-    }),
-    regain: LazyLock::new(|| {
-        re(r"(?i)regain access on (?P<date>\d{4}-\d{2}-\d{2}) at (?P<time>\d{2}:\d{2}) UTC")
-    }),
-    model_generic: LazyLock::new(|| {
-        re(
-            r#"(?i)(?:model[:=]\s*|model `|model ['"]|for model |base model: )`?(?P<model>[\w.\-/:@]+)"#,
-        )
-    }),
+        ),
+    ],
+    azure: Gated::new(
+        &["rate limit of your current"],
+        r"(?i)exceeded (?P<which>token|call) rate limit of your current",
+    ),
+    azure_short: Gated::new(
+        &["rate limit is exceeded. try again in"],
+        r"(?i)Rate limit is exceeded\. Try again in",
+    ),
+    xai: Gated::new(
+        &[" for team "],
+        r"(?i)Too many (?P<what>tokens|requests) for team (?P<team>[0-9a-f-]+)(?: and model (?P<model>[\w.\-]+))?\.?(?:.*?\(actual/limit\): (?P<used>\d+)/(?P<limit>\d+))?",
+    ),
+    together_qpm: Gated::new(
+        &["queries per minute"],
+        r"(?i)(?:rate limit is|maximum rate limit for this model is) (?P<limit>[\d.]+) queries per minute",
+    ),
+    deepseek_conc: Gated::new(
+        &["current concurrency is "],
+        r"(?i)current concurrency is (?P<used>\d+), which exceeds your concurrency limit of (?P<limit>\d+)",
+    ),
+    cohere_calls: Gated::new(
+        &["api calls / "],
+        r"(?i)limited to (?P<limit>[\d,]+) API calls / (?P<per>minute|month)",
+    ),
+    cohere_tokens: Gated::new(
+        &["token rate limit exceeded, limit is"],
+        r"(?i)token rate limit exceeded, limit is (?P<limit>[\d,]+) tokens per minute",
+    ),
+    regain: Gated::new(
+        &["regain access on "],
+        r"(?i)regain access on (?P<date>\d{4}-\d{2}-\d{2}) at (?P<time>\d{2}:\d{2}) UTC",
+    ),
+    model_generic: Gated::new(
+        &["model"],
+        r#"(?i)(?:model[:=]\s*|model `|model ['"]|for model |base model: )`?(?P<model>[\w.\-/:@]+)"#,
+    ),
 };
+
+/// This module's gated patterns.
+pub(crate) fn gates() -> impl Iterator<Item = &'static Gated> {
+    [
+        &P.openai,
+        &P.openai_old,
+        &P.openai_older,
+        &P.anthropic,
+        &P.anthropic_old_tokens,
+        &P.gemini_line,
+        &P.gemini_old,
+        &P.vertex,
+        &P.azure,
+        &P.azure_short,
+        &P.xai,
+        &P.together_qpm,
+        &P.deepseek_conc,
+        &P.cohere_calls,
+        &P.cohere_tokens,
+        &P.regain,
+        &P.model_generic,
+    ]
+    .into_iter()
+    .chain(P.retry_hints.iter())
+}
 
 fn has(text: &str, needles: &[&str]) -> bool {
     needles.iter().any(|n| text.contains(n))
@@ -193,8 +233,9 @@ fn has_ci(lower: &str, needles: &[&str]) -> bool {
 
 /// The server's advised wait stated in the error's text.
 fn retry_hint(text: &str) -> Option<f64> {
+    let lower = text.to_ascii_lowercase();
     for r in P.retry_hints.iter() {
-        if let Some(c) = r.captures(text) {
+        if let Some(c) = r.captures(text, &lower) {
             if let Some(d) = c.name("d") {
                 let compact: String = d.as_str().split_whitespace().collect();
                 if let Some(s) = duration::parse_go(&compact) {
@@ -322,7 +363,7 @@ fn dim_cause(dim: &str, abbr: Option<&str>) -> Option<Cause> {
 }
 
 /// Gemini/Vertex: the most binding violation decides.
-fn google_cause(violations: &[Violation], text: &str) -> Option<Found> {
+fn google_cause(violations: &[Violation], text: &str, lower: &str) -> Option<Found> {
     let mut items: Vec<(String, Option<f64>, Option<String>)> = violations
         .iter()
         .map(|v| {
@@ -333,14 +374,14 @@ fn google_cause(violations: &[Violation], text: &str) -> Option<Found> {
             )
         })
         .collect();
-    for c in P.gemini_line.captures_iter(text) {
+    for c in P.gemini_line.captures_iter(text, lower) {
         items.push((
             cap_str(&c, "metric").unwrap_or_default(),
             cap_num(&c, "limit"),
             cap_str(&c, "model"),
         ));
     }
-    if let Some(c) = P.gemini_old.captures(text) {
+    if let Some(c) = P.gemini_old.captures(text, lower) {
         items.push((
             format!(
                 "{} {}",
@@ -351,7 +392,7 @@ fn google_cause(violations: &[Violation], text: &str) -> Option<Found> {
             None,
         ));
     }
-    if let Some(c) = P.vertex.captures(text) {
+    if let Some(c) = P.vertex.captures(text, lower) {
         items.push((
             cap_str(&c, "metric").unwrap_or_default(),
             None,
@@ -413,7 +454,7 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
 
     if let Some(cause) = quota_cause(text, &lower, env, google) {
         let mut f = Found::new(cause);
-        if let Some(c) = P.regain.captures(text) {
+        if let Some(c) = P.regain.captures(text, &lower) {
             f.resets = Some(format!(
                 "{} {} UTC",
                 cap_str(&c, "date").unwrap_or_default(),
@@ -422,14 +463,14 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         }
         if cause == Cause::MonthlyLimit || lower.contains("monthly") {
             f.window = Some(Window::Month);
-            if let Some(c) = P.cohere_calls.captures(text) {
+            if let Some(c) = P.cohere_calls.captures(text, &lower) {
                 f.limit = cap_num(&c, "limit");
             }
         }
         return Some(f);
     }
 
-    if let Some(c) = P.openai.captures(text) {
+    if let Some(c) = P.openai.captures(text, &lower) {
         let too_large = c
             .name("head")
             .is_some_and(|h| h.as_str().eq_ignore_ascii_case("Request too large"));
@@ -458,7 +499,7 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         }
         return Some(f);
     }
-    if let Some(c) = P.openai_old.captures(text) {
+    if let Some(c) = P.openai_old.captures(text, &lower) {
         let day = c.name("per").is_some_and(|m| m.as_str() == "day");
         let tokens = c.name("dim").is_some_and(|m| m.as_str() == "tokens");
         let mut f = Found::new(match (tokens, day) {
@@ -472,7 +513,7 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         f.organization = cap_str(&c, "org");
         return Some(f);
     }
-    if let Some(c) = P.openai_older.captures(text) {
+    if let Some(c) = P.openai_older.captures(text, &lower) {
         let tokens = c.name("dim").is_some_and(|m| m.as_str() == "tokens");
         let mut f = Found::new(if tokens {
             Cause::TokensPerMinute
@@ -484,7 +525,7 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         f.provider_hint = Some(Provider::Openai);
         return Some(f);
     }
-    if let Some(c) = P.anthropic.captures(text) {
+    if let Some(c) = P.anthropic.captures(text, &lower) {
         let dim = c.name("dim").map_or("", |m| m.as_str());
         let mut f = Found::new(dim_cause(dim, None).unwrap_or(Cause::TokensPerMinute));
         f.limit = cap_num(&c, "limit");
@@ -493,12 +534,12 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         f.provider_hint = Some(Provider::Anthropic);
         return Some(f);
     }
-    if P.anthropic_old_tokens.is_match(text) {
+    if P.anthropic_old_tokens.is_match(text, &lower) {
         let mut f = Found::new(Cause::TokensPerMinute);
         f.provider_hint = Some(Provider::Anthropic);
         return Some(f);
     }
-    if let Some(c) = P.deepseek_conc.captures(text) {
+    if let Some(c) = P.deepseek_conc.captures(text, &lower) {
         let mut f = Found::new(Cause::Concurrency);
         f.used = cap_num(&c, "used");
         f.limit = cap_num(&c, "limit");
@@ -513,10 +554,11 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
     if let Some(f) = google_cause(
         env.map(|e| e.violations.as_slice()).unwrap_or_default(),
         text,
+        &lower,
     ) {
         return Some(f);
     }
-    if let Some(c) = P.azure.captures(text) {
+    if let Some(c) = P.azure.captures(text, &lower) {
         let tokens = c
             .name("which")
             .is_some_and(|m| m.as_str().eq_ignore_ascii_case("token"));
@@ -528,12 +570,12 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         f.provider_hint = Some(Provider::Azure);
         return Some(f);
     }
-    if P.azure_short.is_match(text) {
+    if P.azure_short.is_match(text, &lower) {
         let mut f = Found::new(Cause::Transient);
         f.provider_hint = Some(Provider::Azure);
         return Some(f);
     }
-    if let Some(c) = P.xai.captures(text) {
+    if let Some(c) = P.xai.captures(text, &lower) {
         let tokens = c
             .name("what")
             .is_some_and(|m| m.as_str().eq_ignore_ascii_case("tokens"));
@@ -555,18 +597,18 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
     if lower.contains("dynamic_token_limited") {
         return Some(Found::new(Cause::TokensPerMinute));
     }
-    if let Some(c) = P.together_qpm.captures(text) {
+    if let Some(c) = P.together_qpm.captures(text, &lower) {
         let mut f = Found::new(Cause::RequestsPerMinute);
         f.limit = cap_num(&c, "limit");
         return Some(f);
     }
-    if let Some(c) = P.cohere_calls.captures(text) {
+    if let Some(c) = P.cohere_calls.captures(text, &lower) {
         let mut f = Found::new(Cause::RequestsPerMinute);
         f.limit = cap_num(&c, "limit");
         f.provider_hint = Some(Provider::Cohere);
         return Some(f);
     }
-    if let Some(c) = P.cohere_tokens.captures(text) {
+    if let Some(c) = P.cohere_tokens.captures(text, &lower) {
         let mut f = Found::new(Cause::TokensPerMinute);
         f.limit = cap_num(&c, "limit");
         return Some(f);
@@ -925,7 +967,7 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
         .or_else(|| env.and_then(|e| e.violations.iter().find_map(|v| v.model.clone())))
         .or_else(|| {
             P.model_generic
-                .captures(&facts.text)
+                .captures(&facts.text, &facts.text.to_ascii_lowercase())
                 .and_then(|c| cap_str(&c, "model"))
         })
         .map(|m| m.trim_end_matches(['.', ',', ')']).to_string());

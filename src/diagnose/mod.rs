@@ -18,7 +18,11 @@ pub use types::*;
 
 use classify::{Facts, classify};
 pub use segment::{Block, Segmenter, TRIGGERS, has_trigger};
-pub(crate) use signals::re;
+
+/// The engine's gated patterns (see [`crate::pattern::Gated`]).
+pub(crate) fn gates() -> impl Iterator<Item = &'static crate::pattern::Gated> {
+    classify::gates().chain(signals::gates())
+}
 
 /// Diagnoses every error in `text`, repeats folded, in order of first appearance.
 pub fn diagnose(text: &str) -> Vec<Diagnosis> {

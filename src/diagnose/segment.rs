@@ -5,7 +5,7 @@
 //! block never grows past [`MAX_BLOCK`] bytes, so memory stays bounded whatever the input.
 
 use regex::bytes::Regex;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// A block longer than this is cut (and diagnosed in pieces).
 pub const MAX_BLOCK: usize = 256 * 1024;
@@ -62,24 +62,33 @@ static TRIGGER: LazyLock<Option<Regex>> = LazyLock::new(|| {
 const SMALL: usize = 64 * 1024;
 
 /// The SIMD (Teddy) searcher, where the CPU has it: about twice the regex's speed here.
-static PACKED: LazyLock<Option<aho_corasick::packed::Searcher>> = LazyLock::new(|| {
+/// Built for the first large text; from then on it serves small ones too (a search per
+/// literal builds 34 finders per call).
+static PACKED: OnceLock<Option<aho_corasick::packed::Searcher>> = OnceLock::new();
+
+fn packed() -> Option<aho_corasick::packed::Searcher> {
     aho_corasick::packed::Config::new()
         .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
         .builder()
         .extend(TRIGGERS.iter())
         .build()
-});
+}
 
 /// Where the next trigger literal starts in `text`, if anywhere.
 pub fn find_trigger(text: &[u8]) -> Option<usize> {
+    let searcher = if text.len() > SMALL {
+        PACKED.get_or_init(packed).as_ref()
+    } else {
+        PACKED.get().and_then(Option::as_ref)
+    };
+    if let Some(p) = searcher {
+        return p.find(text).map(|m| m.start());
+    }
     if text.len() <= SMALL {
         return TRIGGERS
             .iter()
             .filter_map(|t| memchr::memmem::find(text, t.as_bytes()))
             .min();
-    }
-    if let Some(p) = PACKED.as_ref() {
-        return p.find(text).map(|m| m.start());
     }
     match TRIGGER.as_ref() {
         Some(re) => re.find(text).map(|m| m.start()),

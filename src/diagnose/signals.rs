@@ -2,74 +2,59 @@
 //! it (URLs, SDK and wrapper names, header families, model names).
 
 use super::types::Provider;
-use regex::Regex;
+use crate::pattern::Gated;
 use std::sync::LazyLock;
 
-/// Compiles one of the engine's constant patterns.
-///
-/// The patterns are literals in this crate; `all_patterns_compile` and every sample test
-/// compile each of them, so a failure here is a programming error caught before release.
-#[expect(
-    clippy::expect_used,
-    reason = "constant patterns, all compiled by the tests"
-)]
-pub(crate) fn re(pattern: &str) -> Regex {
-    Regex::new(&ascii_classes(pattern)).expect("a constant pattern compiles")
-}
-
-/// The engine reads ASCII protocol text: Unicode-aware `\d`, `\w`, `\s` and `\b` only make
-/// the automata bigger and slower to build (most of a cold start). Rewrites them to their
-/// ASCII forms.
-fn ascii_classes(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() + 32);
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('d') => out.push_str("[0-9]"),
-            Some('D') => out.push_str("[^0-9]"),
-            Some('w') => out.push_str("[0-9A-Za-z_]"),
-            Some('W') => out.push_str("[^0-9A-Za-z_]"),
-            Some('s') => out.push_str(r"[\t\n\x0B\x0C\r ]"),
-            Some('S') => out.push_str(r"[^\t\n\x0B\x0C\r ]"),
-            Some('b') => out.push_str(r"(?-u:\b)"),
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-static STATUS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        r"(?i)error code:?\s*(\d{3})\b",
-        r"HTTP/[\d.]+ (\d{3})\b",
-        r"(?i)got status:? (\d{3})\b",
-        r"(?i)status_code[=:]\s*(\d{3})\b",
-        r"(?i)\bstatus[ =:]+(\d{3})\b",
+static STATUS: [Gated; 12] = [
+    Gated::new(&["error code"], r"(?i)error code:?\s*(\d{3})\b"),
+    Gated::new(&["http/"], r"HTTP/[\d.]+ (\d{3})\b"),
+    Gated::new(&["got status"], r"(?i)got status:? (\d{3})\b"),
+    Gated::new(&["status_code"], r"(?i)status_code[=:]\s*(\d{3})\b"),
+    Gated::new(&["status"], r"(?i)\bstatus[ =:]+(\d{3})\b"),
+    Gated::new(
+        &["httpstatuscode"],
         r#"(?i)"?httpStatusCode"?\s*[:=]\s*(\d{3})\b"#,
+    ),
+    Gated::new(
+        &[],
         r"(?m)(?:^\s*|Error: |Error: \S+: |\] |\()([45]\d\d) [\x22{A-Za-z]",
+    ),
+    Gated::new(
+        &[
+            "error:",
+            "exception:",
+            "exhausted:",
+            "requests:",
+            "unavailable:",
+        ],
         r"\w(?:Error|Exception|Exhausted|Requests|Unavailable):\s+([45]\d\d)\b",
+    ),
+    Gated::new(
+        &["failed", "error", "exception"],
         r"(?i)(?:failed|error|exception):?\s+([45]\d\d) [\x22{A-Z]",
-        r":\s+([45]\d\d) [\x22{]",
+    ),
+    Gated::new(&[":"], r":\s+([45]\d\d) [\x22{]"),
+    Gated::new(
+        &[],
         r"\b([45]\d\d) (?:Too Many Requests|RESOURCE_EXHAUSTED|UNAVAILABLE|Service Unavailable|Internal Server Error|Unauthorized|Not Found|Bad Request|Payment Required|Forbidden|Request Timeout|Gateway Timeout|Bad Gateway)",
-        r"(?i)\[(\d{3})\]",
-    ]
-    .iter()
-    .map(|p| re(p))
-    .collect()
-});
+    ),
+    Gated::new(&["["], r"(?i)\[(\d{3})\]"),
+];
+
+/// This module's gated patterns.
+pub(crate) fn gates() -> impl Iterator<Item = &'static Gated> {
+    let votes = VOTES.iter().filter_map(|v| match &v.matcher {
+        Matcher::Re(g) => Some(g),
+        Matcher::Words { .. } => None,
+    });
+    STATUS.iter().chain([&HEADER]).chain(votes)
+}
 
 /// The HTTP status the text states, if any.
 pub fn status(text: &str) -> Option<u16> {
+    let lower = text.to_ascii_lowercase();
     for r in STATUS.iter() {
-        if let Some(c) = r.captures(text)
+        if let Some(c) = r.captures(text, &lower)
             && let Some(n) = c.get(1).and_then(|m| m.as_str().parse::<u16>().ok())
             && (100..600).contains(&n)
         {
@@ -79,17 +64,30 @@ pub fn status(text: &str) -> Option<u16> {
     None
 }
 
-static HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    re(concat!(
+static HEADER: Gated = Gated::new(
+    &[
+        "ratelimit",
+        "anthropic-priority",
+        "x-tokenlimit",
+        "retry-after",
+        "x-should-retry",
+        "x-amzn-errortype",
+        "x-ms-region",
+        "request-id",
+        "openai-organization",
+        "openai-processing-ms",
+        "x-groq-region",
+    ],
+    concat!(
         r#"(?im)(?:^|[\s{,<'"])['"]?((?:x-ratelimit|anthropic-ratelimit|anthropic-priority|x-tokenlimit|x-ratelimitbysize|ratelimitbysize)[a-z0-9_-]*"#,
         r#"|retry-after-ms|retry-after|x-amz-retry-after|x-should-retry|x-amzn-errortype|x-ms-region|apim-request-id|openai-organization|openai-processing-ms|x-groq-region|request-id|x-request-id)['"]?\s*[:=]\s*['"]?([^'"\r\n,}]+)"#
-    ))
-});
+    ),
+);
 
 /// Header name/value pairs anywhere in the text: `curl -i` lines, Python dict reprs, JSON.
 pub fn headers(text: &str) -> Vec<(String, String)> {
     HEADER
-        .captures_iter(text)
+        .captures_iter(text, &text.to_ascii_lowercase())
         .filter_map(|c| {
             let name = c.get(1)?.as_str().to_ascii_lowercase();
             let value = c.get(2)?.as_str().trim().to_string();
@@ -109,8 +107,59 @@ struct Vote {
 enum Matcher {
     /// Any of these substrings; `lower` means they are matched against lower-cased text.
     Words { lower: bool, words: Vec<String> },
-    /// Compiled on first use: most blocks never need most of them.
-    Re(&'static str, std::sync::OnceLock<Regex>),
+    /// Compiled on first use, and tried only where its needles are: most blocks never
+    /// need most of them.
+    Re(Gated),
+}
+
+/// The needles of the votes that need a regex (lower-case literals every match holds).
+const VOTE_NEEDLES: &[(&str, &[&str])] = &[
+    (
+        r"\bopenai\.\w*Error\b|OpenAIException|OpenAIError",
+        &["openai"],
+    ),
+    (
+        r"\banthropic\.\w*Error\b|AnthropicException",
+        &["anthropic"],
+    ),
+    (r"\bgroq\.\w*Error\b|GroqException", &["groq"]),
+    (
+        r"(?i)This request would exceed (?:your organization's|the) rate limit|concurrent connections has exceeded",
+        &[
+            "this request would exceed",
+            "concurrent connections has exceeded",
+        ],
+    ),
+    (
+        r"(?i)current concurrency is \d+, which exceeds",
+        &["current concurrency is "],
+    ),
+    (
+        r"(?i)concurrency limit of \d+ based on your remaining balance",
+        &["concurrency limit of "],
+    ),
+    (
+        r"\b(?:gpt-[\w.-]+|o[134](?:-mini|-pro)?\b|dall-e|text-embedding|chatgpt-|gpt-image|whisper|tts-1)",
+        &[
+            "gpt-",
+            "o1",
+            "o3",
+            "o4",
+            "dall-e",
+            "text-embedding",
+            "chatgpt-",
+            "whisper",
+            "tts-1",
+        ],
+    ),
+];
+
+fn regex_vote(pattern: &'static str) -> Matcher {
+    let needles = VOTE_NEEDLES
+        .iter()
+        .find(|(p, _)| *p == pattern)
+        .map_or(&[][..], |(_, n)| *n);
+    Matcher::Re(Gated::new(needles, pattern))
 }
 
 impl Matcher {
@@ -127,16 +176,16 @@ impl Matcher {
                 match c {
                     '\\' => match chars.next() {
                         Some(e @ ('.' | '$' | '-' | '/')) => w.push(e),
-                        _ => return Matcher::Re(pattern, std::sync::OnceLock::new()),
+                        _ => return regex_vote(pattern),
                     },
                     '(' | ')' | '[' | ']' | '?' | '*' | '+' | '{' | '}' | '^' | '$' | '.' => {
-                        return Matcher::Re(pattern, std::sync::OnceLock::new());
+                        return regex_vote(pattern);
                     }
                     c => w.push(if lower { c.to_ascii_lowercase() } else { c }),
                 }
             }
             if w.is_empty() {
-                return Matcher::Re(pattern, std::sync::OnceLock::new());
+                return regex_vote(pattern);
             }
             words.push(w);
         }
@@ -149,7 +198,7 @@ impl Matcher {
                 let t = if *lower { lower_text } else { text };
                 words.iter().any(|w| t.contains(w.as_str()))
             }
-            Matcher::Re(p, r) => r.get_or_init(|| re(p)).is_match(text),
+            Matcher::Re(g) => g.is_match(text, lower_text),
         }
     }
 }
@@ -338,19 +387,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ascii_rewrite() {
-        assert_eq!(
-            ascii_classes(r"\d+\s\w\b\.\\"),
-            r"[0-9]+[\t\n\x0B\x0C\r ][0-9A-Za-z_](?-u:\b)\.\\"
-        );
-        assert_eq!(ascii_classes(r"[^,\s]"), r"[^,[\t\n\x0B\x0C\r ]]");
-        assert!(re(r"[^,\s]+ \S+").is_match("ab cd"));
-    }
-    #[test]
     fn all_patterns_compile() {
-        let _ = status("x");
-        let _ = headers("x");
-        let _ = votes("x");
+        for g in crate::pattern::every_gate() {
+            let _ = crate::pattern::re(g.parts().1);
+        }
+    }
+
+    #[test]
+    fn every_regex_vote_has_needles() {
+        for v in VOTES.iter() {
+            if let Matcher::Re(g) = &v.matcher {
+                assert!(!g.parts().0.is_empty(), "{:?} has no needles", g.parts().1);
+            }
+        }
     }
 
     #[test]
