@@ -1,6 +1,7 @@
 //! The engine's constant patterns (core layer): compiled with ASCII classes, on first use,
 //! and only for text that can match them.
 
+use aho_corasick::AhoCorasick;
 use regex::{Captures, Regex};
 use std::sync::OnceLock;
 
@@ -63,15 +64,6 @@ fn folds_to_ascii(text: &str) -> bool {
     !text.is_ascii() && text.contains(FOLDS_TO_ASCII)
 }
 
-/// Whether `hay` holds `needle` (lower-case) in any ASCII case.
-fn holds_any_case(hay: &str, needle: &str) -> bool {
-    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
-    hay.len() >= needle.len()
-        && hay
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
-}
-
 /// A constant pattern compiled on its first use, and tried only on text that holds one of
 /// its needles: lower-case literals that every match contains (none: always tried).
 ///
@@ -81,6 +73,8 @@ pub struct Gated {
     needles: &'static [&'static str],
     pattern: &'static str,
     re: OnceLock<Regex>,
+    /// The needles in any ASCII case, one scan for all (built on first use: cheap).
+    any_case: OnceLock<Option<AhoCorasick>>,
 }
 
 impl Gated {
@@ -89,6 +83,7 @@ impl Gated {
             needles,
             pattern,
             re: OnceLock::new(),
+            any_case: OnceLock::new(),
         }
     }
 
@@ -109,10 +104,25 @@ impl Gated {
         if let Some(built) = self.re.get() {
             return Some(built);
         }
-        let open = self.needles.is_empty()
-            || self.needles.iter().any(|n| holds_any_case(text, n))
-            || folds_to_ascii(text);
+        let open = self.needles.is_empty() || self.holds_any_case(text) || folds_to_ascii(text);
         open.then(|| self.re.get_or_init(|| re(self.pattern)))
+    }
+
+    /// Whether `text` holds one of the needles in any ASCII case.
+    fn holds_any_case(&self, text: &str) -> bool {
+        let built = self.any_case.get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(self.needles)
+                .ok()
+        });
+        match built {
+            Some(ac) => ac.is_match(text),
+            None => self.needles.iter().any(|n| {
+                let (hay, n) = (text.as_bytes(), n.as_bytes());
+                hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+            }),
+        }
     }
 
     /// Whether `text` can match although the gate stays shut: a wrong needle. For tests.
