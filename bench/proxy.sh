@@ -6,6 +6,10 @@
 # Needs wrk (apt-get install wrk) or oha (cargo install oha), python3 for the streams.
 # Env: DURATION (s, default 5), STREAMS (default 1000), CARGO_TARGET_DIR; BIN=path runs that
 # binary instead of building (to compare two builds in the same conditions).
+#   PIN=1: the load generator and the emulator run on CPU 0 and the proxy on CPU 1 (taskset),
+#          as when the provider is another machine: the proxy takes no CPU from the other
+#          two. LATENCY_MS=N: the emulator answers after N ms, as a real provider does.
+#          QUICK=1: the throughput table only (no CPU and SSE tables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-5}"
@@ -36,13 +40,19 @@ url_from() {
   echo "no listening line in $1" >&2; cat "$1" >&2; exit 1
 }
 
+# PIN=1: who runs where.
+ON_LOAD=() ON_PROXY=()
+if [ "${PIN:-}" = 1 ]; then
+  ON_LOAD=(taskset -c 0) ON_PROXY=(taskset -c 1)
+fi
+
 BIG=1000000000
-"$BIN" mock --listen 127.0.0.1:0 --rpm $BIG --tpm $BIG --input-tpm $BIG --output-tpm $BIG \
-  >"$OUT/mock.log" 2>&1 &
+"${ON_LOAD[@]}" "$BIN" mock --listen 127.0.0.1:0 --rpm $BIG --tpm $BIG --input-tpm $BIG \
+  --output-tpm $BIG --latency "${LATENCY_MS:-0}" >"$OUT/mock.log" 2>&1 &
 MOCK_PID=$!
 PIDS+=($MOCK_PID)
 MOCK=$(url_from "$OUT/mock.log")
-"$BIN" watch --listen 127.0.0.1:0 --upstream "$MOCK" --no-tui >/dev/null 2>"$OUT/watch.log" &
+"${ON_PROXY[@]}" "$BIN" watch --listen 127.0.0.1:0 --upstream "$MOCK" --no-tui >/dev/null 2>"$OUT/watch.log" &
 WATCH_PID=$!
 PIDS+=($WATCH_PID)
 PROXY=$(url_from "$OUT/watch.log")
@@ -63,7 +73,7 @@ to_ms() { # "123.45us" / "1.2ms" / "0.5s" -> ms
 run() {
   local url=$1 c=$2
   if command -v oha >/dev/null 2>&1; then
-    oha --no-tui -z "${DURATION}s" -c "$c" -m POST -d "$BODY" -H "Content-Type: application/json" \
+    "${ON_LOAD[@]}" oha --no-tui -z "${DURATION}s" -c "$c" -m POST -d "$BODY" -H "Content-Type: application/json" \
       -H "Authorization: Bearer sk-bench-0000000000000000" --output-format json \
       "$url/v1/chat/completions" >"$OUT/oha.json"
     python3 - "$OUT/oha.json" <<'PY'
@@ -72,8 +82,8 @@ d = json.load(open(sys.argv[1]))
 print(f"{d['summary']['requestsPerSec']:.0f} {d['latencyPercentiles']['p50']*1000:.3f} {d['latencyPercentiles']['p99']*1000:.3f}")
 PY
   else
-    local t=$(( c < 2 ? 1 : 2 ))
-    wrk -t"$t" -c"$c" -d"${DURATION}s" --latency -s "$OUT/post.lua" "$url/v1/chat/completions" >"$OUT/wrk.txt"
+    local t=$(( c < 2 || ${#ON_LOAD[@]} > 0 ? 1 : 2 ))
+    "${ON_LOAD[@]}" wrk -t"$t" -c"$c" -d"${DURATION}s" --latency -s "$OUT/post.lua" "$url/v1/chat/completions" >"$OUT/wrk.txt"
     local rps p50 p99
     rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$OUT/wrk.txt")
     p50=$(to_ms "$(awk '$1=="50%" {print $2}' "$OUT/wrk.txt")")
@@ -90,6 +100,8 @@ for c in 1 16 64; do
   awk -v c="$c" -v a="$drps" -v b="$prps" -v d50="$dp50" -v p50="$pp50" -v d99="$dp99" -v p99="$pp99" \
     'BEGIN{printf "| %d | %d | %d | %.0f%% | %.3f | %.3f | %.3f | %.3f | %.3f |\n", c, a, b, (a>0?100*b/a:0), d50, p50, p50-d50, d99, p99}'
 done
+
+[ "${QUICK:-}" = 1 ] && exit 0
 
 # CPU per request at concurrency 16 (utime+stime from /proc, in µs): on a small machine
 # wrk, the mock and the proxy share the cores, so the req/s ratio above mostly says how
