@@ -14,6 +14,7 @@ mod proxy_common;
 
 use common::*;
 use proxy_common::ratedoctor_cmd as command;
+use ratedoctor::diagnose::{Kind, Provider};
 use ratedoctor::event::{Event, EventKind, RetryBy};
 use ratedoctor::limiter::Limits;
 use ratedoctor::session::{EARLY_TOLERANCE_S, Session};
@@ -318,6 +319,31 @@ async fn anthropic_sdk_under_ratedoctor_run() {
             assert!(stdout.contains(line), "{line} missing:\n{stdout}\n{stderr}");
         }
         check_recording(&stderr, &text, &events);
+    })
+    .await;
+}
+
+/// google-genai under `run`: GOOGLE_GEMINI_BASE_URL alone takes it through the proxy; its
+/// plain and streamed calls and its 429 are seen, diagnosed as Gemini's, and no key is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_genai_sdk_under_ratedoctor_run() {
+    let Some(py) = common::sdk_python() else {
+        return;
+    };
+    within(150, async {
+        let (stdout, stderr, text, events) = run_script(&py, "run_gemini.py").await;
+        for line in ["gemini plain ok", "gemini stream ok", "ClientError 429 ok"] {
+            assert!(stdout.contains(line), "{line} missing:\n{stdout}\n{stderr}");
+        }
+        assert!(!text.contains("CANARY") && !stderr.contains("CANARY"));
+        assert!(events.iter().any(|e| matches!(&e.kind,
+            EventKind::RequestSent { provider: Provider::Gemini, stream: true, .. })));
+        assert!(events.iter().any(|e| matches!(&e.kind,
+            EventKind::StreamFinished { usage: Some(u), complete: true, .. } if u.output_tokens > 0)));
+        assert!(events.iter().any(|e| matches!(&e.kind,
+            EventKind::ResponseReceived { status: 429, diagnosis: Some(d), .. }
+                if d.provider == Provider::Gemini && d.kind == Kind::Rpm)));
+        assert!(stderr.contains("ratedoctor summary"), "{stderr}");
     })
     .await;
 }

@@ -225,12 +225,15 @@ pub fn sdk_python() -> Option<String> {
         return None;
     };
     let ok = std::process::Command::new(&py)
-        .args(["-c", "import openai, anthropic"])
+        .args(["-c", "import openai, anthropic; from google import genai"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(!required, "{py} cannot import openai and anthropic");
-        eprintln!("note: {py} cannot import openai and anthropic; skipping");
+        assert!(
+            !required,
+            "{py} cannot import openai, anthropic and google.genai"
+        );
+        eprintln!("note: {py} cannot import openai, anthropic and google.genai; skipping");
         return None;
     }
     Some(py)
