@@ -125,10 +125,13 @@ impl<'de> Visitor<'de> for KeyIn {
     }
 }
 
-/// Implements `Deserialize` for a type whose visitor treats every shape: `visit_map` is
-/// the type's own; any other shape gives the default value.
-macro_rules! map_or_default {
-    ($ty:ident, $lt:lifetime, |$map:ident| $body:block) => {
+/// Implements `Deserialize` for a type read from any JSON value: strings, arrays and
+/// objects by the given bodies, every other shape as the default value.
+macro_rules! any_json {
+    ($ty:ident, $lt:lifetime,
+     str: |$s:pat_param| $str_body:expr,
+     seq: |$seq:ident| $seq_body:block,
+     map: |$map:ident| $map_body:block) => {
         impl<$lt> de::Deserialize<$lt> for $ty {
             fn deserialize<D: Deserializer<$lt>>(d: D) -> Result<Self, D::Error> {
                 struct V;
@@ -149,8 +152,8 @@ macro_rules! map_or_default {
                     fn visit_f64<E>(self, _: f64) -> Result<$ty, E> {
                         Ok($ty::default())
                     }
-                    fn visit_str<E>(self, _: &str) -> Result<$ty, E> {
-                        Ok($ty::default())
+                    fn visit_str<E>(self, $s: &str) -> Result<$ty, E> {
+                        Ok($str_body)
                     }
                     fn visit_unit<E>(self) -> Result<$ty, E> {
                         Ok($ty::default())
@@ -158,11 +161,13 @@ macro_rules! map_or_default {
                     fn visit_none<E>(self) -> Result<$ty, E> {
                         Ok($ty::default())
                     }
-                    fn visit_seq<A: SeqAccess<$lt>>(self, seq: A) -> Result<$ty, A::Error> {
-                        skip_seq(seq).map(|()| $ty::default())
+                    #[allow(unused_mut)]
+                    fn visit_seq<A: SeqAccess<$lt>>(self, mut $seq: A) -> Result<$ty, A::Error> {
+                        $seq_body
                     }
+                    #[allow(unused_mut)]
                     fn visit_map<A: MapAccess<$lt>>(self, mut $map: A) -> Result<$ty, A::Error> {
-                        $body
+                        $map_body
                     }
                 }
                 d.deserialize_any(V)
@@ -171,63 +176,42 @@ macro_rules! map_or_default {
     };
 }
 
+/// [`any_json!`] for a type read from an object: any other shape gives the default value.
+macro_rules! map_or_default {
+    ($ty:ident, $lt:lifetime, |$map:ident| $body:block) => {
+        any_json!($ty, $lt,
+            str: |_| $ty::default(),
+            seq: |seq| { skip_seq(seq).map(|()| $ty::default()) },
+            map: |$map| $body);
+    };
+}
+
 /// The characters of text in a value, as `limiter::text_chars` counts them: strings,
 /// arrays summed, and in objects the `text`, `content` and `parts` fields.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub(crate) struct TextChars(pub usize);
 
-impl<'de> de::Deserialize<'de> for TextChars {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = TextChars;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<TextChars, E> {
-                Ok(TextChars(0))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<TextChars, E> {
-                Ok(TextChars(0))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<TextChars, E> {
-                Ok(TextChars(0))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<TextChars, E> {
-                Ok(TextChars(0))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<TextChars, E> {
-                Ok(TextChars(v.chars().count()))
-            }
-            fn visit_unit<E>(self) -> Result<TextChars, E> {
-                Ok(TextChars(0))
-            }
-            fn visit_none<E>(self) -> Result<TextChars, E> {
-                Ok(TextChars(0))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TextChars, A::Error> {
-                let mut n = 0;
-                while let Some(TextChars(c)) = seq.next_element()? {
-                    n += c;
-                }
-                Ok(TextChars(n))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TextChars, A::Error> {
-                let mut slots = [0usize; 3];
-                while let Some(k) = map.next_key_seed(KeyIn(&["text", "content", "parts"]))? {
-                    match k {
-                        Some(i) => slots[i] = map.next_value::<TextChars>()?.0,
-                        None => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(TextChars(slots.iter().sum()))
+any_json!(TextChars, 'de,
+str: |v| TextChars(v.chars().count()),
+seq: |seq| {
+    let mut n = 0;
+    while let Some(TextChars(c)) = seq.next_element()? {
+        n += c;
+    }
+    Ok(TextChars(n))
+},
+map: |map| {
+    let mut slots = [0usize; 3];
+    while let Some(k) = map.next_key_seed(KeyIn(&["text", "content", "parts"]))? {
+        match k {
+            Some(i) => slots[i] = map.next_value::<TextChars>()?.0,
+            None => {
+                map.next_value::<IgnoredAny>()?;
             }
         }
-        d.deserialize_any(V)
     }
-}
+    Ok(TextChars(slots.iter().sum()))
+});
 
 /// `generationConfig.maxOutputTokens` (Gemini).
 #[derive(Debug, Default)]
@@ -420,52 +404,21 @@ pub(crate) fn usage_of(json: &[u8]) -> Option<UsageFields> {
 pub(crate) fn body_usage(json: &[u8]) -> Option<UsageFields> {
     #[derive(Default)]
     struct Body(UsageFields);
-    impl<'de> de::Deserialize<'de> for Body {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Body;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("any JSON value")
-                }
-                fn visit_bool<E>(self, _: bool) -> Result<Body, E> {
-                    Ok(Body::default())
-                }
-                fn visit_u64<E>(self, _: u64) -> Result<Body, E> {
-                    Ok(Body::default())
-                }
-                fn visit_i64<E>(self, _: i64) -> Result<Body, E> {
-                    Ok(Body::default())
-                }
-                fn visit_f64<E>(self, _: f64) -> Result<Body, E> {
-                    Ok(Body::default())
-                }
-                fn visit_str<E>(self, _: &str) -> Result<Body, E> {
-                    Ok(Body::default())
-                }
-                fn visit_unit<E>(self) -> Result<Body, E> {
-                    Ok(Body::default())
-                }
-                fn visit_none<E>(self) -> Result<Body, E> {
-                    Ok(Body::default())
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Body, A::Error> {
-                    let mut all = UsageFields::default();
-                    while let Some(UsageOf(u)) = seq.next_element()? {
-                        all.input = u.input.or(all.input);
-                        all.output = u.output.or(all.output);
-                    }
-                    Ok(Body(all))
-                }
-                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Body, A::Error> {
-                    let UsageOf(u) =
-                        de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                    Ok(Body(u))
-                }
-            }
-            d.deserialize_any(V)
+    any_json!(Body, 'de,
+    str: |_| Body::default(),
+    seq: |seq| {
+        let mut all = UsageFields::default();
+        while let Some(UsageOf(u)) = seq.next_element()? {
+            all.input = u.input.or(all.input);
+            all.output = u.output.or(all.output);
         }
-    }
+        Ok(Body(all))
+    },
+    map: |map| {
+        let UsageOf(u) =
+            de::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Body(u))
+    });
     serde_json::from_slice::<Body>(json).ok().map(|b| b.0)
 }
 
