@@ -435,6 +435,42 @@ fn wait_recorded(path: &Path, n: usize) {
     }
 }
 
+/// `watch EXTRA --record FILE` in front of the emulator: sends the traffic through it,
+/// stops it and checks every page, output and recording it made for keys; returns its
+/// stdout, the recording's path and the pages.
+fn watch_through(
+    p: &Place,
+    c: &Canaries,
+    mock_url: &str,
+    extra: &[&str],
+    file: &str,
+) -> (String, PathBuf, Vec<(String, String)>) {
+    let what = format!("watch {}", extra.join(" ")).trim_end().to_string();
+    let rec = p.path(file);
+    let mut args = vec!["watch"];
+    args.extend_from_slice(extra);
+    args.extend([
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        mock_url,
+        "--record",
+    ]);
+    args.push(rec.to_str().unwrap());
+    let (watch, base) = Server::start(p.cmd(&args), &what, "proxy listening on ");
+    let (n, pages) = traffic(&base, c, true);
+    for (page, body) in &pages {
+        c.check(&format!("{what} {page}"), body);
+    }
+    wait_recorded(&rec, n);
+    let (code, out, err) = watch.stop(&what);
+    assert_eq!(code, Some(0), "{err}");
+    c.check(&format!("{what} (stdout)"), &out);
+    c.check(&format!("{what} (stderr)"), &err);
+    c.check_file(&format!("the {what} recording"), &rec);
+    (out, rec, pages)
+}
+
 fn python3() -> Option<String> {
     let ok = Command::new("python3")
         .arg("--version")
@@ -598,66 +634,18 @@ fn probe_mock_watch_run_and_replay_never_show_a_key() {
     }
     c.check_file("the probe recording", &probe_rec);
 
-    // watch, text lines and a recording.
-    let rec_text = p.path("watch.jsonl");
-    let (watch, base) = Server::start(
-        p.cmd(&[
-            "watch",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            &mock_url,
-            "--record",
-            rec_text.to_str().unwrap(),
-        ]),
-        "watch",
-        "proxy listening on ",
-    );
-    let (n, pages) = traffic(&base, c, true);
-    for (page, body) in &pages {
-        c.check(&format!("watch {page}"), body);
-    }
+    // watch, text lines and a recording; then watch --json.
+    let (out, rec_text, pages) = watch_through(&p, c, &mock_url, &[], "watch.jsonl");
     assert!(
         pages[0].1.contains("ratedoctor_requests_total"),
         "{}",
         pages[0].1
     );
-    wait_recorded(&rec_text, n);
-    let (code, out, err) = watch.stop("watch");
-    assert_eq!(code, Some(0), "{err}");
-    c.check("watch (stdout)", &out);
-    c.check("watch (stderr)", &err);
     assert!(out.contains("ratedoctor summary"), "{out}");
     assert!(out.contains("<- 429"), "{out}");
-    let recorded = c.check_file("the watch recording", &rec_text);
+    let recorded = std::fs::read_to_string(&rec_text).unwrap();
     assert!(recorded.contains("key=[REDACTED]"), "{recorded}");
-
-    // watch --json
-    let rec_json = p.path("watch-json.jsonl");
-    let (watch, base) = Server::start(
-        p.cmd(&[
-            "watch",
-            "--json",
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            &mock_url,
-            "--record",
-            rec_json.to_str().unwrap(),
-        ]),
-        "watch --json",
-        "proxy listening on ",
-    );
-    let (n, pages) = traffic(&base, c, true);
-    for (page, body) in &pages {
-        c.check(&format!("watch --json {page}"), body);
-    }
-    wait_recorded(&rec_json, n);
-    let (code, out, err) = watch.stop("watch --json");
-    assert_eq!(code, Some(0), "{err}");
-    c.check("watch --json (stdout)", &out);
-    c.check("watch --json (stderr)", &err);
-    c.check_file("the watch --json recording", &rec_json);
+    let (_, rec_json, _) = watch_through(&p, c, &mock_url, &["--json"], "watch-json.jsonl");
 
     // run -- a small program that sends the keys from its environment.
     let mut recordings = vec![probe_rec, rec_text, rec_json];
