@@ -119,6 +119,24 @@ fn sent(events: &[Event]) -> usize {
 
 /// Waits until the proxy is at rest (at most `max_sockets` TCP sockets and `max_fds`
 /// descriptors) and says what it holds.
+/// Once the proxy is back at rest (`at_rest` against `before`: descriptors, TCP sockets,
+/// RSS in KiB), prints what `what` did to them and checks memory stayed close.
+async fn back_at_rest(proxy: &Child, before: (usize, usize, u64), what: &str) {
+    let (fds0, sockets0, rss0) = before;
+    let (fds1, sockets1) = at_rest(proxy, sockets0, fds0).await;
+    let (rss1, hwm) = proxy.rss_kb();
+    eprintln!(
+        "reliability faults: {what}; proxy descriptors {fds0} -> {fds1}, TCP sockets {sockets0} -> {sockets1}, RSS {:.1} -> {:.1} MB (peak {:.1} MB)",
+        rss0 as f64 / 1024.0,
+        rss1 as f64 / 1024.0,
+        hwm as f64 / 1024.0
+    );
+    assert!(
+        rss1 <= rss0 + RSS_TOLERANCE_KB,
+        "RSS grew from {rss0} to {rss1} KiB"
+    );
+}
+
 async fn at_rest(proxy: &Child, max_sockets: usize, max_fds: usize) -> (usize, usize) {
     let ok = eventually(30, || {
         let (fds, sockets) = proc_fds(proxy.pid);
@@ -252,18 +270,8 @@ async fn every_fault_gets_its_documented_answer_and_nothing_leaks() {
         );
 
         // Nothing leaks: no socket or descriptor more than at rest before, memory close.
-        let (fds1, sockets1) = at_rest(&proxy, sockets0, fds0).await;
-        let (rss1, hwm) = proxy.rss_kb();
-        eprintln!(
-            "reliability faults: {rounds} rounds of 6 faults; proxy descriptors {fds0} -> {fds1}, TCP sockets {sockets0} -> {sockets1}, RSS {:.1} -> {:.1} MB (peak {:.1} MB)",
-            rss0 as f64 / 1024.0,
-            rss1 as f64 / 1024.0,
-            hwm as f64 / 1024.0
-        );
-        assert!(
-            rss1 <= rss0 + RSS_TOLERANCE_KB,
-            "RSS grew from {rss0} to {rss1} KiB"
-        );
+        back_at_rest(&proxy, (fds0, sockets0, rss0), &format!("{rounds} rounds of 6 faults"))
+            .await;
     })
     .await;
 }
@@ -443,18 +451,10 @@ async fn the_emulator_killed_mid_stream_and_restarted_on_its_port() {
 
         // At rest again: nothing but the listener and a pooled connection.
         mock.kill().await;
-        let (fds1, sockets1) = at_rest(&proxy, sockets0, fds0).await;
-        let (rss1, hwm) = proxy.rss_kb();
-        eprintln!(
-            "reliability faults: killed mid-stream, restarted twice on {addr}; the run's calls (phase 0 before the kill, 1 down, 2 restarted): {tally:?}; proxy descriptors {fds0} -> {fds1}, TCP sockets {sockets0} -> {sockets1}, RSS {:.1} -> {:.1} MB (peak {:.1} MB)",
-            rss0 as f64 / 1024.0,
-            rss1 as f64 / 1024.0,
-            hwm as f64 / 1024.0
+        let what = format!(
+            "killed mid-stream, restarted twice on {addr}; the run's calls (phase 0 before the kill, 1 down, 2 restarted): {tally:?}"
         );
-        assert!(
-            rss1 <= rss0 + RSS_TOLERANCE_KB,
-            "RSS grew from {rss0} to {rss1} KiB"
-        );
+        back_at_rest(&proxy, (fds0, sockets0, rss0), &what).await;
     })
     .await;
 }
