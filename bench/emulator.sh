@@ -9,6 +9,7 @@
 # /proc). Target (issue #3): >= 20,000 requests/s and RSS < 30 MB on the 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 DURATION=${DURATION:-10}
 CONC=${CONC:-64}
@@ -36,13 +37,8 @@ BIN="$CARGO_TARGET_DIR/release/ratedoctor"
 BIG=1000000000000
 "$BIN" mock --rpm "$BIG" --tpm "$BIG" --rpd "$BIG" --tpd "$BIG" --seed 1 >"$OUT/mock.out" 2>"$OUT/mock.err" &
 PID=$!
-trap 'kill -TERM $PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  grep -q '^listening on ' "$OUT/mock.out" 2>/dev/null && break
-  sleep 0.05
-done
-BASE=$(sed -n 's/^listening on //p' "$OUT/mock.out" | head -n1)
-[ -n "$BASE" ] || { echo "bench: the emulator did not start" >&2; cat "$OUT/mock.err" >&2; exit 1; }
+PIDS+=($PID)
+BASE=$(url_from "$OUT/mock.out")
 URL="$BASE/v1/chat/completions"
 BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"How many requests per second can you take?"}],"max_tokens":16}'
 
@@ -57,12 +53,7 @@ if [ "$tool" = oha ]; then
   rps=$(awk '/Requests\/sec:/ {print $2; exit}' "$OUT/load.txt")
   statuses=$(sed -n '/Status code distribution/,$p' "$OUT/load.txt" | tr '\n' ' ')
 else
-  cat >"$OUT/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$BODY'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer sk-bench"
-LUA
+  post_lua "$OUT/post.lua" "$BODY" sk-bench
   wrk -t 2 -c "$CONC" -d "${DURATION}s" -s "$OUT/post.lua" "$URL" >"$OUT/load.txt"
   rps=$(awk '/Requests\/sec:/ {print $2; exit}' "$OUT/load.txt")
   statuses=$(grep -E 'Non-2xx|Socket errors' "$OUT/load.txt" | tr '\n' ' ' || true)
@@ -78,4 +69,3 @@ echo "RSS idle: $((idle_rss / 1024)) MB; peak RSS (VmHWM): $((peak_rss / 1024)) 
 echo "state: $state"
 kill -TERM "$PID"
 wait "$PID" || true
-trap - EXIT

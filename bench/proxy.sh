@@ -24,21 +24,7 @@ if [ -z "${BIN:-}" ]; then
   BIN="$TARGET/release/ratedoctor"
 fi
 
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-# Waits for "listening on http://..." in a log file and prints the URL.
-url_from() {
-  for _ in $(seq 1 100); do
-    if grep -q "listening on http" "$1" 2>/dev/null; then
-      grep -o "http://[0-9.:]*" "$1" | head -1
-      return
-    fi
-    sleep 0.1
-  done
-  echo "no listening line in $1" >&2; cat "$1" >&2; exit 1
-}
+. bench/lib.sh
 
 # PIN=1: who runs where.
 ON_LOAD=() ON_PROXY=()
@@ -58,12 +44,7 @@ PIDS+=($WATCH_PID)
 PROXY=$(url_from "$OUT/watch.log")
 
 BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}],"max_tokens":5}'
-cat >"$OUT/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$BODY'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer sk-bench-0000000000000000"
-LUA
+post_lua "$OUT/post.lua" "$BODY" sk-bench-0000000000000000
 
 to_ms() { # "123.45us" / "1.2ms" / "0.5s" -> ms
   awk -v v="$1" 'BEGIN{n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n}'

@@ -41,22 +41,7 @@ if [ ! -x "$VENV/bin/litellm" ]; then
 fi
 LITELLM_VERSION=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))')
 
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-# Waits for a "listening on http://..." line (or, for LiteLLM, "Uvicorn running on") in a
-# log file and prints the URL.
-url_from() {
-  for _ in $(seq 1 1200); do
-    if grep -qE "(listening on|running on) http" "$1" 2>/dev/null; then
-      grep -E "(listening on|running on) http" "$1" | grep -o "http://[0-9.:]*" | head -1
-      return
-    fi
-    sleep 0.1
-  done
-  echo "no listening line in $1" >&2; cat "$1" >&2; exit 1
-}
+. bench/lib.sh
 
 KEY=sk-bench-0000000000000000
 BIG=1000000000
@@ -91,12 +76,7 @@ PIDS+=($LITELLM_PID)
 LITELLM=$(url_from "$OUT/litellm.log")
 
 BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}],"max_tokens":5}'
-cat >"$OUT/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$BODY'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $KEY"
-LUA
+post_lua "$OUT/post.lua" "$BODY" "$KEY"
 
 # Every target answers before anything is measured.
 for u in "$MOCK" "$WATCH" "$LITELLM"; do
