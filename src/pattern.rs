@@ -64,26 +64,65 @@ fn folds_to_ascii(text: &str) -> bool {
     !text.is_ascii() && text.contains(FOLDS_TO_ASCII)
 }
 
+/// Lower-case words looked for in any ASCII case, all in one scan (the automaton is
+/// built on first use: cheap for a few words).
+pub struct Needles {
+    words: &'static [&'static str],
+    any_case: OnceLock<Option<AhoCorasick>>,
+}
+
+impl Needles {
+    pub const fn new(words: &'static [&'static str]) -> Needles {
+        Needles {
+            words,
+            any_case: OnceLock::new(),
+        }
+    }
+
+    /// Whether `text` holds one of the words in any ASCII case.
+    pub fn found_in(&self, text: &str) -> bool {
+        let built = self.any_case.get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(self.words)
+                .ok()
+        });
+        match built {
+            Some(ac) => ac.is_match(text),
+            None => self.words.iter().any(|n| {
+                let (hay, n) = (text.as_bytes(), n.as_bytes());
+                hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+            }),
+        }
+    }
+
+    /// Whether lower-cased text holds one of the words.
+    fn found_in_lower(&self, lower: &str) -> bool {
+        self.words.iter().any(|n| lower.contains(n))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+}
+
 /// A constant pattern compiled on its first use, and tried only on text that holds one of
 /// its needles: lower-case literals that every match contains (none: always tried).
 ///
 /// Building an automaton costs far more than matching one block with it (it was nine
 /// tenths of a cold `explain`), and most blocks need few of the patterns.
 pub struct Gated {
-    needles: &'static [&'static str],
+    needles: Needles,
     pattern: &'static str,
     re: OnceLock<Regex>,
-    /// The needles in any ASCII case, one scan for all (built on first use: cheap).
-    any_case: OnceLock<Option<AhoCorasick>>,
 }
 
 impl Gated {
     pub const fn new(needles: &'static [&'static str], pattern: &'static str) -> Gated {
         Gated {
-            needles,
+            needles: Needles::new(needles),
             pattern,
             re: OnceLock::new(),
-            any_case: OnceLock::new(),
         }
     }
 
@@ -91,9 +130,8 @@ impl Gated {
     /// Text with one of the two non-ASCII letters `(?i)` folds onto ASCII ones always gets
     /// it: the needles would not see them.
     pub fn get(&self, lower: &str) -> Option<&Regex> {
-        let open = self.needles.is_empty()
-            || self.needles.iter().any(|n| lower.contains(n))
-            || folds_to_ascii(lower);
+        let open =
+            self.needles.is_empty() || self.needles.found_in_lower(lower) || folds_to_ascii(lower);
         open.then(|| self.re.get_or_init(|| re(self.pattern)))
     }
 
@@ -104,25 +142,8 @@ impl Gated {
         if let Some(built) = self.re.get() {
             return Some(built);
         }
-        let open = self.needles.is_empty() || self.holds_any_case(text) || folds_to_ascii(text);
+        let open = self.needles.is_empty() || self.needles.found_in(text) || folds_to_ascii(text);
         open.then(|| self.re.get_or_init(|| re(self.pattern)))
-    }
-
-    /// Whether `text` holds one of the needles in any ASCII case.
-    fn holds_any_case(&self, text: &str) -> bool {
-        let built = self.any_case.get_or_init(|| {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(self.needles)
-                .ok()
-        });
-        match built {
-            Some(ac) => ac.is_match(text),
-            None => self.needles.iter().any(|n| {
-                let (hay, n) = (text.as_bytes(), n.as_bytes());
-                hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
-            }),
-        }
     }
 
     /// Whether `text` can match although the gate stays shut: a wrong needle. For tests.
@@ -150,7 +171,7 @@ impl Gated {
 
     /// The needles and the pattern, for tests.
     pub fn parts(&self) -> (&'static [&'static str], &'static str) {
-        (self.needles, self.pattern)
+        (self.needles.words, self.pattern)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Redaction of secrets in text (core layer): API keys and bearer tokens never leave
 //! ratedoctor, even when the user pastes them.
 
-use crate::pattern::Gated;
+use crate::pattern::{Gated, Needles};
 use std::borrow::Cow;
 
 /// Every key shape, bearer token, credential header value and key in a URL query. Its
@@ -115,12 +115,8 @@ pub fn is_key_header(name: &str) -> bool {
 /// Whether `text` may hold a key: a key shape, or a credential header's name. A quick
 /// test before the slower [`redact_json`].
 pub fn may_hold_key(text: &str) -> bool {
-    has_secret(text)
-        || KEY_HEADERS.iter().any(|h| {
-            text.as_bytes()
-                .windows(h.len())
-                .any(|w| w.eq_ignore_ascii_case(h.as_bytes()))
-        })
+    static NAMES: Needles = Needles::new(KEY_HEADERS);
+    has_secret(text) || NAMES.found_in(text)
 }
 
 /// Redacts every string in a JSON document; a `[name, value]` pair whose name is a
