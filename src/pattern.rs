@@ -147,6 +147,7 @@ impl Gated {
     }
 
     /// Whether `text` can match although the gate stays shut: a wrong needle. For tests.
+    #[doc(hidden)]
     pub fn misses(&self, text: &str) -> bool {
         self.get(&text.to_ascii_lowercase()).is_none() && re(self.pattern).is_match(text)
     }
@@ -170,6 +171,7 @@ impl Gated {
     }
 
     /// The needles and the pattern, for tests.
+    #[doc(hidden)]
     pub fn parts(&self) -> (&'static [&'static str], &'static str) {
         (self.needles.words, self.pattern)
     }
