@@ -276,6 +276,21 @@ fn check_recording(stderr: &str, text: &str, events: &[Event]) {
         &e.kind,
         EventKind::StreamFinished { usage: Some(u), complete: true, .. } if u.output_tokens > 0
     )));
+    // Every answer's usage was read, the SDK's gzip-compressed JSON bodies included.
+    let answered: Vec<u64> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::ResponseReceived { status: 200, .. }))
+        .map(|e| e.id)
+        .collect();
+    assert!(!answered.is_empty());
+    for id in answered {
+        assert!(
+            events.iter().any(|e| e.id == id
+                && matches!(&e.kind, EventKind::StreamFinished { usage: Some(u), .. }
+                    if u.output_tokens > 0)),
+            "no usage read for request {id}"
+        );
+    }
     assert!(stderr.contains("ratedoctor summary"), "{stderr}");
     assert!(stderr.contains("recommendation"), "{stderr}");
 }

@@ -53,6 +53,16 @@ fn cases() -> Vec<Case> {
             stream: false,
         },
         Case {
+            // Compressed as the providers' servers compress: passed on as it came, read
+            // decoded.
+            name: "openai chat gzip",
+            path: "/v1/chat/completions",
+            headers: vec![bearer[0], ("accept-encoding", "gzip, deflate")],
+            body: chat.clone(),
+            model: "gpt-4o-mini",
+            stream: false,
+        },
+        Case {
             name: "openai chat stream",
             path: "/v1/chat/completions",
             headers: bearer,
@@ -194,6 +204,12 @@ async fn compare_once(case: &Case) -> Result<Vec<Event>, String> {
             String::from_utf8_lossy(&via.body)
         ));
     }
+    let gzip_asked = case.headers.iter().any(|(k, _)| *k == "accept-encoding");
+    let gzipped = via
+        .headers
+        .iter()
+        .any(|(k, v)| k == "content-encoding" && v == "gzip");
+    assert_eq!(gzip_asked, gzipped, "{}: {:?}", case.name, via.headers);
     if direct.headers != via.headers {
         return Err(format!(
             "{}: headers differ\n direct: {:?}\n    via: {:?}",
@@ -405,6 +421,86 @@ async fn a_429_is_passed_through_diagnosed_and_counted() {
         assert_eq!(s["rate_limited"], 1);
         assert!(s["recommendation"].as_str().unwrap().len() > 10);
         p.shutdown().await;
+    })
+    .await;
+}
+
+/// A gzip-compressed 429 reaches the client compressed, exactly as sent, and is
+/// diagnosed from its decoded text, both when it is passed back and when `--retry` reads
+/// it to decide whether and how long to wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_429_is_passed_on_as_it_came_and_diagnosed() {
+    within(60, async {
+        for retry in [0, 1] {
+            let emu = start(Limits {
+                rpm: Some(1),
+                ..Limits::default()
+            })
+            .await;
+            let mut cfg = config(&emu.base_url());
+            cfg.retry = retry;
+            cfg.retry_max_wait = Duration::from_millis(1);
+            let (p, mut rx) = proxy(cfg).await;
+            let c = client();
+            let send = |path: &'static str| {
+                c.post(format!("{}{path}", p.base_url()))
+                    .bearer_auth(KEY)
+                    .header("accept-encoding", "gzip")
+                    .json(&chat_body("hi", Some(5)))
+                    .send()
+            };
+            let ok = send("/v1/chat/completions").await.unwrap();
+            assert_eq!(ok.status(), 200);
+            let ok_body = ok.bytes().await.unwrap();
+            let refused = send("/v1/chat/completions").await.unwrap();
+            assert_eq!(refused.status(), 429);
+            assert_eq!(refused.headers()["content-encoding"], "gzip");
+            let packed = refused.bytes().await.unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(&packed[..]),
+                &mut text,
+            )
+            .expect("the client gets valid gzip");
+            assert!(text.contains("requests per min (RPM)"), "{text}");
+            let events = events_until(&mut rx, 10, |ev| finished(ev) >= 2).await;
+            // The 200's usage, read from the compressed body, is the usage in it.
+            let mut json = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(&ok_body[..]),
+                &mut json,
+            )
+            .unwrap();
+            let sent: Value = serde_json::from_str(&json).unwrap();
+            let usage = events
+                .iter()
+                .find_map(|e| match &e.kind {
+                    EventKind::StreamFinished { usage: Some(u), .. } => Some(*u),
+                    _ => None,
+                })
+                .expect("usage read from the gzip body");
+            assert_eq!(
+                (usage.input_tokens, usage.output_tokens),
+                (
+                    sent["usage"]["prompt_tokens"].as_u64().unwrap(),
+                    sent["usage"]["completion_tokens"].as_u64().unwrap()
+                )
+            );
+            let d = events
+                .iter()
+                .find_map(|e| match &e.kind {
+                    EventKind::ResponseReceived {
+                        status: 429,
+                        diagnosis,
+                        ..
+                    } => diagnosis.clone(),
+                    _ => None,
+                })
+                .expect("the compressed 429 diagnosed");
+            assert_eq!(d.kind, Kind::Rpm);
+            assert_eq!(d.limit, Some(1.0));
+            p.shutdown().await;
+        }
     })
     .await;
 }

@@ -174,7 +174,15 @@ fn payload_too_large(family: Family) -> Response {
     }
 }
 
+/// Answers a request; a whole JSON answer is gzip-compressed when the client accepts
+/// gzip, as the providers' servers do.
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let gzip = header(req.headers(), "accept-encoding").is_some_and(reply::accepts_gzip);
+    let resp = answer(shared, req).await;
+    if gzip { reply::gzip(resp).await } else { resp }
+}
+
+async fn answer(shared: Arc<Shared>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
     let query = parts.uri.query();

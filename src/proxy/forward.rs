@@ -3,6 +3,7 @@
 //! status, headers and streamed body — or, with `--retry`, retry a retryable 429 first;
 //! or, when the upstream fails, a 502/504 JSON error that names ratedoctor and the cause.
 
+use super::decode::{self, Decoder};
 use super::inspect::{self, UsageTap};
 use super::pace::Need;
 use super::route::{self, is_hop_by_hop};
@@ -17,7 +18,7 @@ use crate::headers::{self, Snapshot};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
+use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use hyper::http::uri::PathAndQuery;
 use hyper::{Method, Request, Response};
 use std::convert::Infallible;
@@ -455,7 +456,12 @@ async fn exchange(
             let (body, complete) =
                 upstream::read_capped(resp.into_body(), MAX_ERROR_BODY, shared.config.head_timeout)
                     .await;
-            let diagnosis = diagnose_block(&diagnosis_text(status, &all_headers, &body))
+            let encoding = all_headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
+                .map(|(_, v)| v.as_str());
+            let text = decode::decode_whole(encoding, &body, MAX_ERROR_BODY);
+            let diagnosis = diagnose_block(&diagnosis_text(status, &all_headers, &text))
                 .into_iter()
                 .next();
             let advised = snapshot
@@ -584,6 +590,11 @@ async fn exchange(
             id,
             started: sent_at,
             usage: UsageTap::new(sse),
+            decoder: Decoder::for_encoding(
+                head.headers
+                    .get(CONTENT_ENCODING)
+                    .and_then(|v| v.to_str().ok()),
+            ),
             error_body: is_error.then(Vec::new),
             pending,
             bytes: 0,

@@ -146,6 +146,12 @@ impl UsageTap {
         }
     }
 
+    /// Whether more of the body could still tell anything (a JSON body is read no further
+    /// than [`MAX_JSON`]).
+    pub fn wants_more(&self) -> bool {
+        self.sse || !self.overflow
+    }
+
     /// The usage seen, once the body has ended.
     pub fn finish(&mut self) -> Option<Usage> {
         if !self.sse && !self.overflow && !self.body.is_empty() {

@@ -15,6 +15,7 @@
 //! them, estimate tokens, pace them and, with `--retry`, send them again); larger ones
 //! stream through and only their first bytes are observed. Response bodies are never held.
 
+mod decode;
 mod fields;
 mod forward;
 pub mod group;

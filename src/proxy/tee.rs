@@ -5,6 +5,7 @@
 //! that needed the body.
 
 use super::Shared;
+use super::decode::Decoder;
 use super::inspect::UsageTap;
 use super::upstream::Inbound;
 use crate::diagnose::diagnose_block;
@@ -55,6 +56,8 @@ pub(crate) struct Observer {
     pub id: u64,
     pub started: Instant,
     pub usage: UsageTap,
+    /// Reads a compressed body (`Content-Encoding`) for the usage tap and the diagnosis.
+    pub decoder: Option<Decoder>,
     pub error_body: Option<Vec<u8>>,
     pub pending: Option<PendingResponse>,
     pub bytes: u64,
@@ -64,10 +67,18 @@ pub(crate) struct Observer {
 impl Observer {
     fn feed(&mut self, b: &Bytes) {
         self.bytes += b.len() as u64;
-        self.usage.feed(b);
-        if let Some(e) = &mut self.error_body {
-            let room = MAX_ERROR_BODY.saturating_sub(e.len());
-            e.extend_from_slice(&b[..b.len().min(room)]);
+        let (usage, error_body) = (&mut self.usage, &mut self.error_body);
+        let Some(d) = &mut self.decoder else {
+            read(usage, error_body, b);
+            return;
+        };
+        d.feed(b, &mut |text| read(usage, error_body, text));
+        if !usage.wants_more()
+            && error_body
+                .as_ref()
+                .is_none_or(|e| e.len() >= MAX_ERROR_BODY)
+        {
+            d.give_up();
         }
     }
 
@@ -78,6 +89,10 @@ impl Observer {
             return;
         }
         self.finished = true;
+        if let Some(d) = &mut self.decoder {
+            let (usage, error_body) = (&mut self.usage, &mut self.error_body);
+            d.finish(&mut |text| read(usage, error_body, text));
+        }
         let shared = Arc::clone(&self.shared);
         if let Some(p) = self.pending.take() {
             let body = self.error_body.take().unwrap_or_default();
@@ -118,6 +133,15 @@ impl Observer {
         {
             shared.emit(self.id, EventKind::Failed { error: why });
         }
+    }
+}
+
+/// Hands (decoded) body text to the usage tap and, for an error, to the diagnosis.
+fn read(usage: &mut UsageTap, error_body: &mut Option<Vec<u8>>, text: &[u8]) {
+    usage.feed(text);
+    if let Some(e) = error_body {
+        let room = MAX_ERROR_BODY.saturating_sub(e.len());
+        e.extend_from_slice(&text[..text.len().min(room)]);
     }
 }
 
