@@ -1,27 +1,28 @@
 //! `--pace` (sources layer): holds a request while the latest budgets say it cannot be
 //! covered, until the budget has regained enough (at the latest, its reset instant).
 //!
-//! Per provider and dimension it keeps a projection of the budget: a reported limit,
-//! remaining and reset, regaining linearly up to the limit by the reset instant
-//! (continuous buckets; a window that resets at once is covered by the reset bound), less
-//! what the report cannot include yet: every request let through and not answered when it
-//! arrived, every one let through after it and answered before it, and every one let
-//! through since (a refusal gives its share back). Each answer yields such a projection.
-//! The answer of the request let through last is the freshest news and replaces the
-//! projection; an older one replaces it only when it leaves more, so a fast answer (a 429
-//! while admitted requests are still running) cannot hold everything back until those are
-//! answered too. A request let through before the answered one but counted after it
-//! (reordered on the way) is the one thing a projection cannot see: one request is kept in
-//! hand for that.
+//! Per provider and dimension it keeps a projection of the budget from one answer's
+//! report: a limit, what remained when the server counted that request, and how fast the
+//! budget comes back (continuous buckets; a window that resets at once is covered by the
+//! reset bound). From that it takes what the report cannot include: every request not
+//! answered yet (some may have been counted before it: erring low), and every request of a
+//! later burst that was answered (a refusal was not charged and counts for nothing).
+//!
+//! Requests let through less than [`ALONE`] apart form a burst. Within a burst the server
+//! may count calls in any order, so the freshest report is not the one of the request let
+//! through last but the one that leaves the least: the request counted last. A report of a
+//! later burst replaces the projection; one of an earlier burst never does. A report is
+//! dated when the server counted its request, as near as the quickest answer seen tells
+//! ([`counted_at`]), and half a request is kept in hand for what that may miss.
 //!
 //! Held requests wait in line, first come first served; a request's wait is recomputed
 //! while it waits ([`Pacer::recheck`]), so a better projection lets it go sooner. Before
 //! anything is known about a provider, the first request goes alone and the others wait
 //! for its answer (at most [`PROBE_WAIT`]) instead of going out as a blind burst.
 
-use crate::diagnose::Provider;
+use crate::diagnose::{Provider, Window};
 use crate::headers::{Dimension, Snapshot};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 /// Longest a request is held in all.
@@ -30,53 +31,91 @@ pub const MAX_HOLD: Duration = Duration::from_secs(120);
 pub const RECHECK: Duration = Duration::from_millis(250);
 /// Longest the first request to a provider is waited for before others follow it.
 pub const PROBE_WAIT: Duration = Duration::from_secs(1);
-/// Answers remembered to judge what later reports include.
+/// A request let through this long after the one before it went alone: it starts a burst.
+const ALONE: Duration = Duration::from_millis(100);
+/// The longest one-way trip to a provider assumed.
+const ONE_WAY: Duration = Duration::from_millis(50);
+/// Requests kept in hand: for what a report's date and a refused call's charge may miss.
+const MARGIN: f64 = 0.5;
+/// Bursts whose charges are remembered while no projection needs them.
 const MAX_LOG: usize = 4096;
 
 #[derive(Debug, Clone)]
 struct Track {
     limit: f64,
     remaining: f64,
-    reset_s: f64,
+    /// Units regained a second, when the report shows the budget regaining.
+    rate: Option<f64>,
+    /// When the budget is full again, at the latest.
+    full_at: Instant,
+    /// The instant `remaining` describes: about when the server counted the request.
     seen: Instant,
-    /// When the request whose answer this is was let through.
-    base: Instant,
-    /// Units of the requests the report does not include yet.
-    reserved: f64,
+    /// The burst of the request whose answer this is.
+    burst: u64,
 }
 
 impl Track {
-    /// The regain rate, a little under what the report implies: `remaining` is rounded
-    /// down by providers, which makes `(limit - remaining) / reset` slightly optimistic.
-    fn rate(&self) -> Option<f64> {
-        (self.reset_s > 0.0 && self.limit > self.remaining)
-            .then(|| 0.95 * (self.limit - self.remaining) / self.reset_s)
-    }
-
-    fn available(&self, now: Instant) -> f64 {
+    /// The budget now as the report alone would have it.
+    fn projected(&self, now: Instant) -> f64 {
         let dt = now.saturating_duration_since(self.seen).as_secs_f64();
-        let regained = match self.rate() {
+        let regained = match self.rate {
             Some(r) => r * dt,
-            None if dt >= self.reset_s => self.limit,
+            None if now >= self.full_at => self.limit,
             None => 0.0,
         };
-        (self.remaining + regained).min(self.limit) - self.reserved
+        (self.remaining + regained).min(self.limit)
     }
 
-    /// Seconds until `need` is available, `ahead` is served first and `margin` is left
-    /// in hand.
-    fn wait_for(&self, need: f64, ahead: f64, margin: f64, now: Instant) -> f64 {
-        let short = ahead + need + margin - self.available(now);
-        if short <= 0.0 || need > self.limit {
-            return 0.0;
-        }
-        let since = now.saturating_duration_since(self.seen).as_secs_f64();
-        let to_reset = (self.reset_s - since).max(0.0);
-        match self.rate() {
+    /// Seconds until `short` more units are back.
+    fn wait_for(&self, short: f64, now: Instant) -> f64 {
+        match self.rate {
             Some(r) => short / r,
-            None => to_reset,
+            None => self.full_at.saturating_duration_since(now).as_secs_f64(),
         }
     }
+}
+
+/// What a report says of a budget: how much is left and how fast it comes back.
+///
+/// A budget that regains `limit` a window continuously (a per-second or per-minute bucket)
+/// and reports the time until it is full to the millisecond, as OpenAI does, tells more than
+/// its `remaining`, which is rounded down: the exact remaining is `limit - reset * rate`.
+/// That is used when it agrees with `remaining`. Otherwise the rate is what the report
+/// implies, a little under it, since the rounded `remaining` makes
+/// `(limit - remaining) / reset` slightly optimistic.
+fn regain(window: Option<Window>, limit: f64, remaining: f64, reset_s: f64) -> (f64, Option<f64>) {
+    let per_s = match window {
+        Some(Window::Second) => Some(limit),
+        Some(Window::Minute) => Some(limit / 60.0),
+        _ => None,
+    };
+    if let Some(r) = per_s
+        && reset_s > 0.0
+    {
+        // The reset is rounded up to the millisecond: allow for that much regain.
+        let tolerance = 0.01 + 0.001 * r;
+        let exact = limit - reset_s * r;
+        if exact > remaining - tolerance && exact < remaining + 1.0 {
+            return (exact.max(remaining), Some(r));
+        }
+    }
+    let rate = (reset_s > 0.0 && limit > remaining).then(|| 0.95 * (limit - remaining) / reset_s);
+    (remaining, rate)
+}
+
+/// About when the server counted a request let through at `sent` and answered at `now`,
+/// erring late: the answer came the server's work and one way's travel after, and neither
+/// is less than the quickest answer seen shows, less one way there (half that answer, at
+/// most [`ONE_WAY`]). A call that queued on the way, in a burst, is dated as late as it
+/// was answered.
+fn counted_at(sent: Instant, now: Instant, quickest: &mut Option<Duration>) -> Instant {
+    let took = now.saturating_duration_since(sent);
+    let q = quickest.map_or(took, |q| q.min(took));
+    *quickest = Some(q);
+    let one_way = (q / 2).min(ONE_WAY);
+    now.checked_sub(q - one_way)
+        .unwrap_or(sent)
+        .clamp(sent, now)
 }
 
 /// What one request will spend.
@@ -88,14 +127,57 @@ pub struct Need {
 
 impl Need {
     fn of(&self, d: Dimension) -> f64 {
+        Units::default().plus(*self).of(d)
+    }
+}
+
+/// What several requests spend, in every dimension.
+#[derive(Debug, Clone, Copy, Default)]
+struct Units {
+    requests: f64,
+    input: f64,
+    output: f64,
+}
+
+impl Units {
+    fn plus(mut self, n: Need) -> Units {
+        self.requests += 1.0;
+        self.input += n.input_tokens;
+        self.output += n.max_tokens;
+        self
+    }
+
+    fn minus(mut self, n: Need) -> Units {
+        self.requests = (self.requests - 1.0).max(0.0);
+        self.input = (self.input - n.input_tokens).max(0.0);
+        self.output = (self.output - n.max_tokens).max(0.0);
+        self
+    }
+
+    fn add(mut self, u: Units) -> Units {
+        self.requests += u.requests;
+        self.input += u.input;
+        self.output += u.output;
+        self
+    }
+
+    fn of(&self, d: Dimension) -> f64 {
         match d {
-            Dimension::Requests => 1.0,
-            Dimension::Tokens | Dimension::ProjectTokens => self.input_tokens + self.max_tokens,
-            Dimension::InputTokens => self.input_tokens,
-            Dimension::OutputTokens => self.max_tokens,
+            Dimension::Requests => self.requests,
+            Dimension::Tokens | Dimension::ProjectTokens => self.input + self.output,
+            Dimension::InputTokens => self.input,
+            Dimension::OutputTokens => self.output,
             Dimension::Images => 0.0,
         }
     }
+}
+
+/// A request let through and not answered.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    need: Need,
+    at: Instant,
+    burst: u64,
 }
 
 /// One provider's requests.
@@ -106,18 +188,30 @@ struct Lane {
     /// Held request id -> (order in line, when it was first held).
     held: HashMap<u64, (u64, Instant)>,
     next_order: u64,
-    /// Requests let through and not answered: id -> (need, when let through).
-    sent: HashMap<u64, (Need, Instant)>,
-    /// Answers that were not refusals: (when that request was let through, need), oldest
-    /// answer first.
-    charged: VecDeque<(Instant, Need)>,
-    /// Answers of requests let through before this may not be judged: some answers they
-    /// would need were forgotten.
-    horizon: Option<Instant>,
+    sent: HashMap<u64, Sent>,
+    /// What the requests in `sent` spend.
+    unanswered: Units,
+    /// The burst of the request let through last, and when it went.
+    burst: u64,
+    last_sent: Option<Instant>,
+    /// The quickest answer seen: a request's own travel and the server's least work.
+    quickest: Option<Duration>,
+    /// What answered requests were charged, by burst (refusals are not).
+    charged: BTreeMap<u64, Units>,
     blocked_until: Option<Instant>,
     /// When the first request was let through, until an answer has come back.
     probing: Option<Instant>,
     answered: bool,
+}
+
+impl Lane {
+    /// What a report from within `burst` cannot include: every request not answered yet,
+    /// and what requests of later bursts were charged.
+    fn unreported(&self, burst: u64) -> Units {
+        self.charged
+            .range(burst + 1..)
+            .fold(self.unanswered, |sum, (_, u)| sum.add(*u))
+    }
 }
 
 /// The pacing state of every provider seen.
@@ -168,13 +262,20 @@ impl Pacer {
         };
         let mut wait = 0.0f64;
         for ((p, d), t) in &self.tracks {
-            if *p == provider {
-                let n = need.of(*d);
-                let a: f64 = lane.line.range(..order).map(|(_, (_, n))| n.of(*d)).sum();
-                let margin = if *d == Dimension::Requests { 1.0 } else { 0.0 };
-                if n > 0.0 {
-                    wait = wait.max(t.wait_for(n, a, margin, now));
-                }
+            let n = need.of(*d);
+            if *p != provider || n <= 0.0 || n > t.limit {
+                continue;
+            }
+            let ahead: f64 = lane.line.range(..order).map(|(_, (_, n))| n.of(*d)).sum();
+            let margin = if *d == Dimension::Requests {
+                MARGIN
+            } else {
+                0.0
+            };
+            let available = t.projected(now) - lane.unreported(t.burst).of(*d);
+            let short = ahead + n + margin - available;
+            if short > 0.0 {
+                wait = wait.max(t.wait_for(short, now));
             }
         }
         if let Some(until) = lane.blocked_until {
@@ -208,13 +309,24 @@ impl Pacer {
         let Some((_, need)) = lane.line.remove(&order) else {
             return;
         };
-        lane.sent.insert(id, (need, now));
-        lane.probing.get_or_insert(now);
-        for ((p, d), t) in &mut self.tracks {
-            if *p == provider {
-                t.reserved += need.of(*d);
-            }
+        if lane
+            .last_sent
+            .is_none_or(|t| now.saturating_duration_since(t) >= ALONE)
+        {
+            lane.burst += 1;
         }
+        lane.last_sent = Some(now);
+        let burst = lane.burst;
+        lane.sent.insert(
+            id,
+            Sent {
+                need,
+                at: now,
+                burst,
+            },
+        );
+        lane.unanswered = lane.unanswered.plus(need);
+        lane.probing.get_or_insert(now);
     }
 
     /// Request `id` got its answer, or none (it failed, or was dropped, perhaps while still
@@ -233,55 +345,26 @@ impl Pacer {
             lane.line.remove(&order);
             return;
         }
-        let Some((need, sent_at)) = lane.sent.remove(&id) else {
+        let Some(sent) = lane.sent.remove(&id) else {
             return;
         };
+        lane.unanswered = lane.unanswered.minus(sent.need);
         lane.answered |= snapshot.is_some();
-        // Every projection counts this request as not reported yet (it was unanswered
-        // when each was made). A refusal was not charged: give its share back. (A refused
-        // OpenAI call does take the part of a request regained since the bucket was last
-        // empty, less than one: the one request kept in hand covers it.)
-        if rate_limited {
-            for ((p, d), t) in &mut self.tracks {
-                if *p == provider {
-                    t.reserved = (t.reserved - need.of(*d)).max(0.0);
-                }
-            }
-        }
         let Some(snap) = snapshot else {
             return;
         };
+        // A refusal was not charged. (A refused OpenAI call does take the part of a
+        // request regained since the bucket was last empty, less than one: the request
+        // kept in hand covers it.)
+        if !rate_limited {
+            let c = lane.charged.entry(sent.burst).or_default();
+            *c = c.plus(sent.need);
+        }
         if rate_limited && let Some(ra) = snap.retry_after_s.filter(|s| *s > 0.0) {
             let until = now + Duration::from_secs_f64(ra.min(MAX_HOLD.as_secs_f64()));
             lane.blocked_until = Some(lane.blocked_until.map_or(until, |b| b.max(until)));
         }
-        // Not in this report: requests still unanswered, and requests let through after
-        // this one that were answered (and charged) before it.
-        let mut unreported: Vec<Need> = lane.sent.values().map(|(n, _)| *n).collect();
-        unreported.extend(
-            lane.charged
-                .iter()
-                .filter(|(at, _)| *at > sent_at)
-                .map(|(_, n)| *n),
-        );
-        if !rate_limited {
-            lane.charged.push_back((sent_at, need));
-            if lane.charged.len() > MAX_LOG {
-                // Only answers of requests let through after the oldest one still running
-                // can matter.
-                let oldest = lane.sent.values().map(|(_, at)| *at).min();
-                lane.charged
-                    .retain(|(at, _)| oldest.is_some_and(|o| *at > o));
-                while lane.charged.len() > MAX_LOG {
-                    if let Some((at, _)) = lane.charged.pop_front() {
-                        lane.horizon = Some(lane.horizon.map_or(at, |h| h.max(at)));
-                    }
-                }
-            }
-        }
-        if lane.horizon.is_some_and(|h| sent_at <= h) {
-            return;
-        }
+        let seen = counted_at(sent.at, now, &mut lane.quickest);
         for b in &snap.budgets {
             let (Some(limit), Some(remaining)) = (b.limit, b.remaining) else {
                 continue;
@@ -289,23 +372,38 @@ impl Pacer {
             if limit <= 0.0 {
                 continue;
             }
+            let reset_s = b.reset_s.unwrap_or(60.0).max(0.0);
+            let (remaining, rate) = regain(b.window, limit, remaining.min(limit), reset_s);
             let candidate = Track {
                 limit,
-                remaining: remaining.min(limit),
-                reset_s: b.reset_s.unwrap_or(60.0).max(0.0),
-                seen: now,
-                base: sent_at,
-                reserved: unreported.iter().map(|n| n.of(b.dimension)).sum(),
+                remaining,
+                rate,
+                full_at: now + Duration::from_secs_f64(reset_s.min(MAX_HOLD.as_secs_f64())),
+                seen,
+                burst: sent.burst,
             };
             let key = (provider, b.dimension);
             let better = self.tracks.get(&key).is_none_or(|t| {
                 t.limit != candidate.limit
-                    || candidate.base >= t.base
-                    || candidate.available(now) > t.available(now)
+                    || candidate.burst > t.burst
+                    || (candidate.burst == t.burst && candidate.projected(now) < t.projected(now))
             });
             if better {
                 self.tracks.insert(key, candidate);
             }
+        }
+        // Charges only matter to projections from earlier bursts.
+        let oldest = self
+            .tracks
+            .iter()
+            .filter(|((p, _), _)| *p == provider)
+            .map(|(_, t)| t.burst)
+            .min();
+        if let Some(oldest) = oldest {
+            lane.charged = lane.charged.split_off(&(oldest + 1));
+        }
+        while lane.charged.len() > MAX_LOG {
+            lane.charged.pop_first();
         }
     }
 }
@@ -373,15 +471,15 @@ mod tests {
         let need = Need::default();
         let p0 = Provider::Openai;
         assert_eq!(p.reserve(p0, 1, need, t0), Duration::ZERO);
-        // 3 of 10 left; full again in 7 s: one unit per second (0.95 counted), one kept
-        // in hand.
+        // 3 of 10 left; full again in 7 s: one unit per second (0.95 counted); half a
+        // request is kept in hand.
         p.observe(p0, 1, Some(&snap(10.0, 3.0, 7.0)), false, t0);
         assert_eq!(p.reserve(p0, 2, need, t0), Duration::ZERO);
         assert_eq!(p.reserve(p0, 3, need, t0), Duration::ZERO);
         let w4 = p.reserve(p0, 4, need, t0);
         let w5 = p.reserve(p0, 5, need, t0);
-        assert!(close(w4, 1.0 / 0.95), "{w4:?}");
-        assert!(close(w5, 2.0 / 0.95), "{w5:?}");
+        assert!(close(w4, 0.5 / 0.95), "{w4:?}");
+        assert!(close(w5, 1.5 / 0.95), "{w5:?}");
         // Asked again later: the first in line goes when its turn comes, then the next.
         let t1 = t0 + w4 + Duration::from_millis(1);
         assert_eq!(p.recheck(p0, 4, t1), Duration::ZERO);
@@ -399,30 +497,62 @@ mod tests {
         let need = Need::default();
         let p0 = Provider::Openai;
         // Nothing known, and the first request's answer is slow: after PROBE_WAIT the
-        // other 9 follow it blind. 10 a minute, one every 6 s.
+        // other 9 follow it blind. 9 a minute.
         blind_burst(&mut p, 10, t0);
         // The 10th is refused at once while the 9 admitted ones still run: for all the
         // pacer can tell, those 9 may not have reached the server yet.
-        let mut refused = snap(10.0, 0.0, 60.0);
+        let mut refused = snap(9.0, 0.0, 60.0);
         refused.retry_after_s = Some(1.0);
         p.observe(p0, 10, Some(&refused), true, ms(1020));
         let w = p.reserve(p0, 11, need, ms(2020));
         assert!(w.as_secs_f64() > 50.0, "{w:?}");
-        // Their answers come: the 9th (last let through) says 1 left after it, with
-        // nothing else unanswered. The request in line goes after 1 more unit (one kept
-        // in hand), not after 9.
+        // Their answers come, the 9th with none left. Nothing is unanswered any more: the
+        // request in line waits for 1 unit and the half kept in hand (at 0.95 × 9/60 a
+        // second, about 10.5 s), not for 9 more.
         for id in 1..=9 {
-            let left = 10.0 - id as f64;
+            let left = 9.0 - id as f64;
+            p.observe(p0, id, Some(&snap(9.0, left, 60.0)), false, ms(2100));
+        }
+        let w = p.recheck(p0, 11, ms(2100)).as_secs_f64();
+        assert!(w > 10.0 && w < 1.5 / (0.95 * 9.0 / 60.0), "{w}");
+    }
+
+    /// Calls let through together are counted in any order: the report of the one let
+    /// through last can come from the call counted first, and calls counted after it may
+    /// be answered before it. Within a burst the report that leaves the least is believed.
+    #[test]
+    fn within_a_burst_the_report_that_leaves_least_holds() {
+        let mut p = Pacer::default();
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let need = Need::default();
+        let p0 = Provider::Openai;
+        // 10 a minute. The probe (1 left of 10 after the burst: 9 used).
+        blind_burst(&mut p, 9, t0);
+        let answered = ms(1) + PROBE_WAIT + Duration::from_millis(300);
+        // The server counted them in reverse: the 9th first (8 left after the probe and
+        // it), the 2nd last (1 left). All but the 9th are answered first.
+        p.observe(p0, 1, Some(&minute(10.0, 9.0, 6.0)), false, answered);
+        for id in 2..=8 {
+            let left = 1.0 + (id - 2) as f64;
             p.observe(
                 p0,
                 id,
-                Some(&snap(10.0, left, 6.0 * id as f64)),
+                Some(&minute(10.0, left, 60.0 - 6.0 * left)),
                 false,
-                ms(2100),
+                answered,
             );
         }
-        let w = p.recheck(p0, 11, ms(2100));
-        assert!(close(w, 6.0 / 0.95), "{w:?}");
+        // Then the 9th, let through last, but with the oldest news: 8 left.
+        p.observe(p0, 9, Some(&minute(10.0, 8.0, 12.0)), false, answered);
+        // 1 left, and what came back since the server counted the 2nd (dated 50 ms after
+        // it went: the quickest answer took 297 ms): nothing goes at once, and the next
+        // waits for the rest of 1.5 units at 1/6 a second.
+        let r = 10.0 / 60.0;
+        let since = (answered - (ms(1003) + Duration::from_millis(50))).as_secs_f64();
+        let expected = (1.5 - (1.0 + r * since)) / r;
+        let w = p.reserve(p0, 10, need, answered).as_secs_f64();
+        assert!((w - expected).abs() < 1e-6, "{w} {expected}");
     }
 
     #[test]
@@ -451,6 +581,57 @@ mod tests {
         p.reserve(p0, 9, need, ms(1012));
         p.observe(p0, 8, Some(&snap(10.0, 0.0, 60.0)), false, ms(1013));
         assert!(p.recheck(p0, 9, ms(1013)).as_secs_f64() > 6.0 * 5.0);
+    }
+
+    fn minute(limit: f64, remaining: f64, reset_s: f64) -> Snapshot {
+        let mut s = snap(limit, remaining, reset_s);
+        s.budgets[0].window = Some(Window::Minute);
+        s
+    }
+
+    /// A per-minute bucket that gives its reset to the millisecond tells the fraction its
+    /// rounded-down `remaining` hides, and regains exactly limit/60 a second.
+    #[test]
+    fn the_reset_of_a_minute_bucket_tells_the_exact_remaining() {
+        assert!((regain(Some(Window::Minute), 360.0, 2.0, 59.55).0 - 2.7).abs() < 1e-9);
+        assert_eq!(regain(Some(Window::Minute), 360.0, 2.0, 59.55).1, Some(6.0));
+        // Just charged: 359 exactly, the reset rounded up to 0.167 s.
+        assert_eq!(regain(Some(Window::Minute), 360.0, 359.0, 0.167).0, 359.0);
+        // A reset that disagrees (a window that starts over at once): what is reported,
+        // and the rate it implies, a little under.
+        let (left, rate) = regain(Some(Window::Minute), 360.0, 0.0, 20.0);
+        assert_eq!(left, 0.0);
+        assert!((rate.unwrap() - 0.95 * 18.0).abs() < 1e-9);
+        assert_eq!(regain(None, 360.0, 2.0, 59.55).0, 2.0);
+        assert_eq!(regain(Some(Window::Day), 360.0, 2.0, 59.55).0, 2.0);
+    }
+
+    /// A report is dated about when the server counted its request: one way's travel
+    /// after it went, by the quickest answer seen; later when the answer took longer than
+    /// the quickest (it queued, or the server worked longer).
+    #[test]
+    fn reports_are_dated_when_the_server_counted_the_request() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut quickest = None;
+        // The first answer, 250 ms: counted at most 50 ms after it went.
+        assert_eq!(counted_at(t0, ms(250), &mut quickest), ms(50));
+        // A quicker one, 40 ms: one way is at most 20 ms.
+        assert_eq!(counted_at(ms(1000), ms(1040), &mut quickest), ms(1020));
+        // One that took 340 ms: it may have queued or worked for 300 ms; counted no
+        // sooner than 20 ms before its answer could have left.
+        assert_eq!(counted_at(ms(2000), ms(2340), &mut quickest), ms(2320));
+        assert_eq!(quickest, Some(Duration::from_millis(40)));
+
+        // The pacer: 360 a minute, 6 a second; the answer comes 250 ms after the call and
+        // says the bucket is empty. The next unit, and the half kept in hand, are back
+        // 250 ms after the call was counted.
+        let p0 = Provider::Openai;
+        let mut p = Pacer::default();
+        p.reserve(p0, 1, Need::default(), t0);
+        p.observe(p0, 1, Some(&minute(360.0, 0.0, 60.0)), false, ms(250));
+        let w = p.reserve(p0, 2, Need::default(), ms(250)).as_secs_f64();
+        assert!((w - 0.05).abs() < 1e-6, "{w}");
     }
 
     #[test]
