@@ -5,8 +5,11 @@
 //! report: a limit, what remained when the server counted that request, and how fast the
 //! budget comes back (continuous buckets; a window that resets at once is covered by the
 //! reset bound). From that it takes what the report cannot include: every request not
-//! answered yet (some may have been counted before it: erring low), and every request of a
-//! later burst that was answered (a refusal was not charged and counts for nothing).
+//! answered yet (some may have been counted before it: erring low), and every answered
+//! request of a later burst, or of an earlier one that the server counted after it (a
+//! refusal was not charged and counts for nothing). When the server counted a request is
+//! estimated from its answer ([`counted_at`]): a request let through early whose
+//! connection was slow to open is counted late.
 //!
 //! Requests let through less than [`ALONE`] apart form a burst. Within a burst the server
 //! may count calls in any order, so the freshest report is not the one of the request let
@@ -22,7 +25,7 @@
 
 use crate::diagnose::{Provider, Window};
 use crate::headers::{Dimension, Snapshot};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Longest a request is held in all.
@@ -37,7 +40,7 @@ const ALONE: Duration = Duration::from_millis(100);
 const ONE_WAY: Duration = Duration::from_millis(50);
 /// Requests kept in hand: for what a report's date and a refused call's charge may miss.
 const MARGIN: f64 = 0.5;
-/// Bursts whose charges are remembered while no projection needs them.
+/// Answers remembered to judge what later reports include.
 const MAX_LOG: usize = 4096;
 
 #[derive(Debug, Clone)]
@@ -78,12 +81,19 @@ impl Track {
 /// What a report says of a budget: how much is left and how fast it comes back.
 ///
 /// A budget that regains `limit` a window continuously (a per-second or per-minute bucket)
-/// and reports the time until it is full to the millisecond, as OpenAI does, tells more than
-/// its `remaining`, which is rounded down: the exact remaining is `limit - reset * rate`.
-/// That is used when it agrees with `remaining`. Otherwise the rate is what the report
-/// implies, a little under it, since the rounded `remaining` makes
-/// `(limit - remaining) / reset` slightly optimistic.
-fn regain(window: Option<Window>, limit: f64, remaining: f64, reset_s: f64) -> (f64, Option<f64>) {
+/// and reports the time until it is full finely, as OpenAI does to the millisecond, tells
+/// more than its `remaining`, which is rounded down: the exact remaining is
+/// `limit - reset * rate`, taking the reset as rounded down by up to `precision_s`. That is
+/// used when it agrees with `remaining`. Otherwise the rate is what the report implies, a
+/// little under it, since the rounded `remaining` makes `(limit - remaining) / reset`
+/// slightly optimistic.
+fn regain(
+    window: Option<Window>,
+    limit: f64,
+    remaining: f64,
+    reset_s: f64,
+    precision_s: f64,
+) -> (f64, Option<f64>) {
     let per_s = match window {
         Some(Window::Second) => Some(limit),
         Some(Window::Minute) => Some(limit / 60.0),
@@ -92,15 +102,27 @@ fn regain(window: Option<Window>, limit: f64, remaining: f64, reset_s: f64) -> (
     if let Some(r) = per_s
         && reset_s > 0.0
     {
-        // The reset is rounded up to the millisecond: allow for that much regain.
-        let tolerance = 0.01 + 0.001 * r;
-        let exact = limit - reset_s * r;
+        let exact = limit - (reset_s + precision_s) * r;
+        let tolerance = 0.01 + precision_s * r;
         if exact > remaining - tolerance && exact < remaining + 1.0 {
             return (exact.max(remaining), Some(r));
         }
     }
     let rate = (reset_s > 0.0 && limit > remaining).then(|| 0.95 * (limit - remaining) / reset_s);
     (remaining, rate)
+}
+
+/// How finely a reset was given: a reset instant (Anthropic's) to the second; a duration
+/// (OpenAI's `1.234s`, `6m0s`) to its last nonzero decimal, at least the millisecond.
+fn reset_precision(reset_s: f64, as_instant: bool) -> f64 {
+    if as_instant {
+        return 1.0;
+    }
+    let ms = (reset_s * 1000.0).round() as u64;
+    [1000, 100, 10]
+        .into_iter()
+        .find(|step| ms % step == 0)
+        .map_or(0.001, |step| step as f64 / 1000.0)
 }
 
 /// About when the server counted a request let through at `sent` and answered at `now`,
@@ -180,6 +202,24 @@ struct Sent {
     burst: u64,
 }
 
+/// What an answered request was charged.
+#[derive(Debug, Clone, Copy)]
+struct Charge {
+    /// When the server counted it, about ([`counted_at`]).
+    counted: Instant,
+    burst: u64,
+    units: Units,
+}
+
+impl Charge {
+    /// Whether the report `t` may not include this charge: the request went in a later
+    /// burst, or in an earlier one but was counted after. Within the report's own burst
+    /// the order is not known, and the report that leaves least is the one kept.
+    fn after(&self, t: &Track) -> bool {
+        self.burst > t.burst || (self.burst < t.burst && self.counted > t.seen)
+    }
+}
+
 /// One provider's requests.
 #[derive(Debug, Default)]
 struct Lane {
@@ -196,8 +236,8 @@ struct Lane {
     last_sent: Option<Instant>,
     /// The quickest answer seen: a request's own travel and the server's least work.
     quickest: Option<Duration>,
-    /// What answered requests were charged, by burst (refusals are not).
-    charged: BTreeMap<u64, Units>,
+    /// What answered requests were charged (refusals are not), oldest answer first.
+    charged: VecDeque<Charge>,
     blocked_until: Option<Instant>,
     /// When the first request was let through, until an answer has come back.
     probing: Option<Instant>,
@@ -205,12 +245,13 @@ struct Lane {
 }
 
 impl Lane {
-    /// What a report from within `burst` cannot include: every request not answered yet,
-    /// and what requests of later bursts were charged.
-    fn unreported(&self, burst: u64) -> Units {
+    /// What the report `t` cannot include: every request not answered yet, and what the
+    /// answered requests it may not include were charged.
+    fn unreported(&self, t: &Track) -> Units {
         self.charged
-            .range(burst + 1..)
-            .fold(self.unanswered, |sum, (_, u)| sum.add(*u))
+            .iter()
+            .filter(|c| c.after(t))
+            .fold(self.unanswered, |sum, c| sum.add(c.units))
     }
 }
 
@@ -272,7 +313,7 @@ impl Pacer {
             } else {
                 0.0
             };
-            let available = t.projected(now) - lane.unreported(t.burst).of(*d);
+            let available = t.projected(now) - lane.unreported(t).of(*d);
             let short = ahead + n + margin - available;
             if short > 0.0 {
                 wait = wait.max(t.wait_for(short, now));
@@ -353,18 +394,21 @@ impl Pacer {
         let Some(snap) = snapshot else {
             return;
         };
+        let seen = counted_at(sent.at, now, &mut lane.quickest);
         // A refusal was not charged. (A refused OpenAI call does take the part of a
         // request regained since the bucket was last empty, less than one: the request
         // kept in hand covers it.)
         if !rate_limited {
-            let c = lane.charged.entry(sent.burst).or_default();
-            *c = c.plus(sent.need);
+            lane.charged.push_back(Charge {
+                counted: seen,
+                burst: sent.burst,
+                units: Units::default().plus(sent.need),
+            });
         }
         if rate_limited && let Some(ra) = snap.retry_after_s.filter(|s| *s > 0.0) {
             let until = now + Duration::from_secs_f64(ra.min(MAX_HOLD.as_secs_f64()));
             lane.blocked_until = Some(lane.blocked_until.map_or(until, |b| b.max(until)));
         }
-        let seen = counted_at(sent.at, now, &mut lane.quickest);
         for b in &snap.budgets {
             let (Some(limit), Some(remaining)) = (b.limit, b.remaining) else {
                 continue;
@@ -373,7 +417,9 @@ impl Pacer {
                 continue;
             }
             let reset_s = b.reset_s.unwrap_or(60.0).max(0.0);
-            let (remaining, rate) = regain(b.window, limit, remaining.min(limit), reset_s);
+            let precision = reset_precision(reset_s, b.reset_at.is_some());
+            let (remaining, rate) =
+                regain(b.window, limit, remaining.min(limit), reset_s, precision);
             let candidate = Track {
                 limit,
                 remaining,
@@ -392,18 +438,16 @@ impl Pacer {
                 self.tracks.insert(key, candidate);
             }
         }
-        // Charges only matter to projections from earlier bursts.
-        let oldest = self
+        // A charge is kept while some projection may not include it.
+        let tracks: Vec<&Track> = self
             .tracks
             .iter()
             .filter(|((p, _), _)| *p == provider)
-            .map(|(_, t)| t.burst)
-            .min();
-        if let Some(oldest) = oldest {
-            lane.charged = lane.charged.split_off(&(oldest + 1));
-        }
+            .map(|(_, t)| t)
+            .collect();
+        lane.charged.retain(|c| tracks.iter().any(|t| c.after(t)));
         while lane.charged.len() > MAX_LOG {
-            lane.charged.pop_first();
+            lane.charged.pop_front();
         }
     }
 }
@@ -593,17 +637,58 @@ mod tests {
     /// rounded-down `remaining` hides, and regains exactly limit/60 a second.
     #[test]
     fn the_reset_of_a_minute_bucket_tells_the_exact_remaining() {
-        assert!((regain(Some(Window::Minute), 360.0, 2.0, 59.55).0 - 2.7).abs() < 1e-9);
-        assert_eq!(regain(Some(Window::Minute), 360.0, 2.0, 59.55).1, Some(6.0));
+        let m = Some(Window::Minute);
+        // 2.7 left of 360 a minute: full in 59.55 s, given to 10 ms (59.56 s at worst).
+        assert_eq!(reset_precision(59.55, false), 0.01);
+        let (left, rate) = regain(m, 360.0, 2.0, 59.55, 0.01);
+        assert!((left - (360.0 - 59.56 * 6.0)).abs() < 1e-9, "{left}");
+        assert_eq!(rate, Some(6.0));
         // Just charged: 359 exactly, the reset rounded up to 0.167 s.
-        assert_eq!(regain(Some(Window::Minute), 360.0, 359.0, 0.167).0, 359.0);
+        assert_eq!(reset_precision(0.167, false), 0.001);
+        assert_eq!(regain(m, 360.0, 359.0, 0.167, 0.001).0, 359.0);
+        // A reset given to the second (`6s`, or an instant) hides up to a second's regain:
+        // it tells nothing beyond `remaining` (323.x of 360, full in 6.x s).
+        assert_eq!(reset_precision(6.0, false), 1.0);
+        assert_eq!(reset_precision(6.0004, true), 1.0);
+        assert_eq!(regain(m, 360.0, 323.0, 6.0, 1.0), (323.0, Some(6.0)));
         // A reset that disagrees (a window that starts over at once): what is reported,
         // and the rate it implies, a little under.
-        let (left, rate) = regain(Some(Window::Minute), 360.0, 0.0, 20.0);
+        let (left, rate) = regain(m, 360.0, 0.0, 20.0, 0.001);
         assert_eq!(left, 0.0);
         assert!((rate.unwrap() - 0.95 * 18.0).abs() < 1e-9);
-        assert_eq!(regain(None, 360.0, 2.0, 59.55).0, 2.0);
-        assert_eq!(regain(Some(Window::Day), 360.0, 2.0, 59.55).0, 2.0);
+        assert_eq!(regain(None, 360.0, 2.0, 59.55, 0.01).0, 2.0);
+        assert_eq!(regain(Some(Window::Day), 360.0, 2.0, 59.55, 0.01).0, 2.0);
+    }
+
+    /// Calls whose connections were slow to open are counted late, after the report of a
+    /// call let through after them: their answers, when they come, do not make that report
+    /// leave more.
+    #[test]
+    fn calls_counted_late_stay_out_of_a_later_report() {
+        let p0 = Provider::Openai;
+        let need = Need::default();
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut p = Pacer::default();
+        // 60 a minute, 1 a second; answers take 250 ms.
+        p.reserve(p0, 1, need, t0);
+        p.observe(p0, 1, Some(&minute(60.0, 59.0, 1.0)), false, ms(250));
+        for id in 2..=5 {
+            assert_eq!(p.reserve(p0, id, need, ms(300)), Duration::ZERO);
+        }
+        p.observe(p0, 2, Some(&minute(60.0, 56.0, 4.0)), false, ms(550));
+        p.observe(p0, 3, Some(&minute(60.0, 55.0, 5.0)), false, ms(550));
+        // The 6th goes alone; its report (counted about 750 ms) says 2 left, without the
+        // 4th and 5th, still on their way.
+        assert_eq!(p.reserve(p0, 6, need, ms(700)), Duration::ZERO);
+        p.observe(p0, 6, Some(&minute(60.0, 2.0, 58.0)), false, ms(950));
+        assert!(!p.reserve(p0, 7, need, ms(950)).is_zero());
+        // They are answered a second late (counted about 1350 ms): the 7th still waits for
+        // 1.5 units less the 0.8 left (2 + 0.8 s of regain - those 2).
+        p.observe(p0, 4, Some(&minute(60.0, 0.0, 60.0)), false, ms(1550));
+        p.observe(p0, 5, Some(&minute(60.0, 0.0, 60.0)), false, ms(1550));
+        let w = p.recheck(p0, 7, ms(1550)).as_secs_f64();
+        assert!((w - 0.7).abs() < 1e-6, "{w}");
     }
 
     /// A report is dated about when the server counted its request: one way's travel
