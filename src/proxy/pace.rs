@@ -121,7 +121,7 @@ fn reset_precision(reset_s: f64, as_instant: bool) -> f64 {
     let ms = (reset_s * 1000.0).round() as u64;
     [1000, 100, 10]
         .into_iter()
-        .find(|step| ms % step == 0)
+        .find(|step| ms.is_multiple_of(*step))
         .map_or(0.001, |step| step as f64 / 1000.0)
 }
 
