@@ -47,8 +47,8 @@ fn bench(c: &mut Criterion) {
         let secs = t.elapsed().as_secs_f64();
         println!(
             "{name}: {N} requests, {} calls, {} 429s simulated in {secs:.3} s = {:.2} M requests/s",
-            run.stats.calls,
-            run.stats.rate_limited,
+            run.stats.outcome.calls,
+            run.stats.outcome.rate_limited,
             N as f64 / secs / 1e6
         );
         group.bench_function(name, |b| {

@@ -122,17 +122,17 @@ async fn run_both(
     println!(
         "emulated: {real_s:.2} s, {} 429s, {real_failed} failed; simulated: {:.2} s, {} 429s, {} failed (latency {:.2} ms)",
         tally.rate_limited.load(Ordering::SeqCst),
-        sim.total_s,
-        sim.rate_limited,
-        sim.failed,
+        sim.outcome.total_s,
+        sim.outcome.rate_limited,
+        sim.outcome.failed,
         latency_s * 1000.0
     );
     Agreement {
         real_s,
         real_429: tally.rate_limited.load(Ordering::SeqCst),
         real_failed,
-        sim_s: sim.total_s,
-        sim_429: sim.rate_limited,
+        sim_s: sim.outcome.total_s,
+        sim_429: sim.outcome.rate_limited,
     }
 }
 

@@ -34,16 +34,20 @@ fn rpm_60_two_minutes_of_work_takes_one_minute() {
         Policy::openai_sdk(),
     );
     let s = &r.stats;
-    assert_eq!(s.succeeded, 120);
-    assert_eq!(s.failed, 0);
-    assert!((59.0..=61.0).contains(&s.total_s), "{}", s.total_s);
+    assert_eq!(s.outcome.succeeded, 120);
+    assert_eq!(s.outcome.failed, 0);
+    assert!(
+        (59.0..=61.0).contains(&s.outcome.total_s),
+        "{}",
+        s.outcome.total_s
+    );
     assert_eq!(s.lower_bound_s, 60.0);
     assert_eq!(s.binding, "rpm");
     assert!(s.throughput_share > 0.97, "{}", s.throughput_share);
     // Each of the last 60 is refused once, told "retry-after: 1", and waits exactly 1 s.
-    assert_eq!(s.rate_limited, 60);
-    assert_eq!(s.retries, 60);
-    assert_eq!(s.wasted_calls, 0);
+    assert_eq!(s.outcome.rate_limited, 60);
+    assert_eq!(s.outcome.retries, 60);
+    assert_eq!(s.outcome.wasted_calls, 0);
     assert_eq!(s.refusals.get("rpm"), Some(&60));
 }
 
@@ -55,8 +59,8 @@ fn sequential_latency_bound_never_hits_the_limit() {
         "requests=60,input=10,max_tokens=10,concurrency=1,latency=1000",
         Policy::tenacity_seed(),
     );
-    assert_eq!(r.stats.rate_limited, 0);
-    assert!((r.stats.total_s - 60.0).abs() < 1e-9);
+    assert_eq!(r.stats.outcome.rate_limited, 0);
+    assert!((r.stats.outcome.total_s - 60.0).abs() < 1e-9);
     assert_eq!(r.stats.p50_s, Some(1.0));
     assert_eq!(r.stats.p99_s, Some(1.0));
 }
@@ -69,11 +73,11 @@ fn tpm_bound_by_hand() {
     let w = workload("requests=30,input=100,max_tokens=50,concurrency=2,latency=0");
     assert_eq!(lower_bound(&limits, &w), (120.0, "tpm"));
     let r = simulate(&limits, &w, &Policy::ratedoctor(), &SimOptions::default());
-    assert_eq!(r.stats.failed, 0);
+    assert_eq!(r.stats.outcome.failed, 0);
     assert!(
-        r.stats.total_s >= 120.0 && r.stats.total_s < 140.0,
+        r.stats.outcome.total_s >= 120.0 && r.stats.outcome.total_s < 140.0,
         "{}",
-        r.stats.total_s
+        r.stats.outcome.total_s
     );
 }
 
@@ -86,30 +90,33 @@ fn quota_runs_out_and_only_ratedoctor_stops_at_once() {
     let seed = run(limits, wl, Policy::tenacity_seed()).stats;
     let sdk = run(limits, wl, Policy::openai_sdk()).stats;
     assert!(
-        ours.succeeded >= 13 && ours.succeeded <= 17,
+        ours.outcome.succeeded >= 13 && ours.outcome.succeeded <= 17,
         "{}",
-        ours.succeeded
+        ours.outcome.succeeded
     );
     for s in [&ours, &seed, &sdk] {
-        assert_eq!(s.succeeded, ours.succeeded, "{}", s.policy);
-        assert_eq!(s.failed, 40 - ours.succeeded);
+        assert_eq!(s.outcome.succeeded, ours.outcome.succeeded, "{}", s.policy);
+        assert_eq!(s.outcome.failed, 40 - ours.outcome.succeeded);
         assert_eq!(
             s.refusals.keys().copied().collect::<Vec<_>>(),
             vec!["quota"]
         );
     }
-    assert_eq!(ours.retries, 0);
-    assert_eq!(ours.gave_up.get("not_retried"), Some(&ours.failed));
-    assert_eq!(ours.total_s, 0.0);
+    assert_eq!(ours.outcome.retries, 0);
+    assert_eq!(ours.gave_up.get("not_retried"), Some(&ours.outcome.failed));
+    assert_eq!(ours.outcome.total_s, 0.0);
     // The SDK retries twice, the seed five times with 2+2+4+8+16 = 32 s, per request.
-    assert_eq!(sdk.retries, 2 * sdk.failed);
-    assert_eq!(seed.retries, 5 * seed.failed);
-    assert_eq!(seed.wasted_calls, 5 * seed.failed);
-    assert!((seed.total_s - 32.0 * seed.failed as f64).abs() < 1e-6);
+    assert_eq!(sdk.outcome.retries, 2 * sdk.outcome.failed);
+    assert_eq!(seed.outcome.retries, 5 * seed.outcome.failed);
+    assert_eq!(seed.outcome.wasted_calls, 5 * seed.outcome.failed);
+    assert!((seed.outcome.total_s - 32.0 * seed.outcome.failed as f64).abs() < 1e-6);
     // The seed as it really runs, over the SDK's own retries: 18 calls per failed request.
     let real = run(limits, wl, Policy::preset("tenacity-seed+sdk").unwrap()).stats;
-    assert_eq!(real.failed, ours.failed);
-    assert_eq!(real.calls - real.succeeded, 18 * real.failed);
+    assert_eq!(real.outcome.failed, ours.outcome.failed);
+    assert_eq!(
+        real.outcome.calls - real.outcome.succeeded,
+        18 * real.outcome.failed
+    );
 }
 
 #[test]
@@ -119,9 +126,9 @@ fn a_policy_that_gives_up() {
         "requests=30,input=10,max_tokens=10,concurrency=1,latency=0",
         Policy::none(),
     );
-    assert_eq!(r.stats.succeeded, 10);
-    assert_eq!(r.stats.failed, 20);
-    assert_eq!(r.stats.calls, 30);
+    assert_eq!(r.stats.outcome.succeeded, 10);
+    assert_eq!(r.stats.outcome.failed, 20);
+    assert_eq!(r.stats.outcome.calls, 30);
     assert_eq!(r.stats.gave_up.get("not_retried"), Some(&20));
     assert!(r.stats.throughput_share < 0.5);
 }
@@ -134,9 +141,13 @@ fn concurrency_refusals_have_no_hint_and_backoff_recovers() {
         Policy::ratedoctor(),
     );
     let s = &r.stats;
-    assert_eq!(s.failed, 0);
+    assert_eq!(s.outcome.failed, 0);
     assert!(s.refusals.get("concurrency").copied().unwrap_or(0) > 0);
-    assert!(s.total_s >= 6.0, "ceil(12/2) rounds of 1 s: {}", s.total_s);
+    assert!(
+        s.outcome.total_s >= 6.0,
+        "ceil(12/2) rounds of 1 s: {}",
+        s.outcome.total_s
+    );
     assert_eq!(s.lower_bound_s, 6.0);
     for t in &r.timeline.requests {
         for a in &t.attempts {
@@ -167,12 +178,12 @@ fn traces_follow_the_policy_and_runs_are_deterministic() {
     }
     let hist_total: u64 = a
         .histogram
-        .columns(a.stats.total_s, 40)
+        .columns(a.stats.outcome.total_s, 40)
         .iter()
         .map(|c| c.0)
         .sum();
-    assert_eq!(hist_total, a.stats.succeeded);
-    assert_eq!(a.stats.failed, 0);
+    assert_eq!(hist_total, a.stats.outcome.succeeded);
+    assert_eq!(a.stats.outcome.failed, 0);
 }
 
 #[test]
@@ -190,7 +201,7 @@ fn empty_limits_finish_at_latency() {
         &Policy::none(),
         &SimOptions::default(),
     );
-    assert!((r.stats.total_s - 0.2).abs() < 1e-9);
+    assert!((r.stats.outcome.total_s - 0.2).abs() < 1e-9);
     assert!((r.stats.throughput_share - 1.0).abs() < 1e-9);
 }
 
@@ -205,7 +216,7 @@ fn recommendation_finds_a_clean_setting() {
         &Policy::tenacity_seed(),
         &SimOptions::default(),
     );
-    assert!(seed.stats.rate_limited > 0);
+    assert!(seed.stats.outcome.rate_limited > 0);
     let rec = recommend(
         &limits,
         &w,
@@ -214,9 +225,9 @@ fn recommendation_finds_a_clean_setting() {
     )
     .unwrap();
     assert!(rec.no_failures, "{rec:?}");
-    assert_eq!(rec.stats.failed, 0);
-    assert!(seed.stats.failed > 0, "{:?}", seed.stats);
-    assert!(rec.stats.rate_limited < seed.stats.rate_limited);
+    assert_eq!(rec.stats.outcome.failed, 0);
+    assert!(seed.stats.outcome.failed > 0, "{:?}", seed.stats);
+    assert!(rec.stats.outcome.rate_limited < seed.stats.outcome.rate_limited);
     assert!(rec.reason.ends_with('.'), "{}", rec.reason);
     assert!(!rec.reason.contains('\n'));
 }

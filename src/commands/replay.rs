@@ -13,10 +13,10 @@ use crate::error::{AppError, ExitCode};
 use crate::event::{Event, EventKind, RetryBy};
 use crate::proxy::{ProxyStats, summary_json};
 use crate::redact::redact;
-use crate::replay::infer::{Inferred, Observer, RecordedStats};
+use crate::replay::infer::{Inferred, Observer};
 use crate::session::Session;
 use crate::simulate::render::limits_text;
-use crate::simulate::{SimOptions, SimStats, simulate};
+use crate::simulate::{Outcome, SimOptions, SimStats, simulate};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -156,6 +156,20 @@ fn print_out(out: &str) {
     let _ = o.flush();
 }
 
+/// The rows of the recorded vs counterfactual table for one run: label and value.
+fn outcome_rows(o: &Outcome) -> [(&'static str, String); 8] {
+    [
+        ("total time", secs(o.total_s)),
+        ("requests", o.requests.to_string()),
+        ("calls", o.calls.to_string()),
+        ("429s", o.rate_limited.to_string()),
+        ("retries", o.retries.to_string()),
+        ("wasted calls", o.wasted_calls.to_string()),
+        ("failed requests", o.failed.to_string()),
+        ("succeeded", o.succeeded.to_string()),
+    ]
+}
+
 /// The inferred limits and workload, then recorded vs counterfactual side by side.
 pub fn comparison_text(name: &str, inf: &Inferred, sim: &SimStats, seed: u64) -> String {
     let mut o = String::new();
@@ -192,37 +206,13 @@ pub fn comparison_text(name: &str, inf: &Inferred, sim: &SimStats, seed: u64) ->
             format!("median of {} 2xx", b.latency_samples)
         }
     );
-    let r: &RecordedStats = &inf.recorded;
     let col = sim.policy.chars().count().max(12);
     let _ = writeln!(o);
     let _ = writeln!(o, "  {:<16}  {:>12}  {:>col$}", "", "recorded", sim.policy);
-    let rows: [(&str, String, String); 8] = [
-        ("total time", secs(r.total_s), secs(sim.total_s)),
-        ("requests", r.requests.to_string(), sim.requests.to_string()),
-        ("calls", r.calls.to_string(), sim.calls.to_string()),
-        (
-            "429s",
-            r.rate_limited.to_string(),
-            sim.rate_limited.to_string(),
-        ),
-        ("retries", r.retries.to_string(), sim.retries.to_string()),
-        (
-            "wasted calls",
-            r.wasted_calls.to_string(),
-            sim.wasted_calls.to_string(),
-        ),
-        (
-            "failed requests",
-            r.failed.to_string(),
-            sim.failed.to_string(),
-        ),
-        (
-            "succeeded",
-            r.succeeded.to_string(),
-            sim.succeeded.to_string(),
-        ),
-    ];
-    for (label, a, c) in rows {
+    for ((label, a), (_, c)) in outcome_rows(&inf.recorded)
+        .into_iter()
+        .zip(outcome_rows(&sim.outcome))
+    {
         let _ = writeln!(o, "  {label:<16}  {a:>12}  {c:>col$}");
     }
     let _ = writeln!(

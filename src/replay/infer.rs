@@ -18,29 +18,9 @@ use crate::event::{Event, EventKind};
 use crate::headers::Dimension;
 use crate::limiter::Limits;
 use crate::simulate::spec::{DEFAULT_LATENCY_MS, MAX_CONCURRENCY};
-use crate::simulate::{RequestSize, Requests, Workload};
+use crate::simulate::{Outcome, RequestSize, Requests, Workload};
 use serde::Serialize;
 use std::collections::HashMap;
-
-/// The recorded run in the simulator's terms.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct RecordedStats {
-    /// Logical requests (groups).
-    pub requests: u64,
-    pub succeeded: u64,
-    /// Requests whose last attempt did not succeed (an error status or no answer).
-    pub failed: u64,
-    /// HTTP calls sent.
-    pub calls: u64,
-    /// Calls answered 429.
-    pub rate_limited: u64,
-    /// Calls after a request's first.
-    pub retries: u64,
-    /// Retries that failed again.
-    pub wasted_calls: u64,
-    /// From the first event to the last, seconds.
-    pub total_s: f64,
-}
 
 /// How the workload was inferred.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -61,7 +41,8 @@ pub struct Inferred {
     pub limits: Limits,
     pub workload: Workload,
     pub basis: WorkloadBasis,
-    pub recorded: RecordedStats,
+    /// The recorded run's outcome, in the simulator's terms.
+    pub recorded: Outcome,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -264,7 +245,7 @@ impl Observer {
         let mean_input = sizes.iter().map(|s| s.input).sum::<u64>() / n.max(1);
         let max_max_tokens = sizes.iter().filter_map(|s| s.max_tokens).max();
         let succeeded = self.groups.values().filter(|g| g.last_ok).count() as u64;
-        let recorded = RecordedStats {
+        let recorded = Outcome {
             requests: n,
             succeeded,
             failed: n - succeeded,

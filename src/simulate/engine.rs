@@ -16,7 +16,7 @@
 use super::spec::Workload;
 use crate::backoff::timeline::{AttemptOutcome, RequestTrace, Timeline};
 use crate::backoff::{Decision, Failure, FailureKind, GiveUp, Policy, RetryState, Rng};
-use crate::limiter::{DAY_S, Limiter, Limits, Outcome};
+use crate::limiter::{DAY_S, Limiter, Limits};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -29,15 +29,15 @@ pub struct SimOptions {
     pub record: usize,
 }
 
-/// The numbers of one run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SimStats {
-    pub policy: String,
-    pub concurrency: u32,
-    pub max_tokens_cap: Option<u64>,
+/// What a run came to, in the same terms for a simulated run and a recorded one
+/// (`replay --policy` sets the two side by side).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Logical requests: a request and its retries count once.
     pub requests: u64,
     pub succeeded: u64,
-    /// Requests the policy gave up on.
+    /// Requests whose last attempt did not succeed: the policy gave up on them (a recording:
+    /// their last answer was an error status, or none came).
     pub failed: u64,
     /// HTTP calls sent (first attempts and retries).
     pub calls: u64,
@@ -45,10 +45,23 @@ pub struct SimStats {
     pub rate_limited: u64,
     /// Calls after a request's first.
     pub retries: u64,
-    /// Retries refused again: waits too short, or retrying could not help.
+    /// Retries that failed again (simulated: refused again, because the wait was too short
+    /// or retrying could not help).
     pub wasted_calls: u64,
-    /// When the last request finished (succeeded or given up), seconds.
+    /// How long the run took, seconds: until the last request finished (succeeded or given
+    /// up); for a recording, from its first event to its last.
     pub total_s: f64,
+}
+
+/// The numbers of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimStats {
+    pub policy: String,
+    pub concurrency: u32,
+    pub max_tokens_cap: Option<u64>,
+    /// What the run came to (flattened: its keys sit here in the JSON).
+    #[serde(flatten)]
+    pub outcome: Outcome,
     /// The soonest the limits let every request finish (see [`lower_bound`]).
     pub lower_bound_s: f64,
     /// Which limit sets that bound (`rpm`, `tpm`, `rpd`, `tpd`, `concurrency`, `latency`).
@@ -265,14 +278,10 @@ pub fn simulate(
         policy: policy.name.clone(),
         concurrency: workload.concurrency.max(1),
         max_tokens_cap: workload.max_tokens_cap,
-        requests: n,
-        succeeded: 0,
-        failed: 0,
-        calls: 0,
-        rate_limited: 0,
-        retries: 0,
-        wasted_calls: 0,
-        total_s: 0.0,
+        outcome: Outcome {
+            requests: n,
+            ..Outcome::default()
+        },
         lower_bound_s: 0.0,
         binding: "latency",
         throughput_share: 1.0,
@@ -322,7 +331,7 @@ pub fn simulate(
         if ev.done {
             limiter.release();
             let job = workers[w];
-            st.succeeded += 1;
+            st.outcome.succeeded += 1;
             durations.push(t - job.first_s);
             hist.add(t, 0);
             if let Some(next) = take(&mut next_req, &mut traces) {
@@ -336,22 +345,22 @@ pub fn simulate(
         if job.attempts == 1 {
             job.first_s = t;
         } else {
-            st.retries += 1;
+            st.outcome.retries += 1;
         }
-        st.calls += 1;
+        st.outcome.calls += 1;
         let size = workload.size(job.req);
         let traced = job.req < record;
         match limiter.admit(&size.cost(job.output), t) {
-            Outcome::Admitted => {
+            crate::limiter::Outcome::Admitted => {
                 if traced && let Some(tr) = traces.get_mut(job.req as usize) {
                     tr.record(t, t + lat, AttemptOutcome::Ok, None);
                 }
                 push(&mut heap, t + lat, w, true);
             }
-            Outcome::Refused(r) => {
-                st.rate_limited += 1;
+            crate::limiter::Outcome::Refused(r) => {
+                st.outcome.rate_limited += 1;
                 if job.attempts > 1 {
-                    st.wasted_calls += 1;
+                    st.outcome.wasted_calls += 1;
                 }
                 hist.add(t, 1);
                 let kind = FailureKind::from_reason(r.reason);
@@ -386,7 +395,7 @@ pub fn simulate(
                         if let Some(tr) = tr {
                             tr.give_up(reason);
                         }
-                        st.failed += 1;
+                        st.outcome.failed += 1;
                         *st.gave_up.entry(give_up_id(&reason)).or_insert(0) += 1;
                         hist.add(t, 2);
                         if let Some(next) = take(&mut next_req, &mut traces) {
@@ -398,7 +407,7 @@ pub fn simulate(
             }
         }
     }
-    st.total_s = end;
+    st.outcome.total_s = end;
     let (bound, binding) = lower_bound(limits, workload);
     st.lower_bound_s = bound;
     st.binding = binding;
@@ -410,7 +419,7 @@ pub fn simulate(
         } else {
             (bound / end).min(1.0)
         };
-        st.succeeded as f64 / n as f64 * pace
+        st.outcome.succeeded as f64 / n as f64 * pace
     };
     st.p50_s = percentile(&mut durations, 0.50);
     st.p99_s = percentile(&mut durations, 0.99);

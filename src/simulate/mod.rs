@@ -12,7 +12,9 @@ pub mod recommend;
 pub mod render;
 pub mod spec;
 
-pub use engine::{Histogram, SimOptions, SimRun, SimStats, advertised_hint, lower_bound, simulate};
+pub use engine::{
+    Histogram, Outcome, SimOptions, SimRun, SimStats, advertised_hint, lower_bound, simulate,
+};
 pub use recommend::{Recommendation, SAMPLE, recommend};
 pub use spec::{
     RequestSize, Requests, Workload, WorkloadSpec, parse_jsonl, parse_limits, parse_workload,

@@ -114,29 +114,32 @@ pub fn recommend(
     }
     let searched = tried.len();
     let clean: Vec<&(usize, u32, Option<u64>, SimStats)> =
-        tried.iter().filter(|t| t.3.failed == 0).collect();
+        tried.iter().filter(|t| t.3.outcome.failed == 0).collect();
     let no_failures = !clean.is_empty();
     let pool: Vec<&(usize, u32, Option<u64>, SimStats)> = if no_failures {
         clean
     } else {
-        let fewest = tried.iter().map(|t| t.3.failed).min().unwrap_or(0);
-        tried.iter().filter(|t| t.3.failed == fewest).collect()
+        let fewest = tried.iter().map(|t| t.3.outcome.failed).min().unwrap_or(0);
+        tried
+            .iter()
+            .filter(|t| t.3.outcome.failed == fewest)
+            .collect()
     };
     let best_time = pool
         .iter()
-        .map(|t| t.3.total_s)
+        .map(|t| t.3.outcome.total_s)
         .fold(f64::INFINITY, f64::min);
     // Within 1 % of the best time: keep max_tokens, then fewest 429s, fewest workers.
     let chosen = pool
         .iter()
-        .filter(|t| t.3.total_s <= best_time * 1.01 + 1e-6)
+        .filter(|t| t.3.outcome.total_s <= best_time * 1.01 + 1e-6)
         .min_by(|a, b| {
             let cap = |x: &Option<u64>| std::cmp::Reverse(x.unwrap_or(u64::MAX));
             cap(&a.2)
                 .cmp(&cap(&b.2))
-                .then(a.3.rate_limited.cmp(&b.3.rate_limited))
+                .then(a.3.outcome.rate_limited.cmp(&b.3.outcome.rate_limited))
                 .then(a.1.cmp(&b.1))
-                .then(a.3.total_s.total_cmp(&b.3.total_s))
+                .then(a.3.outcome.total_s.total_cmp(&b.3.outcome.total_s))
                 .then(a.0.cmp(&b.0))
         })?;
     let (pi, c, cap) = (chosen.0, chosen.1, chosen.2);
@@ -188,8 +191,8 @@ fn reason(
         };
         return format!(
             "No setting finishes without failures ({} of {} requests still fail: {}; 429s: {}): {fix}.",
-            s.failed,
-            s.requests,
+            s.outcome.failed,
+            s.outcome.requests,
             why.replace('_', " "),
             if kinds.is_empty() {
                 "none".to_string()
@@ -221,7 +224,7 @@ fn reason(
             asked.concurrency
         ));
     }
-    if s.policy != base.policy && base.failed > 0 {
+    if s.policy != base.policy && base.outcome.failed > 0 {
         levers.push(format!(
             "{} sees it through where {} gives up",
             s.policy, base.policy
@@ -232,21 +235,21 @@ fn reason(
             "the {binding} limit sets the pace; nothing here beats it"
         ));
     }
-    let vs = if base.failed > 0 {
+    let vs = if base.outcome.failed > 0 {
         format!(
             "yours fails {} and takes {}",
-            base.failed,
-            human(base.total_s)
+            base.outcome.failed,
+            human(base.outcome.total_s)
         )
     } else {
-        format!("yours takes {}", human(base.total_s))
+        format!("yours takes {}", human(base.outcome.total_s))
     };
     format!(
         "{} with {} finishes {} requests in {} with no failures, {:.0}% of what the {binding} limit allows ({vs}): {}.",
         s.policy,
         workers(chosen.concurrency),
-        s.requests,
-        human(s.total_s),
+        s.outcome.requests,
+        human(s.outcome.total_s),
         s.throughput_share * 100.0,
         levers.join("; ")
     )

@@ -87,7 +87,7 @@ fn strip(values: &[u64]) -> String {
 
 /// The compact timeline of one run: successes, 429s and give-ups over time.
 pub fn timeline_text(run: &SimRun, width: usize) -> String {
-    let total = run.stats.total_s;
+    let total = run.stats.outcome.total_s;
     let cols = run.histogram.columns(total, width.max(10));
     let ok: Vec<u64> = cols.iter().map(|c| c.0).collect();
     let lim: Vec<u64> = cols.iter().map(|c| c.1).collect();
@@ -127,13 +127,13 @@ pub fn table_text(runs: &[&SimStats]) -> String {
             out,
             "{:<w$} {:>12} {:>5.0}% {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>9}",
             s.policy,
-            secs(s.total_s),
+            secs(s.outcome.total_s),
             s.throughput_share * 100.0,
-            s.calls,
-            s.rate_limited,
-            s.retries,
-            s.wasted_calls,
-            s.failed,
+            s.outcome.calls,
+            s.outcome.rate_limited,
+            s.outcome.retries,
+            s.outcome.wasted_calls,
+            s.outcome.failed,
             opt_secs(s.p50_s),
             opt_secs(s.p99_s)
         );
@@ -164,7 +164,7 @@ pub fn report_text(
     let stats: Vec<&SimStats> = runs.iter().map(|r| &r.stats).collect();
     out.push_str(&table_text(&stats));
     for r in runs {
-        if r.stats.failed > 0 {
+        if r.stats.outcome.failed > 0 {
             let why: Vec<String> = r
                 .stats
                 .gave_up
@@ -175,7 +175,7 @@ pub fn report_text(
                 out,
                 "  {} gave up on {} requests: {}",
                 r.stats.policy,
-                r.stats.failed,
+                r.stats.outcome.failed,
                 why.join(", ")
             );
         }
@@ -196,7 +196,7 @@ pub fn report_text(
                 rec.policy,
                 rec.concurrency,
                 cap,
-                secs(rec.stats.total_s)
+                secs(rec.stats.outcome.total_s)
             );
         } else {
             let _ = writeln!(out, "recommendation: none without failures");
