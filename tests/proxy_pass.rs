@@ -505,6 +505,56 @@ async fn a_compressed_429_is_passed_on_as_it_came_and_diagnosed() {
     .await;
 }
 
+/// An SSE stream compressed with brotli reaches the client as it came, and its usage is
+/// read from the final chunk through the decoder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_stream_passes_as_it_came_and_its_usage_is_read() {
+    within(30, async {
+        let sse = concat!(
+            "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n",
+            "data: {\"id\":\"c1\",\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"total_tokens\":10}}\n\n",
+            "data: [DONE]\n\n"
+        );
+        let mut packed = Vec::new();
+        {
+            let mut e = brotli::CompressorWriter::new(&mut packed, 4096, 5, 22);
+            std::io::Write::write_all(&mut e, sse.as_bytes()).unwrap();
+        }
+        let mut reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: br\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            packed.len()
+        )
+        .into_bytes();
+        reply.extend_from_slice(&packed);
+        let upstream = scripted(Some(Box::leak(reply.into_boxed_slice()))).await;
+        let (p, mut rx) = proxy(config(&upstream)).await;
+        let resp = client()
+            .post(format!("{}/v1/chat/completions", p.base_url()))
+            .bearer_auth(KEY)
+            .header("accept-encoding", "br")
+            .json(&json!({"model": "gpt-4o-mini", "stream": true,
+                "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["content-encoding"], "br");
+        let got = resp.bytes().await.unwrap();
+        assert_eq!(hash(&got), hash(&packed), "the compressed bytes changed on the way");
+        let events = events_until(&mut rx, 10, |ev| finished(ev) >= 1).await;
+        let usage = events
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::StreamFinished { usage, complete: true, .. } => Some(*usage),
+                _ => None,
+            })
+            .expect("the stream finished");
+        let usage = usage.expect("usage read from the compressed stream");
+        assert_eq!((usage.input_tokens, usage.output_tokens), (7, 3));
+        p.shutdown().await;
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_body_too_big_to_hold_streams_through() {
     within(60, async {
