@@ -3,6 +3,7 @@
 //! and the diagnosis. gzip, deflate (zlib) and br are read; a body in any other coding
 //! passes through unread.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 /// Compressed bytes are decoded this many at a time, so one chunk of a highly compressed
@@ -11,86 +12,107 @@ const PIECE: usize = 512;
 
 /// A streaming decoder for one body.
 pub(crate) struct Decoder {
-    inner: Inner,
+    /// `None` once the data was corrupt, or was given up on: nothing more is decoded.
+    inner: Option<Box<dyn Unpack + Send>>,
 }
 
-enum Inner {
-    Gzip(flate2::write::GzDecoder<Vec<u8>>),
-    Zlib(flate2::write::ZlibDecoder<Vec<u8>>),
-    Brotli(Box<brotli_decompressor::DecompressorWriter<Vec<u8>>>),
-    /// The data was corrupt, or was given up on: nothing more is decoded.
-    Done,
+/// A decoder that writes what it decodes into a buffer of its own.
+trait Unpack: Write {
+    /// The decoded bytes not handed over yet.
+    fn decoded(&mut self) -> &mut Vec<u8>;
+    /// Decodes what is held back for the end of the data.
+    fn end(&mut self) -> std::io::Result<()>;
+}
+
+impl Unpack for flate2::write::GzDecoder<Vec<u8>> {
+    fn decoded(&mut self) -> &mut Vec<u8> {
+        self.get_mut()
+    }
+    fn end(&mut self) -> std::io::Result<()> {
+        self.try_finish()
+    }
+}
+
+impl Unpack for flate2::write::ZlibDecoder<Vec<u8>> {
+    fn decoded(&mut self) -> &mut Vec<u8> {
+        self.get_mut()
+    }
+    fn end(&mut self) -> std::io::Result<()> {
+        self.try_finish()
+    }
+}
+
+impl Unpack for brotli_decompressor::DecompressorWriter<Vec<u8>> {
+    fn decoded(&mut self) -> &mut Vec<u8> {
+        self.get_mut()
+    }
+    fn end(&mut self) -> std::io::Result<()> {
+        self.flush()
+    }
 }
 
 impl Decoder {
     /// The decoder for a `Content-Encoding` value; `None` for identity or a coding not read.
     pub fn for_encoding(value: Option<&str>) -> Option<Decoder> {
         let v = value?.trim().to_ascii_lowercase();
-        let inner = match v.as_str() {
-            "gzip" | "x-gzip" => Inner::Gzip(flate2::write::GzDecoder::new(Vec::new())),
-            "deflate" => Inner::Zlib(flate2::write::ZlibDecoder::new(Vec::new())),
-            "br" => Inner::Brotli(Box::new(brotli_decompressor::DecompressorWriter::new(
+        let inner: Box<dyn Unpack + Send> = match v.as_str() {
+            "gzip" | "x-gzip" => Box::new(flate2::write::GzDecoder::new(Vec::new())),
+            "deflate" => Box::new(flate2::write::ZlibDecoder::new(Vec::new())),
+            "br" => Box::new(brotli_decompressor::DecompressorWriter::new(
                 Vec::new(),
                 4096,
-            ))),
+            )),
             _ => return None,
         };
-        Some(Decoder { inner })
+        Some(Decoder { inner: Some(inner) })
     }
 
     /// Stops decoding: nothing more is wanted from this body.
     pub fn give_up(&mut self) {
-        self.inner = Inner::Done;
+        self.inner = None;
     }
 
     /// Decodes `input`, handing each decoded piece to `out`.
     pub fn feed(&mut self, input: &[u8], out: &mut impl FnMut(&[u8])) {
         for piece in input.chunks(PIECE) {
-            let ok = match &mut self.inner {
-                Inner::Gzip(d) => d.write_all(piece).and_then(|()| d.flush()).is_ok(),
-                Inner::Zlib(d) => d.write_all(piece).and_then(|()| d.flush()).is_ok(),
-                Inner::Brotli(d) => d.write_all(piece).and_then(|()| d.flush()).is_ok(),
-                Inner::Done => return,
-            };
-            self.drain(out);
-            if !ok {
-                self.inner = Inner::Done;
+            let Some(d) = &mut self.inner else {
                 return;
+            };
+            let ok = d.write_all(piece).and_then(|()| d.flush()).is_ok();
+            hand_over(d.as_mut(), out);
+            if !ok {
+                self.inner = None;
             }
         }
     }
 
     /// The body has ended: hands over what the decoder still holds.
     pub fn finish(&mut self, out: &mut impl FnMut(&[u8])) {
-        let _ = match &mut self.inner {
-            Inner::Gzip(d) => d.try_finish().is_ok(),
-            Inner::Zlib(d) => d.try_finish().is_ok(),
-            Inner::Brotli(d) => d.flush().is_ok(),
-            Inner::Done => return,
-        };
-        self.drain(out);
-        self.inner = Inner::Done;
-    }
-
-    fn drain(&mut self, out: &mut impl FnMut(&[u8])) {
-        let buf = match &mut self.inner {
-            Inner::Gzip(d) => d.get_mut(),
-            Inner::Zlib(d) => d.get_mut(),
-            Inner::Brotli(d) => d.get_mut(),
-            Inner::Done => return,
-        };
-        if !buf.is_empty() {
-            out(buf);
-            buf.clear();
+        if let Some(mut d) = self.inner.take() {
+            // A body cut short still gives what was decoded before the cut.
+            let _ = d.end();
+            hand_over(d.as_mut(), out);
         }
+    }
+}
+
+fn hand_over(d: &mut dyn Unpack, out: &mut impl FnMut(&[u8])) {
+    let buf = d.decoded();
+    if !buf.is_empty() {
+        out(buf);
+        buf.clear();
     }
 }
 
 /// A whole body decoded, at most `cap` bytes of it; the body itself when it is not encoded
 /// in a coding the proxy reads.
-pub(crate) fn decode_whole(encoding: Option<&str>, body: &[u8], cap: usize) -> Vec<u8> {
+pub(crate) fn decode_whole<'a>(
+    encoding: Option<&str>,
+    body: &'a [u8],
+    cap: usize,
+) -> Cow<'a, [u8]> {
     let Some(mut d) = Decoder::for_encoding(encoding) else {
-        return body[..body.len().min(cap)].to_vec();
+        return Cow::Borrowed(&body[..body.len().min(cap)]);
     };
     let mut text: Vec<u8> = Vec::new();
     let keep = |text: &mut Vec<u8>, b: &[u8]| {
@@ -99,12 +121,12 @@ pub(crate) fn decode_whole(encoding: Option<&str>, body: &[u8], cap: usize) -> V
     };
     for piece in body.chunks(PIECE) {
         if text.len() >= cap {
-            return text;
+            return Cow::Owned(text);
         }
         d.feed(piece, &mut |b| keep(&mut text, b));
     }
     d.finish(&mut |b| keep(&mut text, b));
-    text
+    Cow::Owned(text)
 }
 
 #[cfg(test)]
@@ -151,7 +173,7 @@ mod tests {
             }
             d.finish(&mut |p| got.extend_from_slice(p));
             assert_eq!(got, TEXT, "{name}");
-            assert_eq!(decode_whole(Some(name), &packed, 1 << 20), TEXT, "{name}");
+            assert_eq!(&*decode_whole(Some(name), &packed, 1 << 20), TEXT, "{name}");
         }
     }
 
@@ -182,14 +204,14 @@ mod tests {
         d.feed(b"this is not gzip at all", &mut |p| {
             got.extend_from_slice(p)
         });
-        assert!(matches!(d.inner, Inner::Done));
+        assert!(d.inner.is_none());
         assert!(got.is_empty());
         // A bomb: 8 MB of zeros in a few kilobytes, read no further than the cap.
         let packed = gzip(&vec![0u8; 8 << 20]);
         assert!(packed.len() < 64 << 10);
         assert_eq!(decode_whole(Some("gzip"), &packed, 1000).len(), 1000);
         // Identity and unknown codings: the body as it is.
-        assert_eq!(decode_whole(None, TEXT, 1 << 20), TEXT);
-        assert_eq!(decode_whole(Some("zstd"), b"abc", 2), b"ab");
+        assert_eq!(&*decode_whole(None, TEXT, 1 << 20), TEXT);
+        assert_eq!(&*decode_whole(Some("zstd"), b"abc", 2), b"ab");
     }
 }
