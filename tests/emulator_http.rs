@@ -376,3 +376,36 @@ async fn azure_embeddings_and_gemini_v1_paths() {
     })
     .await;
 }
+
+/// As the providers' servers do, a whole JSON answer is gzip-compressed for a client that
+/// accepts gzip, and nothing else is: not a client that does not ask, not a stream.
+#[tokio::test]
+async fn whole_answers_are_gzipped_when_asked_and_streams_never() {
+    within(20, async {
+        let h = start(Limits::default()).await;
+        let (c, base) = (client(), h.base_url());
+        let post = |body: serde_json::Value, accept: &'static str| {
+            c.post(format!("{base}/v1/chat/completions"))
+                .bearer_auth(KEY)
+                .header("accept-encoding", accept)
+                .json(&body)
+                .send()
+        };
+        let r = post(chat_body("hi", Some(5)), "gzip, deflate")
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        assert_eq!(r.headers()["vary"], "accept-encoding");
+        let v: serde_json::Value =
+            serde_json::from_str(&gunzip(&r.bytes().await.unwrap())).unwrap();
+        assert_eq!(v["usage"]["completion_tokens"], 5);
+        let r = post(chat_body("hi", Some(5)), "identity").await.unwrap();
+        assert!(r.headers().get("content-encoding").is_none());
+        let mut stream = chat_body("hi", Some(5));
+        stream["stream"] = json!(true);
+        let r = post(stream, "gzip").await.unwrap();
+        assert!(r.headers().get("content-encoding").is_none());
+        assert!(r.text().await.unwrap().contains("data: [DONE]"));
+    })
+    .await;
+}

@@ -442,36 +442,24 @@ async fn a_compressed_429_is_passed_on_as_it_came_and_diagnosed() {
             cfg.retry_max_wait = Duration::from_millis(1);
             let (p, mut rx) = proxy(cfg).await;
             let c = client();
-            let send = |path: &'static str| {
-                c.post(format!("{}{path}", p.base_url()))
+            let send = || {
+                c.post(format!("{}/v1/chat/completions", p.base_url()))
                     .bearer_auth(KEY)
                     .header("accept-encoding", "gzip")
                     .json(&chat_body("hi", Some(5)))
                     .send()
             };
-            let ok = send("/v1/chat/completions").await.unwrap();
+            let ok = send().await.unwrap();
             assert_eq!(ok.status(), 200);
             let ok_body = ok.bytes().await.unwrap();
-            let refused = send("/v1/chat/completions").await.unwrap();
+            let refused = send().await.unwrap();
             assert_eq!(refused.status(), 429);
             assert_eq!(refused.headers()["content-encoding"], "gzip");
-            let packed = refused.bytes().await.unwrap();
-            let mut text = String::new();
-            std::io::Read::read_to_string(
-                &mut flate2::read::GzDecoder::new(&packed[..]),
-                &mut text,
-            )
-            .expect("the client gets valid gzip");
+            let text = gunzip(&refused.bytes().await.unwrap());
             assert!(text.contains("requests per min (RPM)"), "{text}");
             let events = events_until(&mut rx, 10, |ev| finished(ev) >= 2).await;
             // The 200's usage, read from the compressed body, is the usage in it.
-            let mut json = String::new();
-            std::io::Read::read_to_string(
-                &mut flate2::read::GzDecoder::new(&ok_body[..]),
-                &mut json,
-            )
-            .unwrap();
-            let sent: Value = serde_json::from_str(&json).unwrap();
+            let sent: Value = serde_json::from_str(&gunzip(&ok_body)).unwrap();
             let usage = events
                 .iter()
                 .find_map(|e| match &e.kind {

@@ -112,7 +112,8 @@ fn regain(
     (remaining, rate)
 }
 
-/// How finely a reset was given: a reset instant (Anthropic's) to the second; a duration
+/// How finely a reset was given: a reset instant is taken to the second (Anthropic's
+/// RFC 3339 time; OpenRouter's epoch milliseconds are finer, so this errs low); a duration
 /// (OpenAI's `1.234s`, `6m0s`) to its last nonzero decimal, at least the millisecond.
 fn reset_precision(reset_s: f64, as_instant: bool) -> f64 {
     if as_instant {

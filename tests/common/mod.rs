@@ -91,6 +91,14 @@ pub async fn read(resp: reqwest::Response) -> Answer {
 
 pub const KEY: &str = "sk-test-emulator-0001";
 
+/// A gzip body as text; panics unless it is valid gzip of UTF-8.
+pub fn gunzip(packed: &[u8]) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(packed), &mut text)
+        .expect("valid gzip");
+    text
+}
+
 /// A chat body with `content` and optional max_tokens.
 pub fn chat_body(content: &str, max_tokens: Option<u64>) -> Value {
     let mut b = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]});
