@@ -308,6 +308,44 @@ async fn state_counts_429s_by_kind_and_shows_buckets() {
     .await;
 }
 
+/// `openai-processing-ms` is the server's time on the call, as OpenAI's is: the latency
+/// for an admitted call, next to nothing for a refusal; `/_mock/state` says when the first
+/// and the latest call met the limits.
+#[tokio::test]
+async fn openai_answers_give_the_servers_time_and_state_dates_the_calls() {
+    within(20, async {
+        let h = start_with(MockConfig {
+            limits: Limits {
+                rpm: Some(1),
+                ..Limits::default()
+            },
+            latency: std::time::Duration::from_millis(300),
+            ..MockConfig::default()
+        })
+        .await;
+        let (c, base) = (client(), h.base_url());
+        let ms = |a: &Answer| -> u64 { a.header("openai-processing-ms").unwrap().parse().unwrap() };
+        let before = state(&c, &base).await;
+        assert!(before["first_call_s"].is_null(), "{before}");
+        let ok = openai(&c, &base, KEY, &chat_body("hi", Some(5))).await;
+        assert_eq!(ok.status, 200);
+        assert!((300..1000).contains(&ms(&ok)), "{}", ms(&ok));
+        let refused = openai(&c, &base, KEY, &chat_body("hi", Some(5))).await;
+        assert_eq!(refused.status, 429);
+        assert!(ms(&refused) < 100, "{}", ms(&refused));
+        let s = state(&c, &base).await;
+        let (first, last) = (
+            s["first_call_s"].as_f64().unwrap(),
+            s["last_call_s"].as_f64().unwrap(),
+        );
+        assert!(
+            last - first >= 0.3 && last <= s["uptime_s"].as_f64().unwrap(),
+            "{s}"
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn same_seed_same_answers() {
     within(20, async {

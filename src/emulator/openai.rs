@@ -117,12 +117,18 @@ fn reset_go(reset_s: f64) -> String {
     }
 }
 
-/// Rate-limit headers plus `x-request-id` and `openai-*`.
+/// Rate-limit headers plus `x-request-id` and `openai-*`; `openai-processing-ms` is the
+/// time since the request was counted, in whole milliseconds, as OpenAI reports its
+/// server's time on a request.
 pub fn common_headers(resp: &mut Response, adm: &Admission) {
     rate_headers(resp, &adm.statuses);
     set(resp, "x-request-id", format!("req_{}", adm.request_id));
     set(resp, "openai-version", "2020-10-01");
-    set(resp, "openai-processing-ms", "1");
+    set(
+        resp,
+        "openai-processing-ms",
+        adm.at.elapsed().as_millis().to_string(),
+    );
 }
 
 /// (phrase, error type) of a dimension in the OpenAI grammar.

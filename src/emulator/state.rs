@@ -52,6 +52,9 @@ pub struct Counters {
     pub payload_too_large: u64,
     pub not_found: u64,
     pub in_flight: u64,
+    /// Uptime of the first and the latest call put to a limiter (admitted or refused).
+    pub first_call_s: Option<f64>,
+    pub last_call_s: Option<f64>,
 }
 
 /// What happens to an authenticated, valid call.
@@ -72,6 +75,8 @@ pub struct Admission {
     pub statuses: Vec<Status>,
     /// Wall-clock time of the decision.
     pub wall: Timestamp,
+    /// The instant of the decision: the answer's processing time runs from here.
+    pub at: Instant,
     /// OpenAI-style organization id of this key (`org-…`).
     pub org: String,
     /// Anthropic-style organization UUID of this key.
@@ -142,11 +147,14 @@ impl Shared {
 
     /// Draws overload, then asks `key`'s limiter about `call`.
     pub fn admit(self: &Arc<Self>, key: &str, call: &Call) -> Admission {
-        let now = self.start.elapsed().as_secs_f64();
+        let at = Instant::now();
+        let now = at.saturating_duration_since(self.start).as_secs_f64();
         let wall = self.wall(now);
         let mut guard = self.lock();
         let inner = &mut *guard;
         inner.counters.requests += 1;
+        inner.counters.first_call_s.get_or_insert(now);
+        inner.counters.last_call_s = Some(now);
         let id = inner.rng.alnum(24);
         let request_id = inner.rng.alnum(24);
         let natural = inner.rng.range(8, 24);
@@ -208,6 +216,7 @@ impl Shared {
             decision,
             statuses,
             wall,
+            at,
             org,
             org_uuid,
             id,
@@ -259,6 +268,8 @@ impl Shared {
             "errors": {"unauthorized": c.unauthorized, "bad_request": c.bad_request,
                        "payload_too_large": c.payload_too_large, "not_found": c.not_found},
             "in_flight": c.in_flight,
+            "first_call_s": c.first_call_s,
+            "last_call_s": c.last_call_s,
             "limits": self.config.limits,
             "keys": keys,
         })

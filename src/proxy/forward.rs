@@ -283,13 +283,19 @@ struct Reservation {
 }
 
 impl Reservation {
-    fn settle(&mut self, snapshot: Option<&Snapshot>, rate_limited: bool) {
+    fn settle(
+        &mut self,
+        snapshot: Option<&Snapshot>,
+        rate_limited: bool,
+        server: Option<Duration>,
+    ) {
         if std::mem::replace(&mut self.armed, false) {
             self.shared.pacer().observe(
                 self.provider,
                 self.id,
                 snapshot,
                 rate_limited,
+                server,
                 Instant::now(),
             );
         }
@@ -298,8 +304,20 @@ impl Reservation {
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.settle(None, false);
+        self.settle(None, false, None);
     }
+}
+
+/// How long the server says it worked on the request: OpenAI's `openai-processing-ms`.
+fn server_time(headers: &HeaderMap) -> Option<Duration> {
+    let ms: f64 = headers
+        .get("openai-processing-ms")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms.min(3.6e6) / 1000.0))
 }
 
 /// The value itself on the last use, a copy before.
@@ -412,7 +430,7 @@ async fn exchange(
                     ),
                 };
                 if let Some(r) = &mut reservation {
-                    r.settle(None, false);
+                    r.settle(None, false, None);
                 }
                 shared
                     .groups()
@@ -449,7 +467,7 @@ async fn exchange(
             headers::parse(&pairs, Some(provider), Some(jiff::Timestamp::now()));
         drop(pairs);
         if let Some(r) = &mut reservation {
-            r.settle(Some(&snapshot), status == 429);
+            r.settle(Some(&snapshot), status == 429, server_time(resp.headers()));
         }
 
         if tries < retries && matches!(status, 429 | 503 | 529) {

@@ -15,8 +15,9 @@
 //! may count calls in any order, so the freshest report is not the one of the request let
 //! through last but the one that leaves the least: the request counted last. A report of a
 //! later burst replaces the projection; one of an earlier burst never does. A report is
-//! dated when the server counted its request, as near as the quickest answer seen tells
-//! ([`counted_at`]), and half a request is kept in hand for what that may miss.
+//! dated when the server counted its request: by the server's own time on it when the
+//! answer gives it (OpenAI's `openai-processing-ms`), else as near as the quickest answer
+//! seen tells ([`counted_at`]); half a request is kept in hand for what that may miss.
 //!
 //! Held requests wait in line, first come first served; a request's wait is recomputed
 //! while it waits ([`Pacer::recheck`]), so a better projection lets it go sooner. Before
@@ -127,16 +128,23 @@ fn reset_precision(reset_s: f64, as_instant: bool) -> f64 {
 }
 
 /// About when the server counted a request let through at `sent` and answered at `now`,
-/// erring late: the answer came the server's work and one way's travel after, and neither
-/// is less than the quickest answer seen shows, less one way there (half that answer, at
-/// most [`ONE_WAY`]). A call that queued on the way, in a burst, is dated as late as it
-/// was answered.
-fn counted_at(sent: Instant, now: Instant, quickest: &mut Option<Duration>) -> Instant {
+/// erring late. When the answer says how long the server worked on the request (OpenAI's
+/// `openai-processing-ms`), it was counted about that long before the answer left, no
+/// later. Otherwise the answer came the server's work and one way's travel after, and
+/// neither is less than the quickest answer seen shows, less one way there (half that
+/// answer, at most [`ONE_WAY`]); a call that queued on the way, in a burst, is then dated
+/// as late as it was answered.
+fn counted_at(
+    sent: Instant,
+    now: Instant,
+    server: Option<Duration>,
+    quickest: &mut Option<Duration>,
+) -> Instant {
     let took = now.saturating_duration_since(sent);
     let q = quickest.map_or(took, |q| q.min(took));
     *quickest = Some(q);
-    let one_way = (q / 2).min(ONE_WAY);
-    now.checked_sub(q - one_way)
+    let before_answer = server.unwrap_or_else(|| q - (q / 2).min(ONE_WAY));
+    now.checked_sub(before_answer)
         .unwrap_or(sent)
         .clamp(sent, now)
 }
@@ -372,13 +380,15 @@ impl Pacer {
     }
 
     /// Request `id` got its answer, or none (it failed, or was dropped, perhaps while still
-    /// held). A 429's retry hint blocks the provider until it has passed.
+    /// held). A 429's retry hint blocks the provider until it has passed. `server`: how long
+    /// the server says it worked on the request, when it says.
     pub fn observe(
         &mut self,
         provider: Provider,
         id: u64,
         snapshot: Option<&Snapshot>,
         rate_limited: bool,
+        server: Option<Duration>,
         now: Instant,
     ) {
         let lane = self.lanes.entry(provider).or_default();
@@ -395,7 +405,7 @@ impl Pacer {
         let Some(snap) = snapshot else {
             return;
         };
-        let seen = counted_at(sent.at, now, &mut lane.quickest);
+        let seen = counted_at(sent.at, now, server, &mut lane.quickest);
         // A refusal was not charged. (A refused OpenAI call does take the part of a
         // request regained since the bucket was last empty, less than one: the request
         // kept in hand covers it.)
@@ -504,7 +514,7 @@ mod tests {
         assert!(!p.reserve(p0, 3, need, t0).is_zero());
         // Its answer: 11 of 12 left. Both go.
         let t1 = t0 + Duration::from_millis(300);
-        p.observe(p0, 1, Some(&snap(12.0, 11.0, 5.0)), false, t1);
+        p.observe(p0, 1, Some(&snap(12.0, 11.0, 5.0)), false, None, t1);
         assert_eq!(p.recheck(p0, 2, t1), Duration::ZERO);
         assert_eq!(p.recheck(p0, 3, t1), Duration::ZERO);
     }
@@ -518,7 +528,7 @@ mod tests {
         assert_eq!(p.reserve(p0, 1, need, t0), Duration::ZERO);
         // 3 of 10 left; full again in 7 s: one unit per second (0.95 counted); half a
         // request is kept in hand.
-        p.observe(p0, 1, Some(&snap(10.0, 3.0, 7.0)), false, t0);
+        p.observe(p0, 1, Some(&snap(10.0, 3.0, 7.0)), false, None, t0);
         assert_eq!(p.reserve(p0, 2, need, t0), Duration::ZERO);
         assert_eq!(p.reserve(p0, 3, need, t0), Duration::ZERO);
         let w4 = p.reserve(p0, 4, need, t0);
@@ -548,7 +558,7 @@ mod tests {
         // pacer can tell, those 9 may not have reached the server yet.
         let mut refused = snap(9.0, 0.0, 60.0);
         refused.retry_after_s = Some(1.0);
-        p.observe(p0, 10, Some(&refused), true, ms(1020));
+        p.observe(p0, 10, Some(&refused), true, None, ms(1020));
         let w = p.reserve(p0, 11, need, ms(2020));
         assert!(w.as_secs_f64() > 50.0, "{w:?}");
         // Their answers come, the 9th with none left. Nothing is unanswered any more: the
@@ -556,7 +566,7 @@ mod tests {
         // second, about 10.5 s), not for 9 more.
         for id in 1..=9 {
             let left = 9.0 - id as f64;
-            p.observe(p0, id, Some(&snap(9.0, left, 60.0)), false, ms(2100));
+            p.observe(p0, id, Some(&snap(9.0, left, 60.0)), false, None, ms(2100));
         }
         let w = p.recheck(p0, 11, ms(2100)).as_secs_f64();
         assert!(w > 10.0 && w < 1.5 / (0.95 * 9.0 / 60.0), "{w}");
@@ -577,7 +587,7 @@ mod tests {
         let answered = ms(1) + PROBE_WAIT + Duration::from_millis(300);
         // The server counted them in reverse: the 9th first (8 left after the probe and
         // it), the 2nd last (1 left). All but the 9th are answered first.
-        p.observe(p0, 1, Some(&minute(10.0, 9.0, 6.0)), false, answered);
+        p.observe(p0, 1, Some(&minute(10.0, 9.0, 6.0)), false, None, answered);
         for id in 2..=8 {
             let left = 1.0 + (id - 2) as f64;
             p.observe(
@@ -585,11 +595,12 @@ mod tests {
                 id,
                 Some(&minute(10.0, left, 60.0 - 6.0 * left)),
                 false,
+                None,
                 answered,
             );
         }
         // Then the 9th, let through last, but with the oldest news: 8 left.
-        p.observe(p0, 9, Some(&minute(10.0, 8.0, 12.0)), false, answered);
+        p.observe(p0, 9, Some(&minute(10.0, 8.0, 12.0)), false, None, answered);
         // 1 left, and what came back since the server counted the 2nd (dated 50 ms after
         // it went: the quickest answer took 297 ms): nothing goes at once, and the next
         // waits for the rest of 1.5 units at 1/6 a second.
@@ -611,20 +622,20 @@ mod tests {
         // The 4th is answered first (6 left): its report may miss the 1st to 3rd, still
         // unanswered: 3 at least. Then the 3rd (7 left): it may miss the 1st and 2nd and
         // the 4th (let through after it, answered already): 4 at least, the better view.
-        p.observe(p0, 4, Some(&snap(10.0, 6.0, 24.0)), false, ms(1010));
-        p.observe(p0, 3, Some(&snap(10.0, 7.0, 18.0)), false, ms(1010));
+        p.observe(p0, 4, Some(&snap(10.0, 6.0, 24.0)), false, None, ms(1010));
+        p.observe(p0, 3, Some(&snap(10.0, 7.0, 18.0)), false, None, ms(1010));
         // 3 go, one is kept in hand.
         for id in 5..=7 {
             assert_eq!(p.reserve(p0, id, need, ms(1010)), Duration::ZERO, "{id}");
         }
         assert!(!p.reserve(p0, 8, need, ms(1010)).is_zero());
         // A refusal gives its share back (this one says nothing of the budget).
-        p.observe(p0, 7, Some(&Snapshot::default()), true, ms(1011));
+        p.observe(p0, 7, Some(&Snapshot::default()), true, None, ms(1011));
         assert_eq!(p.recheck(p0, 8, ms(1011)), Duration::ZERO);
         // The freshest answer replaces the projection even when it leaves less: 0 left
         // with the 1st, 2nd, 5th, 6th and 8th unanswered.
         p.reserve(p0, 9, need, ms(1012));
-        p.observe(p0, 8, Some(&snap(10.0, 0.0, 60.0)), false, ms(1013));
+        p.observe(p0, 8, Some(&snap(10.0, 0.0, 60.0)), false, None, ms(1013));
         assert!(p.recheck(p0, 9, ms(1013)).as_secs_f64() > 6.0 * 5.0);
     }
 
@@ -673,21 +684,21 @@ mod tests {
         let mut p = Pacer::default();
         // 60 a minute, 1 a second; answers take 250 ms.
         p.reserve(p0, 1, need, t0);
-        p.observe(p0, 1, Some(&minute(60.0, 59.0, 1.0)), false, ms(250));
+        p.observe(p0, 1, Some(&minute(60.0, 59.0, 1.0)), false, None, ms(250));
         for id in 2..=5 {
             assert_eq!(p.reserve(p0, id, need, ms(300)), Duration::ZERO);
         }
-        p.observe(p0, 2, Some(&minute(60.0, 56.0, 4.0)), false, ms(550));
-        p.observe(p0, 3, Some(&minute(60.0, 55.0, 5.0)), false, ms(550));
+        p.observe(p0, 2, Some(&minute(60.0, 56.0, 4.0)), false, None, ms(550));
+        p.observe(p0, 3, Some(&minute(60.0, 55.0, 5.0)), false, None, ms(550));
         // The 6th goes alone; its report (counted about 750 ms) says 2 left, without the
         // 4th and 5th, still on their way.
         assert_eq!(p.reserve(p0, 6, need, ms(700)), Duration::ZERO);
-        p.observe(p0, 6, Some(&minute(60.0, 2.0, 58.0)), false, ms(950));
+        p.observe(p0, 6, Some(&minute(60.0, 2.0, 58.0)), false, None, ms(950));
         assert!(!p.reserve(p0, 7, need, ms(950)).is_zero());
         // They are answered a second late (counted about 1350 ms): the 7th still waits for
         // 1.5 units less the 0.8 left (2 + 0.8 s of regain - those 2).
-        p.observe(p0, 4, Some(&minute(60.0, 0.0, 60.0)), false, ms(1550));
-        p.observe(p0, 5, Some(&minute(60.0, 0.0, 60.0)), false, ms(1550));
+        p.observe(p0, 4, Some(&minute(60.0, 0.0, 60.0)), false, None, ms(1550));
+        p.observe(p0, 5, Some(&minute(60.0, 0.0, 60.0)), false, None, ms(1550));
         let w = p.recheck(p0, 7, ms(1550)).as_secs_f64();
         assert!((w - 0.7).abs() < 1e-6, "{w}");
     }
@@ -701,13 +712,31 @@ mod tests {
         let ms = |n: u64| t0 + Duration::from_millis(n);
         let mut quickest = None;
         // The first answer, 250 ms: counted at most 50 ms after it went.
-        assert_eq!(counted_at(t0, ms(250), &mut quickest), ms(50));
+        assert_eq!(counted_at(t0, ms(250), None, &mut quickest), ms(50));
         // A quicker one, 40 ms: one way is at most 20 ms.
-        assert_eq!(counted_at(ms(1000), ms(1040), &mut quickest), ms(1020));
+        assert_eq!(
+            counted_at(ms(1000), ms(1040), None, &mut quickest),
+            ms(1020)
+        );
         // One that took 340 ms: it may have queued or worked for 300 ms; counted no
         // sooner than 20 ms before its answer could have left.
-        assert_eq!(counted_at(ms(2000), ms(2340), &mut quickest), ms(2320));
+        assert_eq!(
+            counted_at(ms(2000), ms(2340), None, &mut quickest),
+            ms(2320)
+        );
         assert_eq!(quickest, Some(Duration::from_millis(40)));
+        // An answer that says the server worked 245 ms on the request: counted then, not
+        // by the quickest answer; a server time longer than the whole trip means the call
+        // went no sooner than it was let through.
+        let worked = |n| Some(Duration::from_millis(n));
+        assert_eq!(
+            counted_at(ms(3000), ms(3250), worked(245), &mut quickest),
+            ms(3005)
+        );
+        assert_eq!(
+            counted_at(ms(4000), ms(4250), worked(900), &mut quickest),
+            ms(4000)
+        );
 
         // The pacer: 360 a minute, 6 a second; the answer comes 250 ms after the call and
         // says the bucket is empty. The next unit, and the half kept in hand, are back
@@ -715,7 +744,7 @@ mod tests {
         let p0 = Provider::Openai;
         let mut p = Pacer::default();
         p.reserve(p0, 1, Need::default(), t0);
-        p.observe(p0, 1, Some(&minute(360.0, 0.0, 60.0)), false, ms(250));
+        p.observe(p0, 1, Some(&minute(360.0, 0.0, 60.0)), false, None, ms(250));
         let w = p.reserve(p0, 2, Need::default(), ms(250)).as_secs_f64();
         assert!((w - 0.05).abs() < 1e-6, "{w}");
     }
@@ -728,12 +757,12 @@ mod tests {
         s.retry_after_s = Some(3.0);
         let p0 = Provider::Openai;
         p.reserve(p0, 1, Need::default(), t0);
-        p.observe(p0, 1, Some(&s), true, t0);
+        p.observe(p0, 1, Some(&s), true, None, t0);
         let w = p.reserve(p0, 2, Need::default(), t0);
         assert!(close(w, 3.0), "{w:?}");
         let w = p.reserve(p0, 3, Need::default(), t0);
         assert!(close(w, 3.0), "{w:?}");
-        p.observe(p0, 2, None, false, t0);
+        p.observe(p0, 2, None, false, None, t0);
         let t3 = t0 + Duration::from_secs(3);
         assert_eq!(p.recheck(p0, 3, t3), Duration::ZERO);
     }
