@@ -76,6 +76,8 @@ def launch(args: argparse.Namespace) -> None:
         "way": args.way,
         "workers": args.workers,
         "requests": args.workers * args.requests,
+        "go": go,
+        "end": max(r["end"] for r in results),
         "total_s": max(r["end"] for r in results) - go,
         "ok": sum(r["ok"] for r in results),
         "failed": sum(r["failed"] for r in results),
