@@ -290,14 +290,20 @@ impl Reservation {
         server: Option<Duration>,
     ) {
         if std::mem::replace(&mut self.armed, false) {
-            self.shared.pacer().observe(
-                self.provider,
-                self.id,
-                snapshot,
-                rate_limited,
-                server,
-                Instant::now(),
-            );
+            let gone = {
+                let mut pacer = self.shared.pacer();
+                let now = Instant::now();
+                pacer.observe(self.provider, self.id, snapshot, rate_limited, server, now);
+                pacer.release(self.provider, now)
+            };
+            if !gone.is_empty() {
+                let held = self.shared.held();
+                for id in gone {
+                    if let Some(wake) = held.get(&id) {
+                        wake.notify_one();
+                    }
+                }
+            }
         }
     }
 }
@@ -305,6 +311,19 @@ impl Reservation {
 impl Drop for Reservation {
     fn drop(&mut self) {
         self.settle(None, false, None);
+    }
+}
+
+/// Takes a held request's waker out of the list when it stops waiting (it goes, or the
+/// client left while it was held).
+struct Unlist<'a> {
+    shared: &'a Shared,
+    id: u64,
+}
+
+impl Drop for Unlist<'_> {
+    fn drop(&mut self) {
+        self.shared.held().remove(&self.id);
     }
 }
 
@@ -373,9 +392,16 @@ async fn exchange(
             let hold = shared.pacer().reserve(provider, id, need, Instant::now());
             if !hold.is_zero() {
                 let held = Instant::now();
+                let wake = Arc::new(tokio::sync::Notify::new());
+                shared.held().insert(id, Arc::clone(&wake));
+                let _unlisted = Unlist { shared, id };
                 let mut wait = hold;
                 while !wait.is_zero() {
-                    tokio::time::sleep(wait.min(super::pace::RECHECK)).await;
+                    // Woken early when an answer lets it go; else it looks again itself.
+                    tokio::select! {
+                        () = tokio::time::sleep(wait.min(super::pace::RECHECK)) => {}
+                        () = wake.notified() => {}
+                    }
                     wait = shared.pacer().recheck(provider, id, Instant::now());
                 }
                 shared.counters.paced.fetch_add(1, Ordering::Relaxed);

@@ -35,11 +35,12 @@ use crate::session::Session;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// Request bodies up to this size are read whole before forwarding.
@@ -116,6 +117,8 @@ pub(crate) struct Shared {
     pub session: Mutex<Session>,
     pub groups: Mutex<group::Grouper>,
     pub pacer: Mutex<pace::Pacer>,
+    /// How to wake each request `--pace` holds, by id: an answer may let it go early.
+    pub held: Mutex<HashMap<u64, Arc<Notify>>>,
     /// Where each family's requests go, worked out once.
     pub targets: Vec<(Family, Arc<upstream::Target>)>,
 }
@@ -160,6 +163,10 @@ impl Shared {
 
     pub fn pacer(&self) -> MutexGuard<'_, pace::Pacer> {
         lock(&self.pacer)
+    }
+
+    pub fn held(&self) -> MutexGuard<'_, HashMap<u64, Arc<Notify>>> {
+        lock(&self.held)
     }
 }
 
@@ -300,6 +307,7 @@ pub async fn spawn(
         session: Mutex::new(Session::new()),
         groups: Mutex::new(group::Grouper::default()),
         pacer: Mutex::new(pace::Pacer::default()),
+        held: Mutex::new(HashMap::new()),
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(serve(listener, Arc::clone(&shared), stopped));

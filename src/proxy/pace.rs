@@ -20,7 +20,8 @@
 //! seen tells ([`counted_at`]); half a request is kept in hand for what that may miss.
 //!
 //! Held requests wait in line, first come first served; a request's wait is recomputed
-//! while it waits ([`Pacer::recheck`]), so a better projection lets it go sooner. Before
+//! while it waits ([`Pacer::recheck`]), and each answer at once lets go what the budget it
+//! shows now covers ([`Pacer::release`]). Before
 //! anything is known about a provider, the first request goes alone and the others wait
 //! for its answer (at most [`PROBE_WAIT`]) instead of going out as a blind burst.
 
@@ -349,6 +350,24 @@ impl Pacer {
         wait
     }
 
+    /// Lets through, in line order, every held request that can go now (an answer has just
+    /// shown more budget, or taken a request out of the reckoning); returns their ids, for
+    /// their holders to be woken.
+    pub fn release(&mut self, provider: Provider, now: Instant) -> Vec<u64> {
+        let mut gone = Vec::new();
+        while let Some(&(id, _)) = self
+            .lanes
+            .get(&provider)
+            .and_then(|lane| lane.line.values().next())
+        {
+            if !self.recheck(provider, id, now).is_zero() {
+                break;
+            }
+            gone.push(id);
+        }
+        gone
+    }
+
     fn let_through(&mut self, provider: Provider, id: u64, now: Instant) {
         let Some(lane) = self.lanes.get_mut(&provider) else {
             return;
@@ -517,6 +536,28 @@ mod tests {
         p.observe(p0, 1, Some(&snap(12.0, 11.0, 5.0)), false, None, t1);
         assert_eq!(p.recheck(p0, 2, t1), Duration::ZERO);
         assert_eq!(p.recheck(p0, 3, t1), Duration::ZERO);
+    }
+
+    /// An answer wakes what it lets go, in line order, and no more.
+    #[test]
+    fn an_answer_releases_the_held_requests_it_covers_in_line_order() {
+        let mut p = Pacer::default();
+        let t0 = Instant::now();
+        let need = Need::default();
+        let p0 = Provider::Openai;
+        assert_eq!(p.reserve(p0, 1, need, t0), Duration::ZERO);
+        for id in 2..=4 {
+            assert!(!p.reserve(p0, id, need, t0).is_zero());
+        }
+        assert_eq!(p.release(p0, t0), Vec::<u64>::new(), "nothing known yet");
+        // 2 left of 10: one goes, and half a request is kept in hand with it in flight.
+        p.observe(p0, 1, Some(&snap(10.0, 2.0, 60.0)), false, None, t0);
+        assert_eq!(p.release(p0, t0), vec![2]);
+        assert_eq!(p.release(p0, t0), Vec::<u64>::new());
+        // Refused after all: its share is back, and the next in line goes.
+        p.observe(p0, 2, Some(&Snapshot::default()), true, None, t0);
+        assert_eq!(p.release(p0, t0), vec![3]);
+        assert!(!p.recheck(p0, 4, t0).is_zero());
     }
 
     #[test]
