@@ -333,13 +333,14 @@ impl Pacer {
             wait = wait.max(until.saturating_duration_since(now).as_secs_f64());
         }
         // Nothing known yet and a first request on its way: wait for its answer (for a
-        // little while) rather than send a burst blind.
+        // little while) rather than send a burst blind. The answer lets the others go
+        // ([`Pacer::release`]).
         if let Some(first) = lane.probing
             && !lane.answered
         {
             let until = first + PROBE_WAIT;
             if until > now {
-                wait = wait.max(until.saturating_duration_since(now).as_secs_f64().min(0.02));
+                wait = wait.max(until.saturating_duration_since(now).as_secs_f64());
             }
         }
         let left = MAX_HOLD.saturating_sub(now.saturating_duration_since(since));
