@@ -11,6 +11,8 @@
 # Env: RUNS (default 3), CARGO_TARGET_DIR, BIN=path (use that binary, no build), PYTHON
 # (interpreter for the venv, default python3). Extra arguments go to bench/goodput/bench.py
 # (e.g. --ways sdk,ratedoctor --runs 1 --no-write). About 9 minutes with RUNS=3.
+# The second table of BENCHMARKS.md, the same job where tokens bind (about 8 minutes):
+#   bash bench/goodput.sh --requests 40 --rpm 1000 --tpm 12000 --section goodput-tokens
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"

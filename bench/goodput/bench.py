@@ -4,7 +4,8 @@
 Each run starts a fresh emulator (full budgets), runs client.py's launcher one way (for
 the ratedoctor way, under `ratedoctor run --pace --retry N`), reads the emulator's
 counters, and stops it. Every way runs RUNS times; the table shows medians. The table goes
-into BENCHMARKS.md between <!-- goodput:begin --> and <!-- goodput:end --> (bench/md_section.py).
+into BENCHMARKS.md between <!-- goodput:begin --> and <!-- goodput:end --> (bench/md_section.py),
+or another with --section (e.g. a job where tokens bind, which the title then says).
 
 Called by bench/goodput.sh, which installs the virtualenv and builds the binary.
 """
@@ -26,7 +27,6 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import client  # noqa: E402  (same folder: the prompts and the model)
 
-BEGIN, END = "<!-- goodput:begin -->", "<!-- goodput:end -->"
 
 
 def start_mock(args, log_path):
@@ -137,9 +137,9 @@ def theoretical_min(args):
         for i in range(args.requests):
             est = max(1, math.ceil(len(client.prompt(w, i)) / 4))
             tokens += max(est, args.max_tokens)  # OpenAI's charge: max(max_tokens, estimate)
-    waits = [max(0.0, (n - args.rpm) / (args.rpm / 60.0)),
-             max(0.0, (tokens - args.tpm) / (args.tpm / 60.0))]
-    return max(waits) + args.latency_ms / 1000.0, n, tokens
+    by_requests = max(0.0, (n - args.rpm) / (args.rpm / 60.0))
+    by_tokens = max(0.0, (tokens - args.tpm) / (args.tpm / 60.0))
+    return max(by_requests, by_tokens) + args.latency_ms / 1000.0, n, tokens, by_tokens > by_requests
 
 
 def pip_version(name):
@@ -184,19 +184,22 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=250)
     ap.add_argument("--retry", type=int, default=3)
     ap.add_argument("--ways", default=",".join(WAYS))
-    ap.add_argument("--out-dir", default=os.path.join(ROOT, "bench", "out", "goodput"))
+    ap.add_argument("--section", default="goodput", help="the marked section of --markdown to write")
+    ap.add_argument("--out-dir", help="per-run files (default bench/out/SECTION)")
     ap.add_argument("--markdown", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--command", default="bench/goodput.sh")
     ap.add_argument("--no-write", action="store_true", help="print the table only")
     args = ap.parse_args()
     _PY[0] = args.python
+    args.out_dir = args.out_dir or os.path.join(ROOT, "bench", "out", args.section)
     os.makedirs(args.out_dir, exist_ok=True)
+    begin, end = f"<!-- {args.section}:begin -->", f"<!-- {args.section}:end -->"
     ways = [w for w in args.ways.split(",") if w]
     for w in ways:
         if w not in WAYS:
             sys.exit(f"unknown way {w!r}; ways: {', '.join(WAYS)}")
 
-    t_min, n, tokens = theoretical_min(args)
+    t_min, n, tokens, tokens_bind = theoretical_min(args)
     print(f"workload: {n} requests, {tokens} tokens charged; limits rpm={args.rpm} tpm={args.tpm}; "
           f"theoretical minimum {t_min:.2f} s", flush=True)
     results = {w: [] for w in ways}
@@ -222,17 +225,24 @@ def main():
     today = datetime.date.today().isoformat()
     pyver = subprocess.run([args.python, "-c", "import platform; print(platform.python_version())"],
                            capture_output=True, text=True).stdout.strip()
+    if tokens_bind:
+        binding = (f"{tokens:,} − {args.tpm:,} tokens charged at {args.tpm / 60:g}/s after the "
+                   f"first {args.tpm:,}, {tokens // n} a request: the larger of `max_tokens` and "
+                   f"the prompt's estimate, as OpenAI charges (the {n} requests fit in "
+                   f"{args.rpm:,} RPM sooner)")
+    else:
+        binding = (f"{n} − {args.rpm} requests at {args.rpm / 60:g}/s after the first {args.rpm} "
+                   f"(the {tokens:,} tokens charged fit in {args.tpm:,} TPM sooner)")
     section = "\n".join([
-        BEGIN,
-        "## Goodput under limits",
+        begin,
+        "## Goodput under limits" + (", where tokens bind" if tokens_bind else ""),
         "",
         f"One job — {n} chat completions (`max_tokens={args.max_tokens}`, prompts of about 10 tokens) "
         f"from {args.workers} worker processes started together, {args.requests} each, sharing one key — "
         f"against `ratedoctor mock --rpm {args.rpm} --tpm {args.tpm} --latency {args.latency_ms}`. "
         f"The emulator's buckets start full and refill continuously at limit/60 a second, so the "
-        f"limits allow the job in **{t_min:.2f} s** at best ({n} − {args.rpm} requests at "
-        f"{args.rpm / 60:g}/s after the first {args.rpm}, plus one answer's latency; the {tokens:,} tokens "
-        f"charged fit in {args.tpm:,} TPM sooner). Time runs from the instant every worker has "
+        f"limits allow the job in **{t_min:.2f} s** at best: {binding}, and one answer's latency. "
+        f"Time runs from the instant every worker has "
         f"started (interpreter up, SDK imported) to the last answer. Medians of {args.runs} runs, "
         f"range of the ratio in brackets; the ways take turns within each round.",
         "",
@@ -257,20 +267,20 @@ def main():
         "know how many processes share the key.",
         f"- Made by `{args.command}` on {today}, {cores} cores (`nproc`), Python {pyver}, "
         f"openai {pip_version('openai')}, tenacity {pip_version('tenacity')}; "
-        f"per-run figures in `bench/out/goodput/results.json`. Whole script: "
+        f"per-run figures in `{os.path.relpath(args.out_dir, ROOT)}/results.json`. Whole script: "
         f"{(time.time() - started) / 60:.1f} min of runs.",
-        END,
+        end,
     ])
     print()
     print(section)
     if args.no_write:
         return
     # The section without its markers, through the shared writer (other sections stay).
-    body = section[len(BEGIN):-len(END)].strip("\n")
-    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "md_section.py"), "goodput",
+    body = section[len(begin):-len(end)].strip("\n")
+    subprocess.run([sys.executable, os.path.join(ROOT, "bench", "md_section.py"), args.section,
                     args.markdown], input=body, text=True, check=True)
     path = args.markdown
-    print(f"\nwrote the goodput section of {os.path.relpath(path, ROOT)}")
+    print(f"\nwrote the {args.section} section of {os.path.relpath(path, ROOT)}")
 
 
 if __name__ == "__main__":
