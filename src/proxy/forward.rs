@@ -389,12 +389,13 @@ async fn exchange(
             armed: true,
         });
         if pace {
+            // Listed before it is put in line, so an answer that lets it go at once finds it.
+            let wake = Arc::new(tokio::sync::Notify::new());
+            shared.held().insert(id, Arc::clone(&wake));
+            let _unlisted = Unlist { shared, id };
             let hold = shared.pacer().reserve(provider, id, need, Instant::now());
             if !hold.is_zero() {
                 let held = Instant::now();
-                let wake = Arc::new(tokio::sync::Notify::new());
-                shared.held().insert(id, Arc::clone(&wake));
-                let _unlisted = Unlist { shared, id };
                 let mut wait = hold;
                 while !wait.is_zero() {
                     // Woken early when an answer lets it go; else it looks again itself.
