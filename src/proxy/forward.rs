@@ -290,20 +290,13 @@ impl Reservation {
         server: Option<Duration>,
     ) {
         if std::mem::replace(&mut self.armed, false) {
-            let gone = {
+            let wake = {
                 let mut pacer = self.shared.pacer();
                 let now = Instant::now();
                 pacer.observe(self.provider, self.id, snapshot, rate_limited, server, now);
                 pacer.release(self.provider, now)
             };
-            if !gone.is_empty() {
-                let held = self.shared.held();
-                for id in gone {
-                    if let Some(wake) = held.get(&id) {
-                        wake.notify_one();
-                    }
-                }
-            }
+            wake_held(&self.shared, &wake);
         }
     }
 }
@@ -311,6 +304,19 @@ impl Reservation {
 impl Drop for Reservation {
     fn drop(&mut self) {
         self.settle(None, false, None);
+    }
+}
+
+/// Wakes the held requests `--pace` has just let go, and the one first in line now.
+fn wake_held(shared: &Shared, ids: &[u64]) {
+    if ids.is_empty() {
+        return;
+    }
+    let held = shared.held();
+    for id in ids {
+        if let Some(wake) = held.get(id) {
+            wake.notify_one();
+        }
     }
 }
 
@@ -405,6 +411,9 @@ async fn exchange(
                     }
                     wait = shared.pacer().recheck(provider, id, Instant::now());
                 }
+                // The line has moved: the next may go too, or must weigh its wait.
+                let next = shared.pacer().release(provider, Instant::now());
+                wake_held(shared, &next);
                 shared.counters.paced.fetch_add(1, Ordering::Relaxed);
                 shared
                     .counters

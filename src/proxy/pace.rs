@@ -19,9 +19,11 @@
 //! answer gives it (OpenAI's `openai-processing-ms`), else as near as the quickest answer
 //! seen tells ([`counted_at`]); half a request is kept in hand for what that may miss.
 //!
-//! Held requests wait in line, first come first served; a request's wait is recomputed
-//! while it waits ([`Pacer::recheck`]), and each answer at once lets go what the budget it
-//! shows now covers ([`Pacer::release`]). Before
+//! Held requests wait in line, first come first served. Only the first in line weighs its
+//! wait against the budgets, again while it waits ([`Pacer::recheck`]); the others wait
+//! their turn, so holding thousands of requests costs about what holding one does. Each
+//! answer at once lets go what the budget it shows now covers, and wakes the request first
+//! in line then ([`Pacer::release`]). Before
 //! anything is known about a provider, the first request goes alone and the others wait
 //! for its answer (at most [`PROBE_WAIT`]) instead of going out as a blind burst.
 
@@ -32,8 +34,11 @@ use std::time::{Duration, Instant};
 
 /// Longest a request is held in all.
 pub const MAX_HOLD: Duration = Duration::from_secs(120);
-/// A held request looks again at least this often.
+/// The first held request in line looks again at least this often.
 pub const RECHECK: Duration = Duration::from_millis(250);
+/// The others look again this often, at least; they are woken when they come first
+/// ([`Pacer::release`]).
+const FOLLOW: Duration = Duration::from_secs(5);
 /// Longest the first request to a provider is waited for before others follow it.
 pub const PROBE_WAIT: Duration = Duration::from_secs(1);
 /// A request let through this long after the one before it went alone: it starts a burst.
@@ -300,7 +305,8 @@ impl Pacer {
     }
 
     /// How much longer held request `id` should wait; zero lets it go (it is then counted
-    /// as sent).
+    /// as sent). Only the first in line is weighed against the budgets: the others wait
+    /// their turn (or [`MAX_HOLD`]), so holding many requests costs no more than one.
     pub fn recheck(&mut self, provider: Provider, id: u64, now: Instant) -> Duration {
         let Some(lane) = self.lanes.get(&provider) else {
             return Duration::ZERO;
@@ -311,20 +317,23 @@ impl Pacer {
         let Some(&(_, need)) = lane.line.get(&order) else {
             return Duration::ZERO;
         };
+        let left = MAX_HOLD.saturating_sub(now.saturating_duration_since(since));
+        if lane.line.keys().next() != Some(&order) && !left.is_zero() {
+            return FOLLOW.min(left);
+        }
         let mut wait = 0.0f64;
         for ((p, d), t) in &self.tracks {
             let n = need.of(*d);
             if *p != provider || n <= 0.0 || n > t.limit {
                 continue;
             }
-            let ahead: f64 = lane.line.range(..order).map(|(_, (_, n))| n.of(*d)).sum();
             let margin = if *d == Dimension::Requests {
                 MARGIN
             } else {
                 0.0
             };
             let available = t.projected(now) - lane.unreported(t).of(*d);
-            let short = ahead + n + margin - available;
+            let short = n + margin - available;
             if short > 0.0 {
                 wait = wait.max(t.wait_for(short, now));
             }
@@ -343,7 +352,6 @@ impl Pacer {
                 wait = wait.max(until.saturating_duration_since(now).as_secs_f64());
             }
         }
-        let left = MAX_HOLD.saturating_sub(now.saturating_duration_since(since));
         let wait = Duration::from_secs_f64(wait.max(0.0)).min(left);
         if wait.is_zero() {
             self.let_through(provider, id, now);
@@ -352,21 +360,22 @@ impl Pacer {
     }
 
     /// Lets through, in line order, every held request that can go now (an answer has just
-    /// shown more budget, or taken a request out of the reckoning); returns their ids, for
-    /// their holders to be woken.
+    /// shown more budget, or the line has moved); returns their ids and then the id of the
+    /// request first in line now, if any, for their holders to be woken: the first in line
+    /// weighs its wait afresh.
     pub fn release(&mut self, provider: Provider, now: Instant) -> Vec<u64> {
-        let mut gone = Vec::new();
+        let mut wake = Vec::new();
         while let Some(&(id, _)) = self
             .lanes
             .get(&provider)
             .and_then(|lane| lane.line.values().next())
         {
+            wake.push(id);
             if !self.recheck(provider, id, now).is_zero() {
                 break;
             }
-            gone.push(id);
         }
-        gone
+        wake
     }
 
     fn let_through(&mut self, provider: Provider, id: u64, now: Instant) {
@@ -539,26 +548,29 @@ mod tests {
         assert_eq!(p.recheck(p0, 3, t1), Duration::ZERO);
     }
 
-    /// An answer wakes what it lets go, in line order, and no more.
+    /// An answer lets go, in line order, what the budget it shows covers, and no more; the
+    /// first left in line is woken too, to weigh its wait afresh.
     #[test]
     fn an_answer_releases_the_held_requests_it_covers_in_line_order() {
         let mut p = Pacer::default();
         let t0 = Instant::now();
         let need = Need::default();
         let p0 = Provider::Openai;
+        let held = |p: &mut Pacer, id| !p.recheck(p0, id, t0).is_zero();
         assert_eq!(p.reserve(p0, 1, need, t0), Duration::ZERO);
         for id in 2..=4 {
             assert!(!p.reserve(p0, id, need, t0).is_zero());
         }
-        assert_eq!(p.release(p0, t0), Vec::<u64>::new(), "nothing known yet");
+        assert_eq!(p.release(p0, t0), vec![2], "nothing known yet");
+        assert!(held(&mut p, 2));
         // 2 left of 10: one goes, and half a request is kept in hand with it in flight.
         p.observe(p0, 1, Some(&snap(10.0, 2.0, 60.0)), false, None, t0);
-        assert_eq!(p.release(p0, t0), vec![2]);
-        assert_eq!(p.release(p0, t0), Vec::<u64>::new());
+        assert_eq!(p.release(p0, t0), vec![2, 3]);
+        assert!(held(&mut p, 3));
         // Refused after all: its share is back, and the next in line goes.
         p.observe(p0, 2, Some(&Snapshot::default()), true, None, t0);
-        assert_eq!(p.release(p0, t0), vec![3]);
-        assert!(!p.recheck(p0, 4, t0).is_zero());
+        assert_eq!(p.release(p0, t0), vec![3, 4]);
+        assert!(held(&mut p, 4));
     }
 
     #[test]
@@ -576,8 +588,10 @@ mod tests {
         let w4 = p.reserve(p0, 4, need, t0);
         let w5 = p.reserve(p0, 5, need, t0);
         assert!(close(w4, 0.5 / 0.95), "{w4:?}");
-        assert!(close(w5, 1.5 / 0.95), "{w5:?}");
-        // Asked again later: the first in line goes when its turn comes, then the next.
+        // The second in line waits its turn, looking again after FOLLOW at the latest.
+        assert_eq!(w5, FOLLOW);
+        // Asked again later: the first in line goes when its turn comes, then the next
+        // weighs its own wait.
         let t1 = t0 + w4 + Duration::from_millis(1);
         assert_eq!(p.recheck(p0, 4, t1), Duration::ZERO);
         let w5 = p.recheck(p0, 5, t1).as_secs_f64();
@@ -802,9 +816,12 @@ mod tests {
         p.observe(p0, 1, Some(&s), true, None, t0);
         let w = p.reserve(p0, 2, Need::default(), t0);
         assert!(close(w, 3.0), "{w:?}");
-        let w = p.reserve(p0, 3, Need::default(), t0);
-        assert!(close(w, 3.0), "{w:?}");
+        assert_eq!(p.reserve(p0, 3, Need::default(), t0), FOLLOW);
+        // The first in line leaves: the next is first, and the hint holds it too.
         p.observe(p0, 2, None, false, None, t0);
+        assert_eq!(p.release(p0, t0), vec![3]);
+        let w = p.recheck(p0, 3, t0);
+        assert!(close(w, 3.0), "{w:?}");
         let t3 = t0 + Duration::from_secs(3);
         assert_eq!(p.recheck(p0, 3, t3), Duration::ZERO);
     }
