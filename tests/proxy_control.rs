@@ -266,6 +266,41 @@ async fn a_paced_burst_from_cold_finishes_about_when_the_limit_allows() {
     .await;
 }
 
+/// Held requests go as soon as an answer shows the budget covers them, not at their next
+/// look. From cold the first request goes alone; its answer, 400 ms later, lets the other
+/// 39 go together, so all 40 are answered in about two latencies. Left to their own looks
+/// (a held request that is not first in line looks again every 5 s) they would take over 5 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_lets_the_held_requests_go_at_once() {
+    within(60, async {
+        let emu = start_with(MockConfig {
+            limits: Limits {
+                rpm: Some(600),
+                ..Limits::default()
+            },
+            latency: Duration::from_millis(400),
+            seed: 7,
+            ..MockConfig::default()
+        })
+        .await;
+        let mut cfg = config(&emu.base_url());
+        cfg.pace = true;
+        let (p, _rx) = proxy(cfg).await;
+        let t0 = std::time::Instant::now();
+        let statuses = burst(&p.base_url(), 40, 40).await;
+        let took = t0.elapsed().as_secs_f64();
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        assert!(p.stats().paced > 0, "nothing was held: {}", p.state_json());
+        assert!(
+            took < 3.0,
+            "took {took:.1} s; the first answer came after 0.4 s and covered them all"
+        );
+        assert_eq!(emu.state()["rate_limited_total"], 0);
+        p.shutdown().await;
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_passes_quota_errors_straight_back() {
     within(30, async {

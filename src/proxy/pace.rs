@@ -34,11 +34,10 @@ use std::time::{Duration, Instant};
 
 /// Longest a request is held in all.
 pub const MAX_HOLD: Duration = Duration::from_secs(120);
-/// The first held request in line looks again at least this often.
-pub const RECHECK: Duration = Duration::from_millis(250);
-/// The others look again this often, at least; they are woken when they come first
-/// ([`Pacer::release`]).
-const FOLLOW: Duration = Duration::from_secs(5);
+/// A held request looks again at least this often. Its turn is told to it sooner: the
+/// first in line sleeps until the budget covers it, and is woken by every answer and when
+/// the line moves ([`Pacer::release`]); this is only the net under that.
+pub const RECHECK: Duration = Duration::from_secs(5);
 /// Longest the first request to a provider is waited for before others follow it.
 pub const PROBE_WAIT: Duration = Duration::from_secs(1);
 /// A request let through this long after the one before it went alone: it starts a burst.
@@ -319,7 +318,7 @@ impl Pacer {
         };
         let left = MAX_HOLD.saturating_sub(now.saturating_duration_since(since));
         if lane.line.keys().next() != Some(&order) && !left.is_zero() {
-            return FOLLOW.min(left);
+            return RECHECK.min(left);
         }
         let mut wait = 0.0f64;
         for ((p, d), t) in &self.tracks {
@@ -588,8 +587,8 @@ mod tests {
         let w4 = p.reserve(p0, 4, need, t0);
         let w5 = p.reserve(p0, 5, need, t0);
         assert!(close(w4, 0.5 / 0.95), "{w4:?}");
-        // The second in line waits its turn, looking again after FOLLOW at the latest.
-        assert_eq!(w5, FOLLOW);
+        // The second in line waits its turn, looking again after RECHECK at the latest.
+        assert_eq!(w5, RECHECK);
         // Asked again later: the first in line goes when its turn comes, then the next
         // weighs its own wait.
         let t1 = t0 + w4 + Duration::from_millis(1);
@@ -816,7 +815,7 @@ mod tests {
         p.observe(p0, 1, Some(&s), true, None, t0);
         let w = p.reserve(p0, 2, Need::default(), t0);
         assert!(close(w, 3.0), "{w:?}");
-        assert_eq!(p.reserve(p0, 3, Need::default(), t0), FOLLOW);
+        assert_eq!(p.reserve(p0, 3, Need::default(), t0), RECHECK);
         // The first in line leaves: the next is first, and the hint holds it too.
         p.observe(p0, 2, None, false, None, t0);
         assert_eq!(p.release(p0, t0), vec![3]);
