@@ -290,12 +290,14 @@ impl Reservation {
         server: Option<Duration>,
     ) {
         if std::mem::replace(&mut self.armed, false) {
-            let wake = {
-                let mut pacer = self.shared.pacer();
-                let now = Instant::now();
-                pacer.observe(self.provider, self.id, snapshot, rate_limited, server, now);
-                pacer.release(self.provider, now)
-            };
+            let wake = self.shared.pacer().observe(
+                self.provider,
+                self.id,
+                snapshot,
+                rate_limited,
+                server,
+                Instant::now(),
+            );
             wake_held(&self.shared, &wake);
         }
     }

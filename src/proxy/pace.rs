@@ -23,9 +23,9 @@
 //! wait against the budgets, again while it waits ([`Pacer::recheck`]); the others wait
 //! their turn, so holding thousands of requests costs about what holding one does. Each
 //! answer at once lets go what the budget it shows now covers, and wakes the request first
-//! in line then ([`Pacer::release`]). Before
-//! anything is known about a provider, the first request goes alone and the others wait
-//! for its answer (at most [`PROBE_WAIT`]) instead of going out as a blind burst.
+//! in line then ([`Pacer::observe`], [`Pacer::release`]). Before anything is known about a
+//! provider, the first request goes alone and the others wait for its answer (at most
+//! [`PROBE_WAIT`]) instead of going out as a blind burst.
 
 use crate::diagnose::{Provider, Window};
 use crate::headers::{Dimension, Snapshot};
@@ -409,8 +409,23 @@ impl Pacer {
 
     /// Request `id` got its answer, or none (it failed, or was dropped, perhaps while still
     /// held). A 429's retry hint blocks the provider until it has passed. `server`: how long
-    /// the server says it worked on the request, when it says.
+    /// the server says it worked on the request, when it says. Returns the held requests to
+    /// wake, as [`Pacer::release`] does: what the answer lets go, and the first in line.
     pub fn observe(
+        &mut self,
+        provider: Provider,
+        id: u64,
+        snapshot: Option<&Snapshot>,
+        rate_limited: bool,
+        server: Option<Duration>,
+        now: Instant,
+    ) -> Vec<u64> {
+        self.record(provider, id, snapshot, rate_limited, server, now);
+        self.release(provider, now)
+    }
+
+    /// [`Pacer::observe`] without the release.
+    fn record(
         &mut self,
         provider: Provider,
         id: u64,
@@ -563,13 +578,18 @@ mod tests {
         assert_eq!(p.release(p0, t0), vec![2], "nothing known yet");
         assert!(held(&mut p, 2));
         // 2 left of 10: one goes, and half a request is kept in hand with it in flight.
-        p.observe(p0, 1, Some(&snap(10.0, 2.0, 60.0)), false, None, t0);
-        assert_eq!(p.release(p0, t0), vec![2, 3]);
+        let woken = p.observe(p0, 1, Some(&snap(10.0, 2.0, 60.0)), false, None, t0);
+        assert_eq!(woken, vec![2, 3]);
         assert!(held(&mut p, 3));
+        assert_eq!(p.release(p0, t0), vec![3], "nothing more to let go");
         // Refused after all: its share is back, and the next in line goes.
-        p.observe(p0, 2, Some(&Snapshot::default()), true, None, t0);
-        assert_eq!(p.release(p0, t0), vec![3, 4]);
+        let woken = p.observe(p0, 2, Some(&Snapshot::default()), true, None, t0);
+        assert_eq!(woken, vec![3, 4]);
         assert!(held(&mut p, 4));
+        // A held request that leaves the line (its client went) wakes the one behind it.
+        assert!(!p.reserve(p0, 5, need, t0).is_zero());
+        assert_eq!(p.observe(p0, 4, None, false, None, t0), vec![5]);
+        assert!(held(&mut p, 5));
     }
 
     #[test]
