@@ -118,8 +118,9 @@ def one_run(args, way, i):
         stop(mock)
     # When the first call reached the emulator: the client's own start-up before it, and
     # the stretch from it to the last answer, which the pacing decides.
-    s["first_call_s"] = st["started_at"] + st["first_call_s"] - s["go"]
-    s["from_first_s"] = s["end"] - (st["started_at"] + st["first_call_s"])
+    first_call = st["started_at"] + st["first_call_s"]
+    s["first_call_s"] = first_call - s["go"]
+    s["from_first_s"] = s["end"] - first_call
     s["upstream_calls"] = st["requests"]
     s["upstream_ok"] = st["ok"]
     s["wasted"] = st["requests"] - st["ok"]

@@ -72,13 +72,14 @@ def launch(args: argparse.Namespace) -> None:
         out = p.stdout.read()
         p.wait()
         results.append(json.loads(out.strip().splitlines()[-1]))
+    end = max(r["end"] for r in results)
     summary = {
         "way": args.way,
         "workers": args.workers,
         "requests": args.workers * args.requests,
         "go": go,
-        "end": max(r["end"] for r in results),
-        "total_s": max(r["end"] for r in results) - go,
+        "end": end,
+        "total_s": end - go,
         "ok": sum(r["ok"] for r in results),
         "failed": sum(r["failed"] for r in results),
         "responses": sum(r["responses"] for r in results),
