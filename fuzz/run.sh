@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the explain engine and the header parser with cargo-fuzz (issue #8, "Fuzzing").
+# Fuzzes the explain engine, the header parser and redaction across block cuts with cargo-fuzz
+# (issue #8, "Fuzzing"; issue #15, defect 1).
 #
-#   bash fuzz/run.sh                      # both targets, 10,000,000 executions each
+#   bash fuzz/run.sh                      # every target, 10,000,000 executions each
 #   bash fuzz/run.sh explain              # one target
 #   RUNS=1000000 MAX_TIME=600 JOBS=2 bash fuzz/run.sh
 #
@@ -36,7 +37,7 @@ MAX_LEN="${MAX_LEN:-1024}"
 SANITIZER="${SANITIZER:-none}"
 NICE="${NICE:-10}"
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(explain headers)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(explain headers redact_cuts)
 export RUSTC_BOOTSTRAP=1 CARGO_INCREMENTAL=0
 
 say() { printf '== %s\n' "$*" >&2; }

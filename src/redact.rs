@@ -8,20 +8,7 @@ use std::borrow::Cow;
 /// needles are the literals one of them always holds (checked on every sample and
 /// canary by `gates_never_hide_a_key`): text without any is not even scanned.
 static KEY_PATTERNS: Gated = Gated::new(
-    &[
-        "sk-",
-        "aiza",
-        "gsk_",
-        "xai-",
-        "fw_",
-        "pplx-",
-        "akia",
-        "bearer",
-        "api-key",
-        "authorization",
-        "key=",
-        "token=",
-    ],
+    KEY_NEEDLES,
     concat!(
         r"(?:sk-ant-[A-Za-z0-9_\-]{8,}",
         r"|sk-(?:proj-|svcacct-|or-v1-)?[A-Za-z0-9_\-]{16,}",
@@ -37,6 +24,23 @@ static KEY_PATTERNS: Gated = Gated::new(
         r")"
     ),
 );
+
+/// The lower-case literals one of [`KEY_PATTERNS`] always holds: where a key, or what
+/// introduces it, can begin.
+pub(crate) const KEY_NEEDLES: &[&str] = &[
+    "sk-",
+    "aiza",
+    "gsk_",
+    "xai-",
+    "fw_",
+    "pplx-",
+    "akia",
+    "bearer",
+    "api-key",
+    "authorization",
+    "key=",
+    "token=",
+];
 
 /// This module's gated patterns.
 pub(crate) fn gates() -> impl Iterator<Item = &'static Gated> {

@@ -17,7 +17,7 @@ pub mod value;
 pub use types::*;
 
 use classify::{Facts, classify};
-pub use segment::{Block, Segmenter, TRIGGERS, has_trigger};
+pub use segment::{Block, MAX_BLOCK, Segmenter, TRIGGERS, has_trigger, safe_cut};
 
 /// The engine's gated patterns (see [`crate::pattern::Gated`]).
 pub(crate) fn gates() -> impl Iterator<Item = &'static crate::pattern::Gated> {

@@ -320,11 +320,17 @@ impl Segmenter {
             // A line longer than a block is read in pieces of MAX_BLOCK bytes counted from
             // its start: an endless line cannot grow the buffer without bound, and the cut
             // falls at the same byte however the input was split into chunks.
+            // The cut is moved back so that it never splits a key or its introducer
+            // (`Bearer`, `api-key:`, `?key=`): redaction reads each piece on its own.
             let (line_end, next) = match memchr::memchr(b'\n', rest) {
-                Some(i) if i > MAX_BLOCK => (self.cursor + MAX_BLOCK, self.cursor + MAX_BLOCK),
+                Some(i) if i > MAX_BLOCK => {
+                    let cut = self.cursor + safe_cut(&rest[..MAX_BLOCK]);
+                    (cut, cut)
+                }
                 Some(i) => (self.cursor + i, self.cursor + i + 1),
                 None if rest.len() > MAX_BLOCK => {
-                    (self.cursor + MAX_BLOCK, self.cursor + MAX_BLOCK)
+                    let cut = self.cursor + safe_cut(&rest[..MAX_BLOCK]);
+                    (cut, cut)
                 }
                 None if eof && !rest.is_empty() => (self.buf.len(), self.buf.len()),
                 None => return,
@@ -433,6 +439,114 @@ impl Segmenter {
         self.block_start = self.cursor.max(self.block_end);
         self.block_end = self.block_start;
     }
+}
+
+/// How far back a cut may move to keep a token whole.
+const CUT_BACK: usize = 4096;
+/// How far back from a cut inside an endless token a key's beginning is looked for.
+const KEY_BACK: usize = 1024;
+
+/// A byte that can sit inside a secret (a key, a bearer token, a key in a URL query):
+/// anything but whitespace, quotes, brackets and list punctuation.
+fn in_token(b: u8) -> bool {
+    !(b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b'"' | b'\''
+                | b'`'
+                | b','
+                | b';'
+                | b'<'
+                | b'>'
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'\\'
+        ))
+}
+
+/// Where to end a piece of a line longer than a block, given its first [`MAX_BLOCK`]
+/// bytes: at most `piece.len()`, never in the middle of a key or between a key and what
+/// introduces it, so that redaction, which reads each piece on its own, sees every key
+/// whole. Depends on `piece` alone, so the cut falls at the same byte however the input
+/// was split into chunks.
+#[doc(hidden)]
+pub fn safe_cut(piece: &[u8]) -> usize {
+    static INTRO: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?i-u)(?:bearer\s*",
+            r"|(?:proxy-authorization|authorization|x-goog-api-key|x-api-key|api-key|api_key)",
+            r"[\x22']?\s*(?:[:=]\s*[\x22']?\s*(?:bearer\s*)?)?",
+            r"|[?&](?:key|api_?key|access_token|token)=?)$"
+        ))
+        .ok()
+    });
+    let len = piece.len();
+    // The start of the run of token bytes that ends at `at`, when it is near.
+    let token_start = |at: usize| -> Option<usize> {
+        let from = at.saturating_sub(CUT_BACK);
+        match piece[from..at].iter().rposition(|b| !in_token(*b)) {
+            Some(i) => Some(from + i + 1),
+            None if from == 0 => Some(0),
+            None => None,
+        }
+    };
+    let mut cut = len;
+    for _ in 0..4 {
+        let before = cut;
+        match token_start(cut) {
+            Some(s) => cut = s,
+            None => {
+                // A token longer than CUT_BACK: cut before the earliest key beginning in
+                // its tail, so that any key there goes whole into the next piece.
+                // A beginning cut short by the cut itself (`…qqsk` of `sk-…`) counts too.
+                let from = cut.saturating_sub(KEY_BACK);
+                let tail = piece[from..cut].to_ascii_lowercase();
+                let starts = crate::redact::KEY_NEEDLES
+                    .iter()
+                    .filter_map(|k| {
+                        let k = k.as_bytes();
+                        let at = memchr::memmem::rfind(&tail, k).or_else(|| {
+                            (1..k.len())
+                                .rev()
+                                .find(|&n| tail.ends_with(&k[..n]))
+                                .map(|n| tail.len() - n)
+                        })?;
+                        // `key=` and `token=` name a URL parameter: the cut goes before
+                        // the whole name and its `?` or `&` (`&access_token=`).
+                        if !k.ends_with(b"=") {
+                            return Some(at);
+                        }
+                        Some(param_start(&tail[..at]).unwrap_or(at))
+                    })
+                    .min();
+                // A URL parameter whose name the cut interrupts (`…&acc`) may be a key's.
+                if let Some(s) = starts.into_iter().chain(param_start(&tail)).min() {
+                    cut = from + s;
+                }
+                break;
+            }
+        }
+        let from = cut.saturating_sub(256);
+        if let Some(m) = INTRO.as_ref().and_then(|re| re.find(&piece[from..cut])) {
+            cut = from + m.start();
+        }
+        if cut == before {
+            break;
+        }
+    }
+    // A piece is never empty: a cut that backed up to the line's start keeps the whole.
+    if cut == 0 { len } else { cut }
+}
+
+/// Where the URL parameter whose name runs to the end of `text` begins: its `?` or `&`.
+fn param_start(text: &[u8]) -> Option<usize> {
+    text.iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .filter(|&p| matches!(text[p], b'?' | b'&'))
 }
 
 /// Look-back kept before the cursor between chunks.
