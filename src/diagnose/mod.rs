@@ -9,6 +9,7 @@
 
 mod classify;
 mod envelope;
+pub mod normalize;
 mod segment;
 mod signals;
 mod types;
@@ -193,14 +194,20 @@ fn is_vague(d: &Diagnosis) -> bool {
         && d.retry_after_s.is_none()
 }
 
-fn analyze_block(text: &str, start: u64, end: u64, out: &mut Vec<Diagnosis>) {
+fn analyze_block(raw: &str, start: u64, end: u64, out: &mut Vec<Diagnosis>) {
+    // Evidence is read from the block made plain (quotes folded, escapes undone, box
+    // drawing gone); bodies are parsed from the block as it came first.
+    let text = &*normalize::normalize(raw);
     let block_votes = signals::votes(text);
     let span = [start, end];
-    let envs = envelope::envelopes(text);
+    let mut envs = envelope::envelopes(raw);
+    if envs.is_empty() && text != raw {
+        envs = envelope::envelopes(text);
+    }
     let mut any = false;
     for env in &envs {
         let facts = Facts {
-            text: env.text(),
+            text: normalize::normalize(&env.text()).into_owned(),
             envelope: Some(env),
             block: text,
             block_votes: &block_votes,
@@ -213,7 +220,7 @@ fn analyze_block(text: &str, start: u64, end: u64, out: &mut Vec<Diagnosis>) {
     }
     if !any {
         let facts = Facts {
-            text: text.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: normalize::one_line(text),
             envelope: None,
             block: text,
             block_votes: &block_votes,
