@@ -33,6 +33,8 @@ struct Found {
     organization: Option<String>,
     resets: Option<String>,
     window: Option<Window>,
+    /// The text names the limit but not its window (Bedrock's "Too many tokens").
+    no_window: bool,
     provider_hint: Option<Provider>,
 }
 
@@ -47,6 +49,7 @@ impl Found {
             organization: None,
             resets: None,
             window: None,
+            no_window: false,
             provider_hint: None,
         }
     }
@@ -92,6 +95,12 @@ struct Patterns {
     cohere_calls: Gated,
     cohere_tokens: Gated,
     regain: Gated,
+    afford: Gated,
+    current_limit: Gated,
+    bare_numbers: Gated,
+    google_ids: Gated,
+    google_values: Gated,
+    google_models: Gated,
     model_generic: Gated,
     retry_hints: [Gated; 5],
 }
@@ -102,13 +111,16 @@ static P: Patterns = Patterns {
         concat!(
             r"(?i)(?P<head>Rate limit reached|Request too large) for (?:model )?`?(?P<model>[^`\s]+?)`?",
             r"(?: in (?:organization|project) `?(?P<org>[^`\s]+?)`?)?(?: service tier `?[^`\s]+`?)?",
-            r" on (?P<dim>[a-z ]*?)\s*(?:\((?P<abbr>[A-Z]+)\))?:\s*Limit (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))",
+            r" on (?P<dim>[a-z_ ]*?)\s*(?:\((?P<abbr>[A-Z]+)\))?:\s*Limit (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))",
             r"(?:, Used (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?(?:, Requested (?P<req>~?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?"
         ),
     ),
     openai_old: Gated::new(
         &["rate limit reached for"],
-        r"(?i)Rate limit reached for (?P<model>\S+) in organization (?P<org>\S+) on (?P<dim>tokens|requests) per (?P<per>min|day)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
+        concat!(
+            r"(?i)Rate limit reached for (?P<model>\S+)(?: in organization (?P<org>\S+?))? ?(?:on )?(?P<dim>tokens|requests) per (?P<per>min|day)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
+            r"(?:\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day))?"
+        ),
     ),
     openai_older: Gated::new(
         &["rate limit reached for"],
@@ -161,8 +173,8 @@ static P: Patterns = Patterns {
         ),
     ],
     azure: Gated::new(
-        &["rate limit of your current"],
-        r"(?i)exceeded (?P<which>token|call) rate limit of your current",
+        &["rate limit of your current", "rate limit for your current"],
+        r"(?i)exceeded (?:the )?(?P<which>token|call) rate limit (?:of|for) your current",
     ),
     azure_short: Gated::new(
         &["rate limit is exceeded. try again in"],
@@ -192,6 +204,43 @@ static P: Patterns = Patterns {
         &["regain access on "],
         r"(?i)regain access on (?P<date>\d{4}-\d{2}-\d{2}) at (?P<time>\d{2}:\d{2}) UTC",
     ),
+    afford: Gated::new(
+        &["can only afford", "limit exceeded: "],
+        concat!(
+            r"(?i)requested up to (?P<req>\d+) tokens, but can only afford (?P<lim>\d+)",
+            r"|limit exceeded: (?P<req2>\d+) > (?P<lim2>\d+)"
+        ),
+    ),
+    current_limit: Gated::new(
+        &["current: ", "used: ", "limit:"],
+        concat!(
+            r"(?i)current: (?P<used>[\d,]+), limit: (?P<limit>[\d,]+)",
+            r"|limit \((?P<limit2>[\d,]+) per day\) exceeded\. Used: (?P<used2>[\d,]+)",
+            r"|limit:(?P<limit3>\d+),time:1 minute"
+        ),
+    ),
+    bare_numbers: Gated::new(
+        &["limit "],
+        r"(?i)\bLimit (?P<limit>[\d,]+), Used (?P<used>[\d,]+), Requested (?P<req>[\d,]+)",
+    ),
+    google_ids: Gated::new(
+        &["quotaid", "quota_id", "quota_limit"],
+        concat!(
+            r#"(?i)(?:quota_?id|quota_limit)['"]?\s*[:=]\s*['"]?(?P<id>[A-Za-z]+(?:-FreeTier)?)"#,
+            r#"|key:\s*"quota_limit"\s*value:\s*"(?P<id2>\w+)""#
+        ),
+    ),
+    google_values: Gated::new(
+        &["quotavalue", "quota_value", "quota_limit_value"],
+        concat!(
+            r#"(?i)(?:quota_?value|quota_limit_value)['"]?\s*[:=]\s*['"]?(?P<v>\d+)"#,
+            r#"|key:\s*"quota_limit_value"\s*value:\s*"(?P<v2>\d+)""#
+        ),
+    ),
+    google_models: Gated::new(
+        &["model"],
+        r#"['"]model['"]\s*:\s*['"](?P<m>[\w.\-/]+)|key:\s*"model"\s*value:\s*"(?P<m2>[\w.\-/]+)""#,
+    ),
     model_generic: Gated::new(
         &["model"],
         r#"(?i)(?:model[:=]\s*|model `|model ['"]|for model |base model: )`?(?P<model>[\w.\-/:@]+)"#,
@@ -217,6 +266,12 @@ pub(crate) fn gates() -> impl Iterator<Item = &'static Gated> {
         &P.cohere_calls,
         &P.cohere_tokens,
         &P.regain,
+        &P.afford,
+        &P.current_limit,
+        &P.bare_numbers,
+        &P.google_ids,
+        &P.google_values,
+        &P.google_models,
         &P.model_generic,
     ]
     .into_iter()
@@ -281,6 +336,9 @@ fn quota_cause(text: &str, lower: &str, env: Option<&Envelope>, google: bool) ->
     ]) {
         return Some(Cause::Quota);
     }
+    if lower.contains("key limit exceeded") {
+        return Some(Cause::SpendCap);
+    }
     if has_ci(
         lower,
         &[
@@ -309,6 +367,19 @@ fn quota_cause(text: &str, lower: &str, env: Option<&Envelope>, google: bool) ->
             "account is not active",
             "extra usage is required",
             "top up your balance to restore",
+            "individual quota reached",
+            "enable overages",
+            "insufficientquota",
+            "bigger than the current available capacity",
+            "bigger than available capacity",
+            "allocated quota exceeded",
+            "positive balance",
+            "billing_hard_limit_reached",
+            "billing hard limit",
+            "can only afford",
+            "prompt tokens limit exceeded",
+            "\u{4f59}\u{989d}\u{4e0d}\u{8db3}",
+            "\u{989d}\u{5ea6}\u{4e0d}\u{8db3}",
         ],
     ) && !lower.contains("concurrency")
     {
@@ -362,8 +433,83 @@ fn dim_cause(dim: &str, abbr: Option<&str>) -> Option<Cause> {
     })
 }
 
-/// Gemini/Vertex: the most binding violation decides.
-fn google_cause(violations: &[Violation], text: &str, lower: &str) -> Option<Found> {
+/// Google quota ids (and metric names) read by their grammar: `{Input,Output}Tokens` or
+/// `Requests`, `PerMinute` or `PerDay`. The cause, and whether the name states a window.
+fn google_quota(name: &str) -> (Cause, bool) {
+    let n = name.to_ascii_lowercase();
+    let day = n.contains("perday") || n.contains("per day") || n.contains("per_day");
+    let minute = n.contains("perminute") || n.contains("per minute") || n.contains("per_minute");
+    let tokens = n.contains("token");
+    let cause = match (day, tokens) {
+        (true, true) => Cause::TokensPerDay,
+        (true, false) => Cause::RequestsPerDay,
+        (false, true) if n.contains("output") => Cause::OutputTokensPerMinute,
+        (false, true) if n.contains("input") => Cause::InputTokensPerMinute,
+        (false, true) => Cause::TokensPerMinute,
+        (false, false) => Cause::RequestsPerMinute,
+    };
+    (cause, day || minute)
+}
+
+/// Every quota id in a Google error however it is printed (JSON, a Python repr, protobuf
+/// text, a `rich` box once made plain), each with the value and model that follow it.
+fn google_ids(block: &str, lower: &str) -> Vec<(String, Option<f64>, Option<String>)> {
+    let ids: Vec<(usize, String)> = P
+        .google_ids
+        .captures_iter(block, lower)
+        .filter_map(|c| {
+            let m = c.name("id").or_else(|| c.name("id2"))?;
+            Some((m.start(), m.as_str().to_string()))
+        })
+        .filter(|(_, id)| id.len() > 6)
+        .collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let values: Vec<(usize, f64)> = P
+        .google_values
+        .captures_iter(block, lower)
+        .filter_map(|c| {
+            let m = c.name("v").or_else(|| c.name("v2"))?;
+            Some((m.start(), num(m.as_str())?))
+        })
+        .collect();
+    let models: Vec<(usize, String)> = P
+        .google_models
+        .captures_iter(block, lower)
+        .filter_map(|c| {
+            let m = c.name("m").or_else(|| c.name("m2"))?;
+            Some((m.start(), m.as_str().to_string()))
+        })
+        .collect();
+    // What lies between an id and the next belongs to it; what comes before the first id
+    // belongs to the first.
+    let mut out = Vec::new();
+    for (k, (at, id)) in ids.iter().enumerate() {
+        let from = if k == 0 { 0 } else { *at };
+        let to = ids.get(k + 1).map_or(usize::MAX, |n| n.0);
+        let value = values
+            .iter()
+            .find(|(p, _)| (from..to).contains(p))
+            .map(|v| v.1);
+        let model = models
+            .iter()
+            .find(|(p, _)| (from..to).contains(p))
+            .or_else(|| models.iter().rev().find(|(p, _)| p < at))
+            .map(|m| m.1.clone());
+        out.push((id.clone(), value, model));
+    }
+    out
+}
+
+/// Gemini/Vertex: a zero allowance first, then the violation with the longest window.
+fn google_cause(
+    violations: &[Violation],
+    text: &str,
+    lower: &str,
+    block: &str,
+    block_lower: &str,
+) -> Option<Found> {
     let mut items: Vec<(String, Option<f64>, Option<String>)> = violations
         .iter()
         .map(|v| {
@@ -374,30 +520,39 @@ fn google_cause(violations: &[Violation], text: &str, lower: &str) -> Option<Fou
             )
         })
         .collect();
-    for c in P.gemini_line.captures_iter(text, lower) {
-        items.push((
-            cap_str(&c, "metric").unwrap_or_default(),
-            cap_num(&c, "limit"),
-            cap_str(&c, "model"),
-        ));
-    }
-    if let Some(c) = P.gemini_old.captures(text, lower) {
-        items.push((
-            format!(
-                "{} {}",
+    items.extend(google_ids(block, block_lower));
+    for (t, l) in [(text, lower), (block, block_lower)] {
+        for c in P.gemini_line.captures_iter(t, l) {
+            items.push((
                 cap_str(&c, "metric").unwrap_or_default(),
-                cap_str(&c, "limit").unwrap_or_default()
-            ),
-            None,
-            None,
-        ));
+                cap_num(&c, "limit"),
+                cap_str(&c, "model"),
+            ));
+        }
     }
-    if let Some(c) = P.vertex.captures(text, lower) {
-        items.push((
-            cap_str(&c, "metric").unwrap_or_default(),
-            None,
-            cap_str(&c, "model"),
-        ));
+    for (t, l) in [(text, lower), (block, block_lower)] {
+        if let Some(c) = P.gemini_old.captures(t, l) {
+            items.push((
+                format!(
+                    "{} {}",
+                    cap_str(&c, "metric").unwrap_or_default(),
+                    cap_str(&c, "limit").unwrap_or_default()
+                ),
+                None,
+                None,
+            ));
+            break;
+        }
+    }
+    for (t, l) in [(text, lower), (block, block_lower)] {
+        if let Some(c) = P.vertex.captures(t, l) {
+            items.push((
+                cap_str(&c, "metric").unwrap_or_default(),
+                None,
+                cap_str(&c, "model"),
+            ));
+            break;
+        }
     }
     if items.is_empty() {
         return None;
@@ -407,33 +562,36 @@ fn google_cause(violations: &[Violation], text: &str, lower: &str) -> Option<Fou
         let mut f = Found::new(Cause::ZeroAllowance);
         f.limit = Some(0.0);
         f.model = zero.2.clone().or(model);
+        let (_, stated) = google_quota(&zero.0);
+        if !stated {
+            f.no_window = true;
+        } else {
+            f.window = google_quota(&zero.0).0.kind().window();
+        }
         return Some(f);
     }
-    let classify = |name: &str| -> Cause {
-        let n = name.to_ascii_lowercase();
-        let day = n.contains("perday") || n.contains("per day") || n.contains("per_day");
-        let tokens = n.contains("token");
-        let input = n.contains("input");
-        match (day, tokens) {
-            (true, true) => Cause::TokensPerDay,
-            (true, false) => Cause::RequestsPerDay,
-            (false, true) if input => Cause::InputTokensPerMinute,
-            (false, true) => Cause::TokensPerMinute,
-            (false, false) => Cause::RequestsPerMinute,
-        }
-    };
-    let rank = |c: Cause| match c {
+    let rank = |c: Cause, stated: bool| match c {
         Cause::TokensPerDay | Cause::RequestsPerDay => 0,
-        Cause::InputTokensPerMinute | Cause::TokensPerMinute => 1,
+        _ if !stated => 3,
+        Cause::InputTokensPerMinute | Cause::OutputTokensPerMinute | Cause::TokensPerMinute => 1,
         _ => 2,
     };
-    let best = items
+    let (cause, stated, best) = items
         .iter()
-        .map(|i| (classify(&i.0), i))
-        .min_by_key(|(c, _)| rank(*c))?;
-    let mut f = Found::new(best.0);
-    f.limit = best.1.1;
-    f.model = best.1.2.clone().or(model);
+        .map(|i| {
+            let (c, stated) = google_quota(&i.0);
+            (c, stated, i)
+        })
+        .min_by_key(|(c, stated, i)| (rank(*c, *stated), i.1.is_none()))?;
+    let mut f = Found::new(cause);
+    f.limit = best.1.or_else(|| {
+        items
+            .iter()
+            .find(|i| i.1.is_some() && google_quota(&i.0).0 == cause)
+            .and_then(|i| i.1)
+    });
+    f.model = best.2.clone().or(model);
+    f.no_window = !stated;
     Some(f)
 }
 
@@ -454,6 +612,10 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
 
     if let Some(cause) = quota_cause(text, &lower, env, google) {
         let mut f = Found::new(cause);
+        if let Some(c) = P.afford.captures(text, &lower) {
+            f.requested = cap_num(&c, "req").or_else(|| cap_num(&c, "req2"));
+            f.limit = cap_num(&c, "lim").or_else(|| cap_num(&c, "lim2"));
+        }
         if let Some(c) = P.regain.captures(text, &lower) {
             f.resets = Some(format!(
                 "{} {} UTC",
@@ -509,8 +671,9 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
             (false, true) => Cause::RequestsPerDay,
         });
         f.limit = cap_num(&c, "limit");
+        f.used = cap_num(&c, "used");
         f.model = cap_str(&c, "model");
-        f.organization = cap_str(&c, "org");
+        f.organization = cap_str(&c, "org").filter(|o| o.len() > 4);
         return Some(f);
     }
     if let Some(c) = P.openai_older.captures(text, &lower) {
@@ -539,6 +702,23 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         f.provider_hint = Some(Provider::Anthropic);
         return Some(f);
     }
+    if let Some(c) = P.bare_numbers.captures(text, &lower) {
+        // A fragment of OpenAI's wording: one requested unit against a small limit is a
+        // request count, anything else tokens. The window is not in the text.
+        let req = cap_num(&c, "req");
+        let limit = cap_num(&c, "limit");
+        let requests = req == Some(1.0) && limit.is_some_and(|l| l < 10_000.0);
+        let mut f = Found::new(if requests {
+            Cause::RequestsPerMinute
+        } else {
+            Cause::TokensPerMinute
+        });
+        f.limit = limit;
+        f.used = cap_num(&c, "used");
+        f.requested = req;
+        f.no_window = true;
+        return Some(f);
+    }
     if let Some(c) = P.deepseek_conc.captures(text, &lower) {
         let mut f = Found::new(Cause::Concurrency);
         f.used = cap_num(&c, "used");
@@ -551,10 +731,13 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
     {
         return Some(Found::new(Cause::Concurrency));
     }
+    let block_lower = facts.block.to_ascii_lowercase();
     if let Some(f) = google_cause(
         env.map(|e| e.violations.as_slice()).unwrap_or_default(),
         text,
         &lower,
+        facts.block,
+        &block_lower,
     ) {
         return Some(f);
     }
@@ -631,6 +814,9 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
     if lower.contains("rate-limited upstream") || lower.contains("rate limited upstream") {
         return Some(Found::new(Cause::Upstream));
     }
+    if let Some(f) = phrases(text, &lower) {
+        return Some(f);
+    }
     // Bedrock classes and messages.
     let etype = env.and_then(|e| e.etype.as_deref()).unwrap_or_default();
     let throttled =
@@ -681,6 +867,97 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         ],
     ) {
         return Some(Found::new(Cause::Overloaded));
+    }
+    None
+}
+
+/// Wordings that name what happened without a provider's grammar: relays, gateways,
+/// CLIs and UIs. In order: a named limit, a subscription window, the server's capacity.
+fn phrases(text: &str, lower: &str) -> Option<Found> {
+    let with_numbers = |cause: Cause, no_window: bool| {
+        let mut f = Found::new(cause);
+        f.no_window = no_window;
+        if let Some(c) = P.current_limit.captures(text, lower) {
+            f.used = cap_num(&c, "used").or_else(|| cap_num(&c, "used2"));
+            f.limit = cap_num(&c, "limit")
+                .or_else(|| cap_num(&c, "limit2"))
+                .or_else(|| cap_num(&c, "limit3"));
+        }
+        Some(f)
+    };
+    if has_ci(
+        lower,
+        &[
+            "tpd rate limit",
+            "per day) exceeded",
+            "too many tokens per day",
+        ],
+    ) {
+        return with_numbers(Cause::TokensPerDay, false);
+    }
+    if has_ci(
+        lower,
+        &[
+            "daily limit of requests",
+            "daily quota",
+            "requests per day",
+            "request limit per day",
+        ],
+    ) || (lower.contains("daily") && lower.contains("quota limit"))
+    {
+        return with_numbers(Cause::RequestsPerDay, false);
+    }
+    if has_ci(lower, &["tpm limit", "tpm rate limit"]) {
+        return with_numbers(Cause::TokensPerMinute, false);
+    }
+    if has_ci(lower, &["rpm limit", "rpm rate limit", "time:1 minute"]) {
+        return with_numbers(Cause::RequestsPerMinute, false);
+    }
+    if has_ci(
+        lower,
+        &[
+            "request frequency",
+            "\u{901f}\u{7387}\u{9650}\u{5236}",
+            "query rate limit",
+        ],
+    ) {
+        return with_numbers(Cause::RequestsPerMinute, true);
+    }
+    if has_ci(
+        lower,
+        &[
+            "server is busy",
+            "service is busy",
+            "model busy",
+            "model is busy",
+            "\u{8d1f}\u{8f7d}\u{5df2}\u{9971}\u{548c}",
+            "no capacity available",
+            "model_capacity_exhausted",
+            "temporarily limiting requests",
+            "out of capacity",
+            "server overloaded",
+        ],
+    ) {
+        return Some(Found::new(Cause::Overloaded));
+    }
+    if has_ci(
+        lower,
+        &[
+            "usage limit reached",
+            "limit will reset",
+            "limits will reset",
+            "hit your limit",
+            "hourly usage limit",
+            "session usage limit",
+            "hour limit reached",
+            "weekly limit",
+            "exhausted your capacity",
+            "quota will reset",
+        ],
+    ) {
+        let mut f = Found::new(Cause::Transient);
+        f.no_window = true;
+        return Some(f);
     }
     None
 }
@@ -815,9 +1092,28 @@ fn generic_rate_limit(facts: &Facts<'_>, status: Option<u16>) -> Option<Cause> {
             "resource has been exhausted",
             "throttlingexception",
             "throttled",
+            "ratelimit",
+            "rate limiting",
+            "toomanyrequests",
+            "too_many_requests",
+            "status code 429",
+            "code 429",
+            "code: 429",
+            "error code: 1015",
+            "limit reached",
+            "quota exceeded",
+            "exceeded your current quota",
+            "provider returned error",
         ],
     );
-    if status == Some(429) || env_says || text_says {
+    // A header dump alone: a budget with nothing left.
+    let spent = || {
+        lower.contains("remaining")
+            && signals::headers(facts.block)
+                .iter()
+                .any(|(k, v)| k.contains("remaining") && v.trim() == "0")
+    };
+    if status == Some(429) || env_says || text_says || spent() {
         // A dimension named anywhere refines the generic case.
         for (abbr, cause) in [
             ("(rpm)", Cause::RequestsPerMinute),
@@ -900,10 +1196,26 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
         .collect();
     let snapshot = headers::parse(&pairs, Some(provider), None);
 
-    let cause = found.cause;
+    let mut cause = found.cause;
+    // A 429 that names no limit, with budgets beside it: the emptiest budget is the one
+    // that was hit (a header dump alone says as much).
+    if cause == Cause::Transient
+        && let Some(b) = snapshot.tightest()
+        && b.remaining
+            .zip(b.limit)
+            .is_some_and(|(r, l)| r <= 0.0 || r / l < 0.5)
+    {
+        cause = match b.dimension {
+            Dimension::Requests => Cause::RequestsPerMinute,
+            Dimension::Tokens | Dimension::ProjectTokens => Cause::TokensPerMinute,
+            Dimension::InputTokens => Cause::InputTokensPerMinute,
+            Dimension::OutputTokens => Cause::OutputTokensPerMinute,
+            Dimension::Images => Cause::ImagesPerMinute,
+        };
+    }
     let kind = cause.kind();
     let mut limit = found.limit;
-    let mut used = found.used;
+    let used = found.used;
 
     // Header budgets fill in numbers the message did not state.
     let dimension = match kind {
@@ -918,19 +1230,15 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
             .then(|| snapshot.tightest().or(snapshot.budgets.first()))
             .flatten()
     });
-    if let Some(b) = budget {
-        if limit.is_none() {
-            limit = b.limit;
-        }
-        if used.is_none()
-            && let (Some(l), Some(r)) = (b.limit, b.remaining)
-        {
-            used = Some((l - r).max(0.0));
-        }
+    if let Some(b) = budget
+        && limit.is_none()
+    {
+        limit = b.limit;
     }
 
     let retryable = cause.retryable();
-    let mut retry_after = if retryable {
+    // The server's hint is a fact worth showing even when retrying will not help.
+    let mut retry_after = {
         let ms_header = header_pairs
             .iter()
             .find(|(k, _)| k == "retry-after-ms")
@@ -940,8 +1248,6 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
             .or_else(|| retry_hint(&facts.text))
             .or(snapshot.retry_after_s)
             .or_else(|| retry_hint(facts.block))
-    } else {
-        None
     };
     if let Some(r) = retry_after
         && (!r.is_finite() || r < 0.0)
@@ -957,9 +1263,12 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
         resets.clone_from(&b.reset_at);
     }
 
-    let window = found.window.or_else(|| kind.window()).or_else(|| {
-        (cause == Cause::SpendCap && provider == Provider::Anthropic).then_some(Window::Month)
-    });
+    let window = found
+        .window
+        .or_else(|| (!found.no_window).then(|| kind.window()).flatten())
+        .or_else(|| {
+            (cause == Cause::SpendCap && provider == Provider::Anthropic).then_some(Window::Month)
+        });
 
     let model = found
         .model

@@ -92,14 +92,21 @@ struct Folding {
     folded: Vec<Diagnosis>,
     /// Unknown-provider diagnoses that a specific one may still absorb.
     pending: Vec<Diagnosis>,
-    /// The last specific diagnosis seen: its span and cause.
-    last_specific: Option<([u64; 2], Cause)>,
+    /// The last specific diagnosis seen: its span, cause and provider.
+    last_specific: Option<([u64; 2], Cause, Provider)>,
+}
+
+/// Could two diagnoses be the same provider's? Gemini and Vertex share their errors.
+fn same_family(a: Provider, b: Provider) -> bool {
+    let google = |p| matches!(p, Provider::Gemini | Provider::Vertex);
+    a == b || a == Provider::Unknown || (google(a) && google(b))
 }
 
 impl Folding {
-    fn absorbs(specific: ([u64; 2], Cause), d: &Diagnosis) -> bool {
-        let (span, cause) = specific;
-        (is_vague(d) || cause == d.detail)
+    fn absorbs(specific: ([u64; 2], Cause, Provider), d: &Diagnosis) -> bool {
+        let (span, cause, provider) = specific;
+        same_family(d.provider, provider)
+            && (may_wait(d) || (d.provider == Provider::Unknown && cause == d.detail))
             && d.span[0] <= span[1] + NEAR
             && span[0] <= d.span[1] + NEAR
     }
@@ -113,14 +120,30 @@ impl Folding {
         for p in done {
             fold(&mut self.folded, p);
         }
-        if d.provider == Provider::Unknown {
+        // A vague mention (a wrapper's line, an access log, a status line) waits: the
+        // specific reading of the same error may come next, and the mention is then one
+        // event with it.
+        if d.provider == Provider::Unknown || may_wait(&d) {
             if self.last_specific.is_some_and(|s| Self::absorbs(s, &d)) {
                 return;
+            }
+            // Between two vague mentions, the one that names its provider stays.
+            if d.provider == Provider::Unknown {
+                if self.pending.iter().any(|p| {
+                    p.provider != Provider::Unknown
+                        && Self::absorbs((p.span, p.detail, p.provider), &d)
+                }) {
+                    return;
+                }
+            } else {
+                let me = (d.span, d.detail, d.provider);
+                self.pending
+                    .retain(|p| p.provider != Provider::Unknown || !Self::absorbs(me, p));
             }
             self.pending.push(d);
             return;
         }
-        let me = (d.span, d.detail);
+        let me = (d.span, d.detail, d.provider);
         self.pending.retain(|p| !Self::absorbs(me, p));
         self.last_specific = Some(me);
         fold(&mut self.folded, d);
@@ -186,12 +209,17 @@ fn fold(folded: &mut Vec<Diagnosis>, d: Diagnosis) {
     }
 }
 
-/// A diagnosis that says nothing specific: an unknown provider, no numbers, no hint.
+/// A diagnosis that says nothing specific: no limit named, no numbers, no hint.
 fn is_vague(d: &Diagnosis) -> bool {
-    d.provider == Provider::Unknown
-        && matches!(d.kind, Kind::Transient | Kind::NotRateLimit)
+    matches!(d.kind, Kind::Transient | Kind::NotRateLimit)
         && d.limit.is_none()
         && d.retry_after_s.is_none()
+}
+
+/// A vague mention that a specific diagnosis nearby may absorb: any provider's bare 429,
+/// or an unknown provider's vague error (a known provider's 401 is an error of its own).
+fn may_wait(d: &Diagnosis) -> bool {
+    is_vague(d) && (d.kind == Kind::Transient || d.provider == Provider::Unknown)
 }
 
 fn analyze_block(raw: &str, start: u64, end: u64, out: &mut Vec<Diagnosis>) {
