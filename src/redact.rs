@@ -71,22 +71,50 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     let Some(keys) = KEY_PATTERNS.get_any_case(text) else {
         return Cow::Borrowed(text);
     };
-    keys.replace_all(text, |caps: &regex::Captures<'_>| {
-        let m = caps.get(0).map_or("", |m| m.as_str());
-        let lower = m.to_ascii_lowercase();
-        if lower.starts_with("bearer") {
-            "Bearer [REDACTED]".to_string()
-        } else if m.starts_with(['?', '&']) {
-            let head = m.split_once('=').map_or(m, |(name, _)| name);
-            format!("{head}=[REDACTED]")
-        } else if let Some(pos) = m.find([':', '=']) {
-            let (head, _) = m.split_at(pos + 1);
-            format!("{head} [REDACTED]")
-        } else {
-            let family = FAMILIES.iter().find(|f| m.starts_with(**f)).unwrap_or(&"");
-            format!("{family}[REDACTED]")
+    // Every match, including those that begin inside another (`&key=…x-api-key: SECRET`:
+    // the query value runs into the header, whose secret lies past the first match's end);
+    // overlapping matches are hidden as one, under the first one's marker.
+    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    let mut pos = 0;
+    while let Some(m) = keys.find_at(text, pos) {
+        match spans.last_mut() {
+            Some(last) if m.start() < last.1 => last.1 = last.1.max(m.end()),
+            _ => spans.push((m.start(), m.end(), marker(m.as_str()))),
         }
-    })
+        pos = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
+        if pos > text.len() {
+            break;
+        }
+    }
+    if spans.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, mark) in spans {
+        out.push_str(&text[at..start]);
+        out.push_str(&mark);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Cow::Owned(out)
+}
+
+/// What a matched key becomes: its family or header name, and nothing of the secret.
+fn marker(m: &str) -> String {
+    let lower = m.to_ascii_lowercase();
+    if lower.starts_with("bearer") {
+        "Bearer [REDACTED]".to_string()
+    } else if m.starts_with(['?', '&']) {
+        let head = m.split_once('=').map_or(m, |(name, _)| name);
+        format!("{head}=[REDACTED]")
+    } else if let Some(pos) = m.find([':', '=']) {
+        let (head, _) = m.split_at(pos + 1);
+        format!("{head} [REDACTED]")
+    } else {
+        let family = FAMILIES.iter().find(|f| m.starts_with(**f)).unwrap_or(&"");
+        format!("{family}[REDACTED]")
+    }
 }
 
 /// Does `text` hold anything [`redact`] would replace? One scan, no allocation: a
@@ -272,6 +300,16 @@ mod tests {
             redact(r#"{"url":"(https://h/v1?key=abcdefgh12345678)"}"#),
             r#"{"url":"(https://h/v1?key=[REDACTED])"}"#
         );
+    }
+
+    #[test]
+    fn a_key_inside_another_match_is_hidden_too() {
+        // Found by fuzz/redact_cuts: a URL query value ran on into a header, and the
+        // header's secret, past the end of the first match, was left as it was.
+        let t = "see ?x=1&key=^^^^58^^^x-api-key: Zx7Wv3Ut9Sr1Qp5On2Ml8Kj4Ih6Gf0Ed -> HTTP";
+        let out = redact(t);
+        assert!(!out.contains("Zx7Wv3Ut"), "{out}");
+        assert_eq!(out, "see ?x=1&key=[REDACTED] -> HTTP");
     }
 
     #[test]

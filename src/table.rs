@@ -1348,6 +1348,18 @@ pub static ROWS: &[Row] = &[
               (https://<resource>.openai.azure.com) and check the resource's networking rules.",
         snippet: None,
     },
+    // ----- not a rate limit: TLS certificate -----
+    Row {
+        cause: Cause::Certificate,
+        provider: None,
+        meaning: "The client refused the server's TLS certificate (CERTIFICATE_VERIFY_FAILED): \
+                  usually a corporate proxy that re-signs traffic, or a Python without its CA \
+                  bundle. Not a rate limit, and retrying will not help: it fails the same way.",
+        fix: "Fix the trust store: point the client at the right CA bundle (SSL_CERT_FILE or \
+              REQUESTS_CA_BUNDLE, the proxy's root certificate), or on macOS run Python's \
+              Install Certificates command.",
+        snippet: None,
+    },
 ];
 
 /// Returned only if the table had no generic row for a cause, which the tests rule out.

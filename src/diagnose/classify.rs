@@ -95,6 +95,8 @@ struct Patterns {
     cohere_calls: Gated,
     cohere_tokens: Gated,
     regain: Gated,
+    rpm_value: Gated,
+    max_named: Gated,
     afford: Gated,
     current_limit: Gated,
     bare_numbers: Gated,
@@ -102,15 +104,15 @@ struct Patterns {
     google_values: Gated,
     google_models: Gated,
     model_generic: Gated,
-    retry_hints: [Gated; 5],
+    retry_hints: [Gated; 6],
 }
 
 static P: Patterns = Patterns {
     openai: Gated::new(
         &["rate limit reached", "request too large"],
         concat!(
-            r"(?i)(?P<head>Rate limit reached|Request too large) for (?:model )?`?(?P<model>[^`\s]+?)`?",
-            r"(?: in (?:organization|project) `?(?P<org>[^`\s]+?)`?)?(?: service tier `?[^`\s]+`?)?",
+            r"(?i)(?P<head>Rate limit reached|Request too large) for (?:(?:organization|project) `?(?P<org0>[^`\s]+?)`?|(?:model )?`?(?P<model>[^`\s]+?)`?",
+            r"(?: in (?:organization|project) `?(?P<org>[^`\s]+?)`?)?)(?: service tier `?[^`\s]+`?)?",
             r" on (?P<dim>[a-z_ ]*?)\s*(?:\((?P<abbr>[A-Z]+)\))?:\s*Limit (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))",
             r"(?:, Used (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?(?:, Requested (?P<req>~?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?"
         ),
@@ -135,8 +137,8 @@ static P: Patterns = Patterns {
         ),
     ),
     anthropic_old_tokens: Gated::new(
-        &["number of request tokens has exceeded"],
-        r"(?i)Number of request tokens has exceeded your per-minute rate limit",
+        &["tokens has exceeded your"],
+        r"(?i)Number of (?:request )?tokens has exceeded your (?P<per>per-minute |daily )?rate limit",
     ),
     gemini_line: Gated::new(
         &["quota exceeded for metric: "],
@@ -164,8 +166,12 @@ static P: Patterns = Patterns {
             r"(?i)retry after (?P<n>\d+(?:\.\d+)?) seconds?",
         ),
         Gated::new(
-            &["try again in"],
-            r"(?i)try again in (?P<n>\d+(?:\.\d+)?) seconds?",
+            &["try again in", "try again after"],
+            r"(?i)try again (?:in|after) (?P<n>\d+(?:\.\d+)?) seconds?",
+        ),
+        Gated::new(
+            &["quota will reset after"],
+            r"(?i)quota will reset after (?P<d>\d+(?:\.\d+)?(?:ms|s))",
         ),
         Gated::new(
             &["retrydelay"],
@@ -203,6 +209,11 @@ static P: Patterns = Patterns {
     regain: Gated::new(
         &["regain access on "],
         r"(?i)regain access on (?P<date>\d{4}-\d{2}-\d{2}) at (?P<time>\d{2}:\d{2}) UTC",
+    ),
+    rpm_value: Gated::new(&[" rpm"], r"(?i)\b(?P<n>[\d,]+) RPM\b"),
+    max_named: Gated::new(
+        &["max "],
+        r"(?i)max (?:organization )?(?P<what>rpm|tpm|rpd|tpd|concurrency|request)s?: (?P<n>\d+)",
     ),
     afford: Gated::new(
         &["can only afford", "limit exceeded: "],
@@ -266,6 +277,8 @@ pub(crate) fn gates() -> impl Iterator<Item = &'static Gated> {
         &P.cohere_calls,
         &P.cohere_tokens,
         &P.regain,
+        &P.rpm_value,
+        &P.max_named,
         &P.afford,
         &P.current_limit,
         &P.bare_numbers,
@@ -378,6 +391,9 @@ fn quota_cause(text: &str, lower: &str, env: Option<&Envelope>, google: bool) ->
             "billing hard limit",
             "can only afford",
             "prompt tokens limit exceeded",
+            "(0/0 used)",
+            "credits_balance",
+            "\u{6b20}\u{8d39}",
             "\u{4f59}\u{989d}\u{4e0d}\u{8db3}",
             "\u{989d}\u{5ea6}\u{4e0d}\u{8db3}",
         ],
@@ -655,7 +671,7 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         f.used = cap_num(&c, "used");
         f.requested = cap_num(&c, "req");
         f.model = cap_str(&c, "model");
-        f.organization = cap_str(&c, "org");
+        f.organization = cap_str(&c, "org").or_else(|| cap_str(&c, "org0"));
         if too_large && let Some(Cause::TokensPerDay) = dim {
             f.window = Some(Window::Day);
         }
@@ -697,8 +713,16 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         f.provider_hint = Some(Provider::Anthropic);
         return Some(f);
     }
-    if P.anthropic_old_tokens.is_match(text, &lower) {
-        let mut f = Found::new(Cause::TokensPerMinute);
+    if let Some(c) = P.anthropic_old_tokens.captures(text, &lower) {
+        let per = c
+            .name("per")
+            .map(|m| m.as_str().trim().to_ascii_lowercase());
+        let mut f = Found::new(if per.as_deref() == Some("daily") {
+            Cause::TokensPerDay
+        } else {
+            Cause::TokensPerMinute
+        });
+        f.no_window = per.is_none();
         f.provider_hint = Some(Provider::Anthropic);
         return Some(f);
     }
@@ -725,10 +749,32 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
         f.limit = cap_num(&c, "limit");
         return Some(f);
     }
-    if lower.contains("concurrent connections")
-        || lower.contains("concurrent requests")
-        || lower.contains("concurrency limit")
-    {
+    if let Some(c) = P.max_named.captures(text, &lower) {
+        let what = c
+            .name("what")
+            .map_or("", |m| m.as_str())
+            .to_ascii_lowercase();
+        let mut f = Found::new(match what.as_str() {
+            "tpm" => Cause::TokensPerMinute,
+            "rpd" => Cause::RequestsPerDay,
+            "tpd" => Cause::TokensPerDay,
+            "concurrency" => Cause::Concurrency,
+            _ => Cause::RequestsPerMinute,
+        });
+        f.no_window = what == "request";
+        f.limit = cap_num(&c, "n");
+        return Some(f);
+    }
+    if has_ci(
+        &lower,
+        &[
+            "concurrent connections",
+            "concurrent requests",
+            "concurrency limit",
+            "too many connections",
+            "\u{5e76}\u{53d1}",
+        ],
+    ) {
         return Some(Found::new(Cause::Concurrency));
     }
     let block_lower = facts.block.to_ascii_lowercase();
@@ -821,7 +867,7 @@ fn specific(facts: &Facts<'_>, provider_guess: Provider) -> Option<Found> {
     let etype = env.and_then(|e| e.etype.as_deref()).unwrap_or_default();
     let throttled =
         etype.eq_ignore_ascii_case("ThrottlingException") || lower.contains("throttlingexception");
-    if lower.contains("too many tokens") {
+    if lower.contains("too many tokens") && (throttled || lower.contains("please wait")) {
         return Some(Found::new(Cause::TokensPerMinute));
     }
     if lower.contains("too many requests, please wait")
@@ -885,6 +931,25 @@ fn phrases(text: &str, lower: &str) -> Option<Found> {
         }
         Some(f)
     };
+    // The server's capacity first: the corpus rules read it before any named limit.
+    if has_ci(
+        lower,
+        &[
+            "server is busy",
+            "service is busy",
+            "model busy",
+            "model is busy",
+            "\u{8d1f}\u{8f7d}\u{5df2}\u{9971}\u{548c}",
+            "no capacity available",
+            "model_capacity_exhausted",
+            "temporarily limiting requests",
+            "out of capacity",
+            "server overloaded",
+            "capacity errors",
+        ],
+    ) {
+        return Some(Found::new(Cause::Overloaded));
+    }
     if has_ci(
         lower,
         &[
@@ -923,22 +988,28 @@ fn phrases(text: &str, lower: &str) -> Option<Found> {
     ) {
         return with_numbers(Cause::RequestsPerMinute, true);
     }
+    if has_ci(lower, &["request rate limiting", "qpslimit", "qps limit"]) {
+        let mut f = Found::new(Cause::RequestsPerMinute);
+        f.no_window = !lower.contains("rpm");
+        f.limit = P
+            .rpm_value
+            .captures(text, lower)
+            .and_then(|c| cap_num(&c, "n"));
+        return Some(f);
+    }
+    if has_ci(lower, &["tokens per minute limit"]) {
+        return with_numbers(Cause::TokensPerMinute, false);
+    }
+    if has_ci(lower, &["requests per minute limit"]) {
+        return with_numbers(Cause::RequestsPerMinute, false);
+    }
     if has_ci(
         lower,
-        &[
-            "server is busy",
-            "service is busy",
-            "model busy",
-            "model is busy",
-            "\u{8d1f}\u{8f7d}\u{5df2}\u{9971}\u{548c}",
-            "no capacity available",
-            "model_capacity_exhausted",
-            "temporarily limiting requests",
-            "out of capacity",
-            "server overloaded",
-        ],
+        &["number of tokens allowed within", "'tokens per minute'"],
     ) {
-        return Some(Found::new(Cause::Overloaded));
+        let mut f = Found::new(Cause::TokensPerMinute);
+        f.no_window = !lower.contains("per minute");
+        return Some(f);
     }
     if has_ci(
         lower,
@@ -1024,7 +1095,21 @@ fn not_rate_limit(facts: &Facts<'_>, status: Option<u16>) -> Option<Cause> {
     {
         return Some(Cause::NotFound);
     }
+    if any(&["metadata size exceeded", "too many tokens in batch"]) {
+        return Some(Cause::BadRequest);
+    }
+    if any(&["exceeds the maximum number of tokens"]) {
+        return Some(Cause::ContextLength);
+    }
+    if any(&["access is denied", "not authorized to perform"]) {
+        return Some(Cause::PermissionDenied);
+    }
+    // A relay's "no channel for this model" (one-api/new-api).
+    if any(&["\u{65e0}\u{53ef}\u{7528}\u{6e20}\u{9053}"]) {
+        return Some(Cause::NotFound);
+    }
     if any(&[
+        "given deadline",
         "apitimeouterror",
         "timed out",
         "timeout_error",
@@ -1035,6 +1120,9 @@ fn not_rate_limit(facts: &Facts<'_>, status: Option<u16>) -> Option<Cause> {
     {
         return Some(Cause::Timeout);
     }
+    if any(&["certificate verify failed", "certificate_verify_failed"]) {
+        return Some(Cause::Certificate);
+    }
     if any(&[
         "apiconnectionerror",
         "connection error",
@@ -1043,18 +1131,25 @@ fn not_rate_limit(facts: &Facts<'_>, status: Option<u16>) -> Option<Cause> {
     ]) {
         return Some(Cause::Connection);
     }
-    if matches!(status, Some(500 | 502))
-        || any(&[
-            "internalservererror",
-            "internal server error",
-            "api_error",
-            "server_error",
-            "bad gateway",
-        ])
+    // A 429 is a limit whatever words for other errors stand around it (a docs URL that
+    // says "api_errors", a wrapper's class name).
+    let throttled = status == Some(429);
+    let api_error = env_type.split_whitespace().any(|t| t == "api_error")
+        || block.contains("\"api_error\"")
+        || block.contains("'api_error'");
+    if !throttled
+        && (matches!(status, Some(500 | 502))
+            || api_error
+            || any(&[
+                "internalservererror",
+                "internal server error",
+                "server_error",
+                "bad gateway",
+            ]))
     {
         return Some(Cause::ServerError);
     }
-    if status == Some(400) || any(&["invalid_request_error", "badrequesterror"]) {
+    if !throttled && (status == Some(400) || any(&["invalid_request_error", "badrequesterror"])) {
         return Some(Cause::BadRequest);
     }
     None
@@ -1197,6 +1292,14 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
     let snapshot = headers::parse(&pairs, Some(provider), None);
 
     let mut cause = found.cause;
+    // One request that asks for more than the whole per-minute limit never fits.
+    if matches!(
+        cause,
+        Cause::TokensPerMinute | Cause::InputTokensPerMinute | Cause::OutputTokensPerMinute
+    ) && found.requested.zip(found.limit).is_some_and(|(r, l)| r > l)
+    {
+        cause = Cause::RequestTooLarge;
+    }
     // A 429 that names no limit, with budgets beside it: the emptiest budget is the one
     // that was hit (a header dump alone says as much).
     if cause == Cause::Transient
@@ -1237,8 +1340,11 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
     }
 
     let retryable = cause.retryable();
-    // The server's hint is a fact worth showing even when retrying will not help.
-    let mut retry_after = {
+    // The server's hint is a fact worth showing even when retrying will not help; an error
+    // that is no limit at all has none (a "try again after 5 minutes" in an IAM error).
+    let mut retry_after = if kind == Kind::NotRateLimit {
+        None
+    } else {
         let ms_header = header_pairs
             .iter()
             .find(|(k, _)| k == "retry-after-ms")
@@ -1328,6 +1434,24 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
         message,
         source: None,
     })
+}
+
+/// Tells a diagnosis's cause and wait again from its fields, after two readings of one
+/// error were merged into it.
+pub fn retell(d: &mut Diagnosis) {
+    let row = table::lookup(d.detail, d.provider);
+    d.cause = match numbers_sentence(d.kind, d.detail, d.limit, d.used, d.requested) {
+        Some(n) => format!("{} {n}", row.meaning),
+        None => row.meaning.to_string(),
+    };
+    d.wait = wait_text(
+        d.retryable,
+        d.detail,
+        d.kind,
+        d.retry_after_s,
+        d.resets.as_deref(),
+        d.provider,
+    );
 }
 
 fn unit(kind: Kind) -> &'static str {
@@ -1458,6 +1582,7 @@ fn title(provider: Provider, cause: Cause) -> String {
         Cause::ServerError => "server error",
         Cause::Timeout => "request timed out",
         Cause::Connection => "could not connect",
+        Cause::Certificate => "TLS certificate not trusted",
         other => other.kind().title(),
     };
     match cause.kind() {

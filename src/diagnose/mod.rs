@@ -145,6 +145,14 @@ impl Folding {
         }
         let me = (d.span, d.detail, d.provider);
         self.pending.retain(|p| !Self::absorbs(me, p));
+        // The block right before, read as the same error: one event, one diagnosis.
+        if let Some(last) = self.folded.last_mut()
+            && one_event(last, &d)
+        {
+            merge(last, d);
+            self.last_specific = Some((last.span, last.detail, last.provider));
+            return;
+        }
         self.last_specific = Some(me);
         fold(&mut self.folded, d);
     }
@@ -188,6 +196,80 @@ fn on_block(block: segment::Block<'_>, state: &mut Folding) {
     for d in found {
         state.push(d);
     }
+}
+
+/// How much a diagnosis says about which limit was hit: a bare 429, a named limit
+/// without its window, a named limit with it (or a verdict of another class).
+fn specificity(d: &Diagnosis) -> u8 {
+    match d.kind {
+        Kind::Transient => 0,
+        Kind::Rpm
+        | Kind::Tpm
+        | Kind::Rpd
+        | Kind::Tpd
+        | Kind::Ipm
+        | Kind::InputTpm
+        | Kind::OutputTpm
+            if d.window.is_none() =>
+        {
+            1
+        }
+        _ => 2,
+    }
+}
+
+/// Two readings of one error in adjacent blocks (a message and the body or headers that
+/// follow it): the same provider family, nothing between them, and kinds that agree or
+/// refine each other (a bare 429 and a named limit, requests per minute and per day).
+fn one_event(a: &Diagnosis, b: &Diagnosis) -> bool {
+    let unit = |k: Kind| match k {
+        Kind::Rpm | Kind::Rpd => 1,
+        Kind::Tpm | Kind::Tpd | Kind::InputTpm | Kind::OutputTpm => 2,
+        _ => 0,
+    };
+    let agree = a.kind == b.kind
+        || a.kind == Kind::Transient
+        || b.kind == Kind::Transient
+        || (unit(a.kind) != 0 && unit(a.kind) == unit(b.kind));
+    b.span[0] <= a.span[1] + 2
+        && a.occurrences == 1
+        && !same_error(a, b)
+        && (same_family(a.provider, b.provider) || same_family(b.provider, a.provider))
+        && a.kind != Kind::NotRateLimit
+        && b.kind != Kind::NotRateLimit
+        && agree
+}
+
+/// One diagnosis from two readings: the more specific one's verdict, every number either
+/// found.
+fn merge(into: &mut Diagnosis, other: Diagnosis) {
+    let span = [
+        into.span[0].min(other.span[0]),
+        into.span[1].max(other.span[1]),
+    ];
+    let first_message = into.message.clone().or_else(|| other.message.clone());
+    let (mut keep, rest) = if specificity(&other) > specificity(into) {
+        (other, into.clone())
+    } else {
+        (into.clone(), other)
+    };
+    keep.span = span;
+    if keep.provider == Provider::Unknown {
+        keep.provider = rest.provider;
+    }
+    keep.limit = keep.limit.or(rest.limit);
+    keep.used = keep.used.or(rest.used);
+    keep.requested = keep.requested.or(rest.requested);
+    if keep.kind != Kind::NotRateLimit {
+        keep.retry_after_s = keep.retry_after_s.or(rest.retry_after_s);
+    }
+    keep.model = keep.model.or(rest.model);
+    keep.organization = keep.organization.or(rest.organization);
+    keep.status = keep.status.or(rest.status);
+    keep.resets = keep.resets.or(rest.resets);
+    keep.message = first_message;
+    classify::retell(&mut keep);
+    *into = keep;
 }
 
 fn same_error(a: &Diagnosis, b: &Diagnosis) -> bool {

@@ -5,7 +5,7 @@ use super::types::Provider;
 use crate::pattern::Gated;
 use std::sync::LazyLock;
 
-static STATUS: [Gated; 12] = [
+static STATUS: [Gated; 14] = [
     Gated::new(&["error code"], r"(?i)error code:?\s*(\d{3})\b"),
     Gated::new(&["http/"], r"HTTP/[\d.]+ (\d{3})\b"),
     Gated::new(&["got status"], r"(?i)got status:? (\d{3})\b"),
@@ -39,6 +39,9 @@ static STATUS: [Gated; 12] = [
         r"\b([45]\d\d) (?:Too Many Requests|RESOURCE_EXHAUSTED|UNAVAILABLE|Service Unavailable|Internal Server Error|Unauthorized|Not Found|Bad Request|Payment Required|Forbidden|Request Timeout|Gateway Timeout|Bad Gateway)",
     ),
     Gated::new(&["["], r"(?i)\[(\d{3})\]"),
+    Gated::new(&["statuscode"], r#"(?i)"?statusCode"?\s*[:=]\s*(\d{3})\b"#),
+    // httpx: `Client error '429 Too Many Requests' for url …`, `Server error '529 '`.
+    Gated::new(&["error '"], r"(?i)(?:client|server) error '(\d{3})\b"),
 ];
 
 /// This module's gated patterns.

@@ -244,10 +244,13 @@ pub enum Cause {
     ServerError,
     Timeout,
     Connection,
+    /// The client does not trust the server's TLS certificate (a corporate proxy's, a
+    /// missing CA bundle): every retry fails the same way.
+    Certificate,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 25] = [
+    pub const ALL: [Cause; 26] = [
         Cause::RequestsPerMinute,
         Cause::TokensPerMinute,
         Cause::InputTokensPerMinute,
@@ -273,6 +276,7 @@ impl Cause {
         Cause::ServerError,
         Cause::Timeout,
         Cause::Connection,
+        Cause::Certificate,
     ];
 
     pub fn id(self) -> &'static str {
@@ -302,6 +306,7 @@ impl Cause {
             Cause::ServerError => "server_error",
             Cause::Timeout => "timeout",
             Cause::Connection => "connection",
+            Cause::Certificate => "certificate",
         }
     }
 
@@ -328,7 +333,8 @@ impl Cause {
             | Cause::BadRequest
             | Cause::ServerError
             | Cause::Timeout
-            | Cause::Connection => Kind::NotRateLimit,
+            | Cause::Connection
+            | Cause::Certificate => Kind::NotRateLimit,
         }
     }
 
@@ -346,6 +352,7 @@ impl Cause {
                 | Cause::NotFound
                 | Cause::ContextLength
                 | Cause::BadRequest
+                | Cause::Certificate
         )
     }
 }
