@@ -1586,15 +1586,7 @@ fn title(provider: Provider, cause: Cause) -> String {
         other => other.kind().title(),
     };
     match cause.kind() {
-        Kind::Rpm
-        | Kind::Tpm
-        | Kind::Rpd
-        | Kind::Tpd
-        | Kind::Ipm
-        | Kind::InputTpm
-        | Kind::OutputTpm
-            if cause != Cause::RequestTooLarge =>
-        {
+        k if k.is_rate() && cause != Cause::RequestTooLarge => {
             format!("{who}: {what} limit reached")
         }
         _ => format!("{who}: {what}"),

@@ -203,17 +203,7 @@ fn on_block(block: segment::Block<'_>, state: &mut Folding) {
 fn specificity(d: &Diagnosis) -> u8 {
     match d.kind {
         Kind::Transient => 0,
-        Kind::Rpm
-        | Kind::Tpm
-        | Kind::Rpd
-        | Kind::Tpd
-        | Kind::Ipm
-        | Kind::InputTpm
-        | Kind::OutputTpm
-            if d.window.is_none() =>
-        {
-            1
-        }
+        k if k.is_rate() && d.window.is_none() => 1,
         _ => 2,
     }
 }

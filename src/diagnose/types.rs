@@ -167,6 +167,20 @@ impl Kind {
     }
 
     /// The window a kind implies, when it implies one.
+    /// A limit on a rate: so much per minute or per day.
+    pub fn is_rate(self) -> bool {
+        matches!(
+            self,
+            Kind::Rpm
+                | Kind::Tpm
+                | Kind::Rpd
+                | Kind::Tpd
+                | Kind::Ipm
+                | Kind::InputTpm
+                | Kind::OutputTpm
+        )
+    }
+
     pub fn window(self) -> Option<Window> {
         match self {
             Kind::Rpm | Kind::Tpm | Kind::Ipm | Kind::InputTpm | Kind::OutputTpm => {
