@@ -155,6 +155,33 @@ fn json_has_exactly_the_documented_fields() {
 }
 
 #[test]
+fn json_counts_are_integers_and_seconds_floats() {
+    // "limit": 30000, not 30000.0: a count is a whole number; a wait may be a fraction.
+    let out = run(
+        &[
+            "explain",
+            "--json",
+            sample("01_openai_tpm_python_traceback.txt")
+                .to_str()
+                .unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let raw = text(&out.stdout);
+    for (field, want) in [("limit", 30000), ("used", 28541), ("requested", 4120)] {
+        assert!(
+            raw.contains(&format!("\"{field}\": {want},")),
+            "{field} is not the integer {want}: {raw}"
+        );
+    }
+    let v: Value = serde_json::from_str(&raw).unwrap();
+    let d = &v["diagnoses"][0];
+    assert!(d["limit"].is_u64() && d["used"].is_u64() && d["requested"].is_u64());
+    assert_eq!(d["retry_after_s"].as_f64(), Some(5.322));
+}
+
+#[test]
 fn stdin_dash_and_no_argument_and_text() {
     let body = std::fs::read(sample("45_gemini_503_overloaded.txt")).unwrap();
     for args in [vec!["explain", "-", "--json"], vec!["explain", "--json"]] {

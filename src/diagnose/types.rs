@@ -371,6 +371,18 @@ impl Cause {
     }
 }
 
+/// A count (tokens, requests) is written as an integer when it is one (`30000`, not
+/// `30000.0`); a fraction stays a float.
+fn count<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match *v {
+        Some(x) if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 => {
+            s.serialize_some(&(x as i64))
+        }
+        Some(x) => s.serialize_some(&x),
+        None => s.serialize_none(),
+    }
+}
+
 /// One error found in the input, diagnosed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnosis {
@@ -379,8 +391,11 @@ pub struct Diagnosis {
     pub window: Option<Window>,
     pub retryable: bool,
     pub status: Option<u16>,
+    #[serde(serialize_with = "count")]
     pub limit: Option<f64>,
+    #[serde(serialize_with = "count")]
     pub used: Option<f64>,
+    #[serde(serialize_with = "count")]
     pub requested: Option<f64>,
     pub retry_after_s: Option<f64>,
     pub model: Option<String>,
