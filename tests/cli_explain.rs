@@ -182,6 +182,39 @@ fn json_counts_are_integers_and_seconds_floats() {
 }
 
 #[test]
+fn each_diagnosis_says_why_with_the_phrases_and_their_bytes() {
+    let path = sample("01_openai_tpm_python_traceback.txt");
+    let input = std::fs::read_to_string(&path).unwrap();
+    let out = run(&["explain", "--json", path.to_str().unwrap()], None);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let evidence = v["diagnoses"][0]["evidence"].as_array().unwrap();
+    let texts: Vec<&str> = evidence
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "on tokens per min (TPM): Limit 30000",
+            "Used 28541",
+            "Requested 4120",
+            "Please try again in 5.322s"
+        ]
+    );
+    for e in evidence {
+        let span = e["span"].as_array().unwrap();
+        let (a, z) = (span[0].as_u64().unwrap(), span[1].as_u64().unwrap());
+        assert_eq!(&input[a as usize..z as usize], e["text"].as_str().unwrap());
+    }
+    // The card says the same, as "because".
+    let card = text(&run(&["explain", "--no-tui", path.to_str().unwrap()], None).stdout);
+    assert!(
+        card.contains("because    \"on tokens per min (TPM): Limit 30000\" · \"Used 28541\""),
+        "{card}"
+    );
+}
+
+#[test]
 fn stdin_dash_and_no_argument_and_text() {
     let body = std::fs::read(sample("45_gemini_503_overloaded.txt")).unwrap();
     for args in [vec!["explain", "-", "--json"], vec!["explain", "--json"]] {

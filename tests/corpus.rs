@@ -70,6 +70,9 @@ struct Tally {
     non_retryable_caught: usize,
     none_found: Vec<String>,
     one_diagnosis: usize,
+    /// Diagnoses that say why (non-empty `evidence`), of all first diagnoses.
+    with_evidence: usize,
+    diagnosed: usize,
     confusion: BTreeMap<(String, String), usize>,
     misses: Vec<String>,
 }
@@ -134,6 +137,37 @@ impl Tally {
                 self.non_retryable_caught += 1;
             }
         }
+        if let Some(d) = got {
+            self.diagnosed += 1;
+            if !d.evidence.is_empty() {
+                self.with_evidence += 1;
+            }
+        }
+        for d in found {
+            for e in &d.evidence {
+                let [a, z] = e.span;
+                let slice = case.text.get(a as usize..z as usize);
+                assert!(
+                    slice.is_some(),
+                    "{}: evidence span {:?} outside the text",
+                    case.id,
+                    e.span
+                );
+                // What the evidence quotes is what the input says there (keys and ids
+                // aside, which it shows redacted).
+                let slice = slice.unwrap_or_default();
+                for word in e.text.split_whitespace() {
+                    let quoted = word.contains("[REDACTED]") || word.contains('…');
+                    assert!(
+                        quoted || slice.contains(word),
+                        "{}: evidence {:?} is not in the input at {:?}: {slice:?}",
+                        case.id,
+                        e.text,
+                        e.span
+                    );
+                }
+            }
+        }
         if found.len() == 1 {
             self.one_diagnosis += 1;
         } else if found.len() > 1 {
@@ -191,6 +225,13 @@ impl Tally {
             "no API error found",
             self.none_found.len(),
             self.none_found
+        )
+        .unwrap();
+        writeln!(
+            s,
+            "  {:<22} {:5.1}%",
+            "says why (evidence)",
+            100.0 * self.with_evidence as f64 / self.diagnosed.max(1) as f64
         )
         .unwrap();
         writeln!(
@@ -267,6 +308,10 @@ fn explain_reads_the_real_corpus() {
             FLOOR_NON_RETRYABLE,
         ),
     ];
+    assert_eq!(
+        t.with_evidence, t.diagnosed,
+        "every diagnosis says why (evidence)\n{table}"
+    );
     for (name, got, floor) in checks {
         assert!(
             got >= floor,

@@ -1431,6 +1431,7 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
         title,
         wait,
         resets,
+        evidence: Vec::new(),
         message,
         source: None,
     })

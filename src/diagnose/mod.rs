@@ -9,6 +9,7 @@
 
 mod classify;
 mod envelope;
+mod evidence;
 pub mod normalize;
 mod segment;
 mod signals;
@@ -258,6 +259,12 @@ fn merge(into: &mut Diagnosis, other: Diagnosis) {
     keep.status = keep.status.or(rest.status);
     keep.resets = keep.resets.or(rest.resets);
     keep.message = first_message;
+    let mut because = into.evidence.clone();
+    because.extend(keep.evidence.iter().chain(rest.evidence.iter()).cloned());
+    because.sort_by_key(|e| e.span);
+    because.dedup();
+    because.truncate(evidence::MAX);
+    keep.evidence = because;
     classify::retell(&mut keep);
     *into = keep;
 }
@@ -313,8 +320,9 @@ fn analyze_block(raw: &str, start: u64, end: u64, out: &mut Vec<Diagnosis>) {
             block_votes: &block_votes,
             span,
         };
-        if let Some(d) = classify(&facts) {
+        if let Some(mut d) = classify(&facts) {
             any = true;
+            d.evidence = evidence::find(raw, start, &d);
             out.push(d);
         }
     }
@@ -326,7 +334,8 @@ fn analyze_block(raw: &str, start: u64, end: u64, out: &mut Vec<Diagnosis>) {
             block_votes: &block_votes,
             span,
         };
-        if let Some(d) = classify(&facts) {
+        if let Some(mut d) = classify(&facts) {
+            d.evidence = evidence::find(raw, start, &d);
             out.push(d);
         }
     }

@@ -371,6 +371,15 @@ impl Cause {
     }
 }
 
+/// A phrase of the input that decided a diagnosis (its kind or one of its numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The phrase, on one line, keys redacted.
+    pub text: String,
+    /// Its byte range `[start, end)` in the input.
+    pub span: [u64; 2],
+}
+
 /// A count (tokens, requests) is written as an integer when it is one (`30000`, not
 /// `30000.0`); a fraction stays a float.
 fn count<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
@@ -413,6 +422,9 @@ pub struct Diagnosis {
     pub wait: String,
     /// When a day or month limit comes back, when the input says so.
     pub resets: Option<String>,
+    /// The phrases of the input that decided the kind and the numbers ("because: …").
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
     /// The provider's own message (keys redacted, shortened).
     pub message: Option<String>,
     /// Which input it was found in (a path, `-` for stdin, `--text`), when several are read.

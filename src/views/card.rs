@@ -71,6 +71,18 @@ pub fn numbers(d: &Diagnosis) -> Option<(String, Option<Bar>)> {
 }
 
 /// "yes, wait 20 s (server hint: 20 s)" / "no: shrink the request".
+/// The phrases that decided the diagnosis, quoted: `"on tokens per min (TPM): Limit
+/// 30000" · "Used 28541"`.
+pub fn because(d: &Diagnosis) -> Option<String> {
+    (!d.evidence.is_empty()).then(|| {
+        d.evidence
+            .iter()
+            .map(|e| format!("\"{}\"", e.text))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    })
+}
+
 pub fn verdict(d: &Diagnosis) -> String {
     if d.retryable {
         let mut t = format!("yes, wait {}", d.wait);

@@ -131,6 +131,9 @@ pub fn card(d: &Diagnosis, style: Style, width: usize) -> String {
     if let Some(r) = &d.resets {
         s.push_str(&row("resets", r, plain, style, width));
     }
+    if let Some(b) = card::because(d) {
+        s.push_str(&row("because", &b, plain, style, width));
+    }
     s.push_str(&row("cause", &d.cause, plain, style, width));
     s.push_str(&row("fix", &d.fix, Style::bold, style, width));
     if let Some(m) = &d.message {

@@ -100,6 +100,9 @@ pub(crate) fn lines(d: &Diagnosis, width: usize, snippet: bool) -> Vec<Line<'sta
     if let Some(r) = &d.resets {
         out.extend(row("resets", r, Style::new(), width));
     }
+    if let Some(b) = crate::views::card::because(d) {
+        out.extend(row("because", &b, Style::new(), width));
+    }
     out.extend(row("cause", &d.cause, Style::new(), width));
     out.extend(row("fix", &d.fix, bold(), width));
     if let Some(m) = &d.message {
