@@ -104,10 +104,15 @@ fn same_family(a: Provider, b: Provider) -> bool {
 }
 
 impl Folding {
+    /// Does the specific diagnosis absorb `d`, a mention of the same error? A bare 429 or
+    /// a bare connection failure nearby is; an unknown provider's mention with the same
+    /// cause is. A vague mention that names another cause (a certificate failure beside a
+    /// wrapper's "Connection error") is an error of its own.
     fn absorbs(specific: ([u64; 2], Cause, Provider), d: &Diagnosis) -> bool {
         let (span, cause, provider) = specific;
         same_family(d.provider, provider)
-            && (may_wait(d) || (d.provider == Provider::Unknown && cause == d.detail))
+            && ((may_wait(d) && matches!(d.detail, Cause::Transient | Cause::Connection))
+                || (d.provider == Provider::Unknown && cause == d.detail))
             && d.span[0] <= span[1] + NEAR
             && span[0] <= d.span[1] + NEAR
     }
