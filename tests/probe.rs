@@ -106,6 +106,59 @@ async fn openai_budgets_match_the_emulator() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_key_decides_and_the_sdk_base_url_variable_is_honoured() {
+    // Issue #14: `--base-url http://127.0.0.1:PORT/v1` with only OPENAI_API_KEY set, and
+    // OPENAI_BASE_URL alone, both probe the emulator as OpenAI.
+    within(60, async {
+        let h = start(Limits {
+            rpm: Some(60),
+            ..Limits::default()
+        })
+        .await;
+        let base = format!("{}/v1", h.base_url());
+        let by_flag = probe(
+            s(&["--base-url", &base, "--json"]),
+            vec![("OPENAI_API_KEY", CANARY.into())],
+        )
+        .await;
+        assert_eq!(by_flag.status.code(), Some(0), "{}", text(&by_flag.stderr));
+        no_leak(&by_flag);
+        let v: Value = serde_json::from_slice(&by_flag.stdout).unwrap();
+        assert_eq!(v["provider"], "openai");
+        assert_eq!(budget(&v, "requests")["remaining"].as_f64(), Some(59.0));
+        let by_env = probe(
+            s(&["--json"]),
+            vec![
+                ("OPENAI_API_KEY", CANARY.into()),
+                ("OPENAI_BASE_URL", base.clone()),
+            ],
+        )
+        .await;
+        assert_eq!(by_env.status.code(), Some(0), "{}", text(&by_env.stderr));
+        let v: Value = serde_json::from_slice(&by_env.stdout).unwrap();
+        assert_eq!(v["provider"], "openai");
+        // The second call reached the emulator, not api.openai.com.
+        assert_eq!(budget(&v, "requests")["remaining"].as_f64(), Some(58.0));
+        // With two keys and a URL that names no provider, one clear line asks for one.
+        let two = probe(
+            s(&["--base-url", &base]),
+            vec![
+                ("OPENAI_API_KEY", CANARY.into()),
+                ("GROQ_API_KEY", CANARY.into()),
+            ],
+        )
+        .await;
+        assert_eq!(two.status.code(), Some(2));
+        let err = text(&two.stderr);
+        assert!(
+            err.contains("--provider") && err.lines().count() == 1,
+            "{err}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_family_reports_its_budgets() {
     within(60, async {
         let h = start(Limits {

@@ -23,8 +23,12 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
         .ok_or_else(|| AppError::Usage(format!("{} cannot be probed", provider.name())))?;
     let key = providers::key(provider, args.api_key_env.as_deref(), &env)?;
 
+    // --base-url, else the variable the provider's SDKs read (OPENAI_BASE_URL, …), else
+    // the provider's own address.
+    let from_env = providers::base_url_from_env(provider, &env);
     let base_url = match (&args.base_url, provider) {
         (Some(u), _) => u.clone(),
+        (None, _) if from_env.is_some() => from_env.unwrap_or_default(),
         (None, crate::diagnose::Provider::Azure) => env
             .get("AZURE_OPENAI_ENDPOINT")
             .map(str::to_string)

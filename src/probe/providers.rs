@@ -208,11 +208,25 @@ pub fn resolve(
         }) {
             return Ok(s.provider);
         }
+        // A host of no known provider (a local proxy, the emulator): the one key present
+        // decides, as without a URL.
         if key_env.is_none() {
-            return Err(AppError::Usage(format!(
-                "cannot tell the provider from {url}; add --provider ({})",
-                names().join(", ")
-            )));
+            let present: Vec<&Spec> = SPECS
+                .iter()
+                .filter(|s| s.key_vars.iter().any(|v| env.get(v).is_some()))
+                .collect();
+            return match present.as_slice() {
+                [one] => Ok(one.provider),
+                _ => Err(AppError::Usage(format!(
+                    "cannot tell the provider from {url}{}; add --provider ({})",
+                    if present.is_empty() {
+                        " and no API key is set"
+                    } else {
+                        " and keys for several providers are set"
+                    },
+                    names().join(", ")
+                ))),
+            };
         }
     }
     let present: Vec<&Spec> = SPECS
@@ -259,6 +273,27 @@ pub fn resolve(
                 .join("|")
         ))),
     }
+}
+
+/// The variables a provider's SDKs read their base URL from, each with what to append to
+/// its value to reach the URL ratedoctor calls (the Groq SDK adds `/openai/v1` itself).
+pub fn base_url_vars(provider: Provider) -> &'static [(&'static str, &'static str)] {
+    match provider {
+        Provider::Openai => &[("OPENAI_BASE_URL", ""), ("OPENAI_API_BASE", "")],
+        Provider::Anthropic => &[("ANTHROPIC_BASE_URL", "")],
+        Provider::Gemini => &[("GOOGLE_GEMINI_BASE_URL", ""), ("GEMINI_BASE_URL", "")],
+        Provider::Groq => &[("GROQ_BASE_URL", "/openai/v1")],
+        Provider::Azure => &[("AZURE_OPENAI_ENDPOINT", "")],
+        _ => &[],
+    }
+}
+
+/// The base URL from the provider's SDK variable, when one is set.
+pub fn base_url_from_env(provider: Provider, env: &Env) -> Option<String> {
+    base_url_vars(provider).iter().find_map(|(var, suffix)| {
+        env.get(var)
+            .map(|v| format!("{}{suffix}", v.trim().trim_end_matches('/')))
+    })
 }
 
 /// The key for a provider: `--api-key-env`, else its usual variables.
@@ -407,9 +442,49 @@ mod tests {
     }
 
     #[test]
-    fn loopback_url_needs_a_provider() {
-        let env = Env::default();
-        assert!(resolve(None, Some("http://127.0.0.1:9999/v1"), None, &env).is_err());
+    fn a_loopback_url_takes_the_provider_of_the_one_key() {
+        let none = resolve(
+            None,
+            Some("http://127.0.0.1:9999/v1"),
+            None,
+            &Env::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(none.contains("no API key is set"), "{none}");
+        let one = Env::from_pairs(&[("OPENAI_API_KEY", "sk-x")], &[]);
+        assert_eq!(
+            resolve(None, Some("http://127.0.0.1:9999/v1"), None, &one).unwrap(),
+            Provider::Openai
+        );
+        let two = Env::from_pairs(&[("OPENAI_API_KEY", "a"), ("GROQ_API_KEY", "b")], &[]);
+        let err = resolve(None, Some("http://127.0.0.1:9999/v1"), None, &two)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("several") && err.contains("--provider"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn base_urls_from_the_sdk_variables() {
+        let env = Env::from_pairs(
+            &[
+                ("OPENAI_BASE_URL", "http://127.0.0.1:8788/v1/"),
+                ("GROQ_BASE_URL", "http://127.0.0.1:8788"),
+            ],
+            &[],
+        );
+        assert_eq!(
+            base_url_from_env(Provider::Openai, &env).as_deref(),
+            Some("http://127.0.0.1:8788/v1")
+        );
+        assert_eq!(
+            base_url_from_env(Provider::Groq, &env).as_deref(),
+            Some("http://127.0.0.1:8788/openai/v1")
+        );
+        assert_eq!(base_url_from_env(Provider::Anthropic, &env), None);
     }
 
     #[test]
