@@ -90,12 +90,27 @@ async fn run_points_the_child_at_the_proxy_and_exits_with_its_code() {
             .await
             .unwrap();
         assert_eq!(ok.status.code(), Some(0));
+        // As shells say: 127 for a program not found, 126 for one that cannot run.
         let missing = command()
             .args(["run", "--", "/no/such/program"])
             .output()
             .await
             .unwrap();
-        assert_eq!(missing.status.code(), Some(2));
+        assert_eq!(missing.status.code(), Some(127));
+        assert!(
+            String::from_utf8_lossy(&missing.stderr)
+                .contains("ratedoctor: cannot run /no/such/program:"),
+            "{missing:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("notes.txt");
+        std::fs::write(&plain, "not a program\n").unwrap();
+        let not_executable = command()
+            .args(["run", "--", plain.to_str().unwrap()])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(not_executable.status.code(), Some(126));
     })
     .await;
 }

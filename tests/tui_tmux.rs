@@ -51,3 +51,81 @@ fn demo_shows_budgets_and_429s_diagnoses_a_paste_and_quits_cleanly() {
     t.key("q");
     t.assert_restored("0");
 }
+
+/// `run` under the live view keeps the program's output (issue #14): every one of 10,000
+/// lines lands in the file the summary names and is printed after the view closes; the
+/// header says how the program ended and its clock stops; a program still running is
+/// stopped only on the second `q`.
+#[test]
+fn run_keeps_every_line_of_the_program_and_asks_before_stopping_it() {
+    if !tmux_present() {
+        return;
+    }
+    let t = Tmux::start("runkeep");
+    let prog = t.path("job.py");
+    std::fs::write(
+        &prog,
+        "import sys, time\nfor i in range(10000): print('line', i)\n\
+         print('done: ok=18 failed=12', file=sys.stderr)\nsys.stdout.flush()\ntime.sleep(1.5)\nsys.exit(3)\n",
+    )
+    .unwrap();
+    let tmp = t.path("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    t.send_line(&format!(
+        "TMPDIR={} {BIN} run -- python3 {}; echo EXIT=$?",
+        tmp.display(),
+        prog.display()
+    ));
+    let s = t.wait_for("the program's end in the header", 30, |s| {
+        s.contains("exited (code 3)")
+    });
+    assert!(t.alternate_on(), "{s}");
+    assert!(s.contains("output (10001 lines"), "{s}");
+    assert!(s.contains("done: ok=18 failed=12"), "{s}");
+    let clock = |s: &str| s.lines().next().unwrap_or_default().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(
+        clock(&t.screen()),
+        clock(&s),
+        "the clock stops when the program ends"
+    );
+    t.key("q");
+    let s = t.assert_restored("3");
+    assert!(s.contains("done: ok=18 failed=12"), "{s}");
+    assert!(s.contains("line 9999"), "{s}");
+    let kept: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("ratedoctor-run-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let text = std::fs::read_to_string(&kept[0]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 10_001);
+    for (i, l) in lines.iter().filter(|l| l.starts_with("line ")).enumerate() {
+        assert_eq!(*l, format!("line {i}"));
+    }
+    assert!(lines.contains(&"done: ok=18 failed=12"));
+
+    // A program still running: the first q only warns, the second stops it.
+    t.shell("clear");
+    let slow = t.path("slow.py");
+    std::fs::write(
+        &slow,
+        "import sys, time\nprint('hello'); sys.stdout.flush()\ntime.sleep(60)\n",
+    )
+    .unwrap();
+    t.send_line(&format!(
+        "{BIN} run -- python3 {}; echo EXIT=$?",
+        slow.display()
+    ));
+    t.wait_for("the program's first line", 30, |s| s.contains("hello"));
+    t.key("q");
+    t.wait_for("the warning", 5, |s| {
+        s.contains("program still running: press q again to stop it")
+    });
+    assert!(t.alternate_on());
+    t.key("q");
+    let s = t.assert_restored("137");
+    assert!(s.contains("the program printed 1 line"), "{s}");
+}

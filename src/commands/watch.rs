@@ -646,8 +646,9 @@ pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
+                let code = spawn_failed(program, &e);
                 running.finish(args.watch.json, true).await?;
-                return Err(AppError::Usage(format!("cannot run {program}: {e}")));
+                return Ok(code);
             }
         };
         eprintln!("ratedoctor: watching {program} through {base}");
@@ -692,8 +693,10 @@ fn watch_tui(config: ProxyConfig, mut sink: Sink, json: bool) -> Result<ExitCode
     })
 }
 
-/// `run` with the live view: the program's output goes to its own pane; closing the view
-/// stops the program if it is still running. Returns the program's exit code.
+/// `run` with the live view. Every line the program prints (stdout and stderr, keys
+/// redacted) is kept in a file and shown in its pane; after the view closes, the summary
+/// names the file and the lines are printed. Closing the view while the program runs
+/// stops it (the view asks first). Returns the program's exit code.
 fn run_tui(
     config: ProxyConfig,
     mut sink: Sink,
@@ -701,13 +704,15 @@ fn run_tui(
     rest: &[String],
     json: bool,
 ) -> Result<i32, AppError> {
-    use tokio::io::AsyncBufReadExt;
+    use crate::tui::ChildOutput;
     runtime()?.block_on(async {
         let (tx, rx) = mpsc::channel(8192);
         sink.forward = Some(tx);
         let running = start(config, sink).await?;
         let base = running.handle.base_url();
         let mut cmd = tokio::process::Command::new(program);
+        // The view owns the terminal, so the program reads no input (run it with --no-tui
+        // to type into it).
         cmd.args(rest)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -718,30 +723,46 @@ fn run_tui(
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
+                let code = spawn_failed(program, &e);
                 running.finish(json, true).await?;
-                return Err(AppError::Usage(format!("cannot run {program}: {e}")));
+                return Ok(code);
             }
         };
-        let (line_tx, line_rx) = mpsc::channel::<String>(4096);
-        if let Some(out) = child.stdout.take() {
-            let tx = line_tx.clone();
-            tokio::spawn(async move {
-                let mut lines = tokio::io::BufReader::new(out).lines();
-                while let Ok(Some(l)) = lines.next_line().await {
-                    let _ = tx.try_send(redact(&l).into_owned());
+        let kept = match KeptOutput::create() {
+            Ok(k) => k,
+            Err(e) => {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                running.finish(json, true).await?;
+                return Err(e);
+            }
+        };
+        let (line_tx, line_rx) = mpsc::channel::<ChildOutput>(4096);
+        let out = child
+            .stdout
+            .take()
+            .map(|o| tokio::spawn(pump(o, kept.clone(), line_tx.clone())));
+        let err = child
+            .stderr
+            .take()
+            .map(|e| tokio::spawn(pump(e, kept.clone(), line_tx.clone())));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let waiter = tokio::spawn(async move {
+            let status = tokio::select! {
+                s = child.wait() => s,
+                _ = stop_rx => {
+                    let _ = child.start_kill();
+                    child.wait().await
                 }
-            });
-        }
-        if let Some(err) = child.stderr.take() {
-            let tx = line_tx.clone();
-            tokio::spawn(async move {
-                let mut lines = tokio::io::BufReader::new(err).lines();
-                while let Ok(Some(l)) = lines.next_line().await {
-                    let _ = tx.try_send(redact(&l).into_owned());
-                }
-            });
-        }
-        drop(line_tx);
+            };
+            // Every line first, then the end (a grandchild may hold a pipe open).
+            for pump in [out, err].into_iter().flatten() {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), pump).await;
+            }
+            let code = exit_code_of(status);
+            let _ = line_tx.send(ChildOutput::Exited(code)).await;
+            code
+        });
         let command = std::iter::once(program.to_string())
             .chain(rest.iter().cloned())
             .collect::<Vec<_>>()
@@ -753,17 +774,114 @@ fn run_tui(
             crate::tui::LiveOptions::default(),
         )
         .await;
-        let status = match child.try_wait() {
-            Ok(Some(s)) => Ok(s),
-            _ => {
-                let _ = child.start_kill();
-                child.wait().await
-            }
-        };
+        let _ = stop_tx.send(());
+        let code = waiter.await.unwrap_or(1);
         running.finish(json, true).await?;
         shown?;
-        Ok(exit_code_of(status))
+        kept.replay()?;
+        Ok(code)
     })
+}
+
+/// The program's output under the live view: every line, kept in a file.
+#[derive(Clone)]
+struct KeptOutput {
+    path: PathBuf,
+    file: std::sync::Arc<std::sync::Mutex<BufWriter<File>>>,
+    lines: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl KeptOutput {
+    fn create() -> Result<KeptOutput, AppError> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let path =
+            std::env::temp_dir().join(format!("ratedoctor-run-{}-{stamp}.log", std::process::id()));
+        let file = File::create(&path).map_err(|e| {
+            AppError::Unreadable(format!(
+                "cannot keep the program's output in {}: {e}",
+                path.display()
+            ))
+        })?;
+        Ok(KeptOutput {
+            path,
+            file: std::sync::Arc::new(std::sync::Mutex::new(BufWriter::new(file))),
+            lines: std::sync::Arc::default(),
+        })
+    }
+
+    fn keep(&self, line: &str) {
+        if let Ok(mut f) = self.file.lock() {
+            let _ = writeln!(f, "{line}");
+        }
+        self.lines
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// After the view: where the output is, then the output itself on stdout.
+    fn replay(&self) -> Result<(), AppError> {
+        if let Ok(mut f) = self.file.lock() {
+            let _ = f.flush();
+        }
+        let n = self.lines.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!(
+            "ratedoctor: the program printed {n} line{} (kept in {}){}",
+            if n == 1 { "" } else { "s" },
+            self.path.display(),
+            if n > 0 { ":" } else { "" }
+        );
+        if n > 0 {
+            let mut f = File::open(&self.path).map_err(|e| {
+                AppError::Unreadable(format!("cannot read {}: {e}", self.path.display()))
+            })?;
+            let mut out = std::io::stdout().lock();
+            // A closed stdout (| head) ends the replay quietly.
+            let _ = std::io::copy(&mut f, &mut out);
+            let _ = out.flush();
+        }
+        Ok(())
+    }
+}
+
+/// Reads one of the program's streams to its end: each line (any bytes) is redacted,
+/// kept, and sent to the view, which waits for it rather than lose it.
+async fn pump(
+    stream: impl tokio::io::AsyncRead + Unpin,
+    kept: KeptOutput,
+    view: mpsc::Sender<crate::tui::ChildOutput>,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let mut reader = tokio::io::BufReader::new(stream);
+    let mut buf = Vec::new();
+    let mut view_open = true;
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let raw = String::from_utf8_lossy(&buf);
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let clean = redact(line);
+        kept.keep(&clean);
+        if view_open {
+            view_open = view
+                .send(crate::tui::ChildOutput::Line(clean.into_owned()))
+                .await
+                .is_ok();
+        }
+    }
+}
+
+/// A program that cannot be started: says so in one line and gives the shell's code, 127
+/// when it is not found, 126 when it cannot be executed.
+fn spawn_failed(program: &str, e: &std::io::Error) -> i32 {
+    eprintln!("ratedoctor: cannot run {program}: {e}");
+    match e.kind() {
+        std::io::ErrorKind::NotFound => 127,
+        _ => 126,
+    }
 }
 
 fn exit_code_of(status: std::io::Result<std::process::ExitStatus>) -> i32 {

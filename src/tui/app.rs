@@ -178,12 +178,21 @@ pub enum Msg {
     Event(Event),
     /// One line of the child's output (`run`).
     ChildLine(String),
+    /// The child ended with this exit code (128 + N after signal N).
+    ChildExited(i32),
     /// Milliseconds since the session started.
     Tick(f64),
     /// The source stopped sending.
     SourceEnded,
     /// The source failed.
     Error(String),
+}
+
+/// What the program under `run` sends the view: a line of its output, then how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildOutput {
+    Line(String),
+    Exited(i32),
 }
 
 /// Everything the panes draw.
@@ -211,12 +220,20 @@ pub struct App {
     pub scroll_timeline: usize,
     pub scroll_child: usize,
     pub child: VecDeque<String>,
+    /// Lines the child printed in all (the pane keeps the newest [`CHILD_LINES`]).
+    pub child_total: u64,
     /// Whether the source has a child process (shows the child pane).
     pub has_child: bool,
     /// Milliseconds since the session started.
     pub now_ms: f64,
     pub source_ended: bool,
     pub error: Option<String>,
+    /// How the child ended (`run`), once it has.
+    pub child_exit: Option<i32>,
+    /// When the child ended, in milliseconds: the header's clock stops there.
+    pub child_ended_ms: Option<f64>,
+    /// `q` was pressed once while the child still runs: the next one stops it.
+    pub quit_armed: bool,
     pub quit: bool,
     /// Home asked to start the demo when it closes.
     pub start_demo: bool,
@@ -245,10 +262,14 @@ impl App {
             scroll_timeline: 0,
             scroll_child: 0,
             child: VecDeque::new(),
+            child_total: 0,
             has_child: false,
             now_ms: 0.0,
             source_ended: false,
             error: None,
+            child_exit: None,
+            child_ended_ms: None,
+            quit_armed: false,
             quit: false,
             start_demo: false,
             scroll_overlay: 0,
@@ -315,6 +336,12 @@ impl App {
                     self.child.pop_front();
                 }
                 self.child.push_back(redact(&line).into_owned());
+                self.child_total += 1;
+            }
+            Msg::ChildExited(code) => {
+                self.child_exit = Some(code);
+                self.child_ended_ms = Some(self.elapsed_s() * 1000.0);
+                self.quit_armed = false;
             }
             Msg::Tick(now) => {
                 if !self.paused {
@@ -382,7 +409,10 @@ impl App {
             }
             Mode::Normal => {}
         }
+        let armed = std::mem::take(&mut self.quit_armed);
         match a {
+            // Quitting stops a program that still runs: the first press only says so.
+            Action::Quit if self.child_running() && !armed => self.quit_armed = true,
             Action::Quit => self.quit = true,
             Action::StartDemo => {
                 if self.view == View::Home {
@@ -632,7 +662,15 @@ impl App {
 
     /// The elapsed time as the header shows it.
     pub fn elapsed_s(&self) -> f64 {
+        if let Some(end) = self.child_ended_ms {
+            return end / 1000.0;
+        }
         self.now_ms.max(self.session.last_ms) / 1000.0
+    }
+
+    /// Whether the view watches a program that has not ended yet (`run`).
+    pub fn child_running(&self) -> bool {
+        self.has_child && self.child_exit.is_none()
     }
 }
 

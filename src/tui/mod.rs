@@ -32,7 +32,7 @@ pub mod input;
 pub(crate) mod panes;
 pub mod run;
 
-pub use app::{App, LiveSource, Msg};
+pub use app::{App, ChildOutput, LiveSource, Msg};
 
 use crate::diagnose::Diagnosis;
 use crate::error::{AppError, ExitCode};
@@ -114,7 +114,7 @@ pub fn home() -> Result<bool, AppError> {
 pub async fn live(
     source: LiveSource,
     events: Receiver<Event>,
-    child_lines: Option<Receiver<String>>,
+    child_lines: Option<Receiver<ChildOutput>>,
     options: LiveOptions,
 ) -> Result<App, AppError> {
     let start = options.start.unwrap_or_else(Instant::now);
@@ -137,7 +137,7 @@ pub async fn live(
 pub fn run_live(
     source: LiveSource,
     events: Receiver<Event>,
-    child_lines: Option<Receiver<String>>,
+    child_lines: Option<Receiver<ChildOutput>>,
     options: LiveOptions,
 ) -> Result<ExitCode, AppError> {
     runtime()?.block_on(live(source, events, child_lines, options))?;

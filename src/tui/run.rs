@@ -101,7 +101,7 @@ pub async fn run_loop<B, S, F>(
     app: &mut App,
     mut input: S,
     mut events: Option<Receiver<Event>>,
-    mut lines: Option<Receiver<String>>,
+    mut lines: Option<Receiver<crate::tui::ChildOutput>>,
     clock: impl Fn() -> f64,
     stop: F,
     opts: LoopOptions,
@@ -156,7 +156,17 @@ where
             }
             l = recv_opt(&mut lines), if lines.is_some() => {
                 match l {
-                    Some(l) => app.update(Msg::ChildLine(l)),
+                    Some(l) => {
+                        child_msg(app, l);
+                        if let Some(rx) = lines.as_mut() {
+                            for _ in 0..DRAIN_MAX {
+                                match rx.try_recv() {
+                                    Ok(l) => child_msg(app, l),
+                                    Err(_) => break,
+                                }
+                            }
+                        }
+                    }
                     None => lines = None,
                 }
                 dirty = true;
@@ -180,6 +190,13 @@ where
         }
     }
     draw(terminal, app, opts.mono)
+}
+
+fn child_msg(app: &mut App, out: crate::tui::ChildOutput) {
+    app.update(match out {
+        crate::tui::ChildOutput::Line(l) => Msg::ChildLine(l),
+        crate::tui::ChildOutput::Exited(code) => Msg::ChildExited(code),
+    });
 }
 
 /// Raw mode + alternate screen + bracketed paste while alive; restored on drop and by the
@@ -316,7 +333,7 @@ pub async fn stop_signal() {
 pub async fn run_terminal(
     mut app: App,
     events: Option<Receiver<Event>>,
-    lines: Option<Receiver<String>>,
+    lines: Option<Receiver<crate::tui::ChildOutput>>,
     clock: impl Fn() -> f64,
     mut opts: LoopOptions,
 ) -> Result<App, AppError> {

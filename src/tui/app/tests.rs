@@ -185,3 +185,46 @@ fn d_on_home_starts_the_demo_and_nowhere_else() {
     live.update(Msg::Key(Action::StartDemo));
     assert!(!live.start_demo && !live.quit);
 }
+
+#[test]
+fn quitting_while_the_program_runs_asks_first_and_its_end_stops_the_clock() {
+    let mut app = App::live(
+        LiveSource::Run {
+            command: "python job.py".into(),
+        },
+        100,
+    );
+    app.update(Msg::Tick(2_000.0));
+    app.update(Msg::Key(Action::Quit));
+    assert!(!app.quit, "the first q only warns while the program runs");
+    assert!(app.quit_armed);
+    // Another key disarms; q then warns again.
+    app.update(Msg::Key(Action::Down));
+    assert!(!app.quit_armed);
+    app.update(Msg::Key(Action::Quit));
+    app.update(Msg::Key(Action::Quit));
+    assert!(app.quit, "the second q stops it");
+
+    let mut app = App::live(
+        LiveSource::Run {
+            command: "python job.py".into(),
+        },
+        100,
+    );
+    for i in 0..1500 {
+        app.update(Msg::ChildLine(format!("line {i}")));
+    }
+    assert_eq!(app.child.len(), CHILD_LINES);
+    assert_eq!(app.child_total, 1500);
+    app.update(Msg::Tick(3_000.0));
+    app.update(Msg::ChildExited(3));
+    app.update(Msg::Tick(9_000.0));
+    assert_eq!(app.child_exit, Some(3));
+    assert_eq!(
+        app.elapsed_s(),
+        3.0,
+        "the clock stops when the program ends"
+    );
+    app.update(Msg::Key(Action::Quit));
+    assert!(app.quit, "an ended program: q quits at once");
+}

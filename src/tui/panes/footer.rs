@@ -46,6 +46,14 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
             Line::from(Span::styled(fit(keys, width), dim()))
         }
     };
+    let line = if app.quit_armed {
+        Line::from(Span::styled(
+            fit(" program still running: press q again to stop it", width),
+            bold().fg(Color::Yellow),
+        ))
+    } else {
+        line
+    };
     let line = if app.paused && app.mode() == Mode::Normal {
         let mut spans = vec![Span::styled(
             format!(" PAUSED ({} held) ", app.held.len()),

@@ -35,7 +35,13 @@ pub(crate) fn title_line(app: &App, width: usize) -> Line<'static> {
     if app.paused {
         spans.push(Span::styled("  PAUSED", bold().fg(Color::Yellow)));
     }
-    if app.source_ended {
+    if let Some(code) = app.child_exit {
+        let color = if code == 0 { Color::Green } else { Color::Red };
+        spans.push(Span::styled(
+            format!("  exited (code {code})"),
+            Style::new().fg(color),
+        ));
+    } else if app.source_ended {
         spans.push(Span::styled("  finished", Style::new().fg(Color::Green)));
     }
     Line::from(spans)
