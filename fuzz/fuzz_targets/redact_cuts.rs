@@ -41,11 +41,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let head = HEADS[usize::from(*pick) % HEADS.len()];
-    // 20 KB of padding: one endless token, or words.
+    // 20 KB of padding: one endless token, or words (made once).
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static WORDS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let padding = if pad % 2 == 0 {
-        "q".repeat(20_000)
+        TOKEN.get_or_init(|| "q".repeat(20_000))
     } else {
-        "lorem ipsum ".repeat(20_000 / 12)
+        WORDS.get_or_init(|| "lorem ipsum ".repeat(20_000 / 12))
     };
     let before = String::from_utf8_lossy(rest);
     if SECRET.as_bytes().windows(8).any(|w| rest.windows(8).any(|r| r == w)) {

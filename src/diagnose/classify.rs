@@ -1195,7 +1195,6 @@ fn generic_rate_limit(facts: &Facts<'_>, status: Option<u16>) -> Option<Cause> {
             "code 429",
             "code: 429",
             "error code: 1015",
-            "limit reached",
             "quota exceeded",
             "exceeded your current quota",
             "provider returned error",
