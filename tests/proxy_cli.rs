@@ -44,6 +44,17 @@ async fn watch_refuses_a_public_address_unless_allowed() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("--allow-remote"), "{err}");
 
+        // --retry has a ceiling (issue #15): past 10 a failing request is an outage.
+        for cmd in [
+            &["watch", "--retry", "11"][..],
+            &["run", "--retry", "11", "--", "true"],
+        ] {
+            let out = command().args(cmd).output().await.unwrap();
+            assert_eq!(out.status.code(), Some(2), "{cmd:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("--retry") && err.contains("0..=10"), "{err}");
+        }
+
         let mut child = command()
             .args(["watch", "--listen", "0.0.0.0:0", "--allow-remote"])
             .stderr(Stdio::piped())

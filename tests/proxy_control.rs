@@ -567,3 +567,71 @@ async fn upstream_connections_are_reused_and_replaced_when_the_upstream_closes_t
     })
     .await;
 }
+
+/// An upstream that answers every request `429` with `retry-after: 0`, and counts them.
+async fn hammered_upstream() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&calls);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let count = Arc::clone(&count);
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                let mut buf = vec![0u8; 65536];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let body = r#"{"error":{"message":"Rate limit exceeded","type":"requests","code":"rate_limit_exceeded"}}"#;
+                let reply = format!(
+                    "HTTP/1.1 429 Too Many Requests\r\nretry-after: 0\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_zero_is_not_a_licence_to_hammer() {
+    // Issue #15, defect 2: one request made 7,638 upstream calls in 10 s. Now a hint of 0
+    // waits 0.25 s, then 0.5 s, then 1 s; and a request's retries stop at its time budget.
+    use std::sync::atomic::Ordering;
+    within(30, async {
+        let (up, calls) = hammered_upstream().await;
+        let mut cfg = config(&up);
+        cfg.retry = 3;
+        let (p, _rx) = proxy(cfg).await;
+        let started = std::time::Instant::now();
+        let a = openai(&client(), &p.base_url(), KEY, &chat_body("hi", Some(5))).await;
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(a.status, 429, "passed back after the last retry");
+        assert_eq!(calls.load(Ordering::SeqCst), 4, "one call and 3 retries");
+        assert!(took >= 1.7, "waited 0.25 + 0.5 + 1 s, took {took:.2} s");
+        p.shutdown().await;
+
+        let (up, calls) = hammered_upstream().await;
+        let mut cfg = config(&up);
+        cfg.retry = 10;
+        cfg.retry_budget = Duration::from_millis(600);
+        let (p, _rx) = proxy(cfg).await;
+        let a = openai(&client(), &p.base_url(), KEY, &chat_body("hi", Some(5))).await;
+        assert_eq!(a.status, 429);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "0.25 s fits a 0.6 s budget, 0.25 + 0.5 s does not"
+        );
+        p.shutdown().await;
+    })
+    .await;
+}

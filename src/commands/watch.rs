@@ -57,8 +57,10 @@ pub struct WatchArgs {
     pub pace: bool,
 
     /// On a retryable 429 (or 503/529), wait as the server advised and retry upstream up
-    /// to N times, so the program never sees it. Quota and too-large errors pass through.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// to N times (at most 10), so the program never sees it. Quota and too-large errors
+    /// pass through. A hint of 0 or none waits 0.25 s, then twice as long each try (up to
+    /// 8 s); one request waits 120 s in all at most.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=proxy::MAX_RETRIES as i64))]
     pub retry: u32,
 
     /// Seconds to wait for the upstream's response head (status and headers) before

@@ -371,6 +371,8 @@ async fn exchange(
     };
     let pace = shared.config.pace;
     let mut tries = 0u32;
+    // Seconds this request has waited for its retries so far.
+    let mut waited = 0.0f64;
     loop {
         // No attempt follows this one: what it sends can be moved, not copied.
         let last = tries >= retries;
@@ -548,8 +550,15 @@ async fn exchange(
             shared
                 .groups()
                 .finished(out.hash, group, true, advised, Instant::now());
-            let wait = advised.unwrap_or_else(|| (0.5 * 2f64.powi(tries as i32)).min(8.0));
-            if retryable && complete && wait <= shared.config.retry_max_wait.as_secs_f64() {
+            // A hint of 0 (or none) never means "at once": a floor that doubles each try;
+            // and one request waits at most the retry budget in all.
+            let wait = super::retry_wait(advised, tries);
+            let within_budget = waited + wait <= shared.config.retry_budget.as_secs_f64();
+            if retryable
+                && complete
+                && within_budget
+                && wait <= shared.config.retry_max_wait.as_secs_f64()
+            {
                 // With --pace the retry waits in the pacer's line after the advised wait;
                 // without it, retries refused together go one advised wait apart.
                 let wait = if pace {
@@ -584,6 +593,7 @@ async fn exchange(
                     .proxy_retry_wait_ms
                     .fetch_add((wait * 1000.0) as u64, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_secs_f64(wait.max(0.0))).await;
+                waited += wait;
                 tries += 1;
                 continue;
             }

@@ -52,6 +52,19 @@ pub const MAX_REQUEST_BUFFER: usize = 8 * 1024 * 1024;
 pub const DEFAULT_HEAD_TIMEOUT_S: f64 = 600.0;
 
 /// Everything the proxy needs to start.
+/// The most retries `--retry` accepts: past it, a request that keeps failing is an outage
+/// to report, not a limit to wait out.
+pub const MAX_RETRIES: u32 = 10;
+
+/// The wait before retry number `tries` (0 first) when the server advised none, or 0:
+/// 0.25 s, doubling, at most 8 s. A hint is followed as given, but never below 50 ms.
+pub fn retry_wait(advised: Option<f64>, tries: u32) -> f64 {
+    match advised {
+        Some(a) if a.is_finite() && a > 0.0 => a.max(0.05),
+        _ => (0.25 * 2f64.powi(tries.min(16) as i32)).min(8.0),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
     /// Address to listen on; port 0 picks a free one.
@@ -66,6 +79,9 @@ pub struct ProxyConfig {
     pub allow_remote: bool,
     /// `--retry` never waits longer than this; a longer advised wait is passed back.
     pub retry_max_wait: Duration,
+    /// `--retry` waits at most this long in all for one request; then the answer is passed
+    /// back as it came.
+    pub retry_budget: Duration,
     /// Time to connect to the upstream.
     pub connect_timeout: Duration,
     /// Time from sending to the upstream's response head (504 after); a body that has
@@ -82,6 +98,7 @@ impl Default for ProxyConfig {
             retry: 0,
             allow_remote: false,
             retry_max_wait: Duration::from_secs(60),
+            retry_budget: Duration::from_secs(120),
             connect_timeout: Duration::from_secs(10),
             head_timeout: Duration::from_secs_f64(DEFAULT_HEAD_TIMEOUT_S),
         }
