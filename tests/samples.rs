@@ -86,7 +86,10 @@ fn every_sample_is_diagnosed_as_expected() {
     let exp = expected();
     let mut failures = Vec::new();
     for name in sample_files() {
-        let Some(want) = exp.get(&name) else { continue };
+        let Some(want) = exp.get(&name) else {
+            failures.push(format!("{name}: no entry in samples/expected.json"));
+            continue;
+        };
         let text = std::fs::read(
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("samples")
@@ -95,6 +98,12 @@ fn every_sample_is_diagnosed_as_expected() {
         .expect("read sample");
         let text = String::from_utf8_lossy(&text);
         let got = diagnose(&text);
+        // A card never says a 429 clears within seconds beside a wait of minutes.
+        for d in &got {
+            if d.retry_after_s.is_some_and(|s| s > 60.0) && d.cause.contains("within seconds") {
+                failures.push(format!("{name}: '{}' beside a wait of {}", d.cause, d.wait));
+            }
+        }
         let got_json = serde_json::to_value(&got).expect("serialize");
         let got_list = got_json.as_array().cloned().unwrap_or_default();
         if let Some(count) = want.get("count").and_then(Value::as_u64)
@@ -115,6 +124,10 @@ fn every_sample_is_diagnosed_as_expected() {
             .cloned()
             .unwrap_or_default();
         for (i, w) in wants.iter().enumerate() {
+            // Every expected diagnosis says its kind: nothing is left unchecked.
+            if w.get("kind").is_none() {
+                failures.push(format!("{name} #{i}: expected.json gives no kind"));
+            }
             let Some(g) = got_list.get(i) else {
                 failures.push(format!("{name}: diagnosis #{i} missing"));
                 continue;

@@ -1387,12 +1387,8 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
         .map(|m| m.trim_end_matches(['.', ',', ')']).to_string());
     let organization = found.organization.as_deref().map(redact::short_org);
 
-    let row = table::lookup(cause, provider);
     let requested = found.requested;
-    let mut cause_text = row.meaning.to_string();
-    if let Some(n) = numbers_sentence(kind, cause, limit, used, requested) {
-        cause_text = format!("{cause_text} {n}");
-    }
+    let mut cause_text = tell_cause(cause, provider, limit, used, requested, retry_after);
     if provider == Provider::Openrouter
         && let Some(up) = env.and_then(|e| e.upstream.as_deref())
     {
@@ -1424,7 +1420,7 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
         organization,
         occurrences: 1,
         cause: cause_text,
-        fix: row.fix.to_string(),
+        fix: table::lookup(cause, provider).fix.to_string(),
         span: facts.span,
         detail: cause,
         title,
@@ -1436,14 +1432,43 @@ pub fn classify(facts: &Facts<'_>) -> Option<Diagnosis> {
     })
 }
 
+/// The cause in words: the table's meaning and the numbers. A 429 that names no limit
+/// but asks for a long wait is no passing spike: it says so, instead of "clears within
+/// seconds" beside "wait 8 min".
+fn tell_cause(
+    cause: Cause,
+    provider: Provider,
+    limit: Option<f64>,
+    used: Option<f64>,
+    requested: Option<f64>,
+    retry_after: Option<f64>,
+) -> String {
+    let kind = cause.kind();
+    let meaning = match retry_after {
+        Some(s) if cause == Cause::Transient && s > 60.0 => format!(
+            "A 429 that names no limit, but the server asks for a wait of {}: a window longer \
+             than a minute (hourly, daily or your plan's) is spent, not a passing spike.",
+            duration::human(s)
+        ),
+        _ => table::lookup(cause, provider).meaning.to_string(),
+    };
+    match numbers_sentence(kind, cause, limit, used, requested) {
+        Some(n) => format!("{meaning} {n}"),
+        None => meaning,
+    }
+}
+
 /// Tells a diagnosis's cause and wait again from its fields, after two readings of one
 /// error were merged into it.
 pub fn retell(d: &mut Diagnosis) {
-    let row = table::lookup(d.detail, d.provider);
-    d.cause = match numbers_sentence(d.kind, d.detail, d.limit, d.used, d.requested) {
-        Some(n) => format!("{} {n}", row.meaning),
-        None => row.meaning.to_string(),
-    };
+    d.cause = tell_cause(
+        d.detail,
+        d.provider,
+        d.limit,
+        d.used,
+        d.requested,
+        d.retry_after_s,
+    );
     d.wait = wait_text(
         d.retryable,
         d.detail,
