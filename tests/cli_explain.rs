@@ -385,22 +385,34 @@ fn a_large_input_is_streamed_in_bounded_memory() {
     f.write_all(b"\n").unwrap();
     drop(f);
 
+    // Fed through stdin, with the last bytes held back: the process cannot end before its
+    // memory is read, so the peak is always measured (a peak of 0 fails the test).
+    let data = std::fs::read(&path).unwrap();
+    let (body, tail) = data.split_at(data.len() - 64);
     let mut child = bin()
-        .args(["explain", "--json", path.to_str().unwrap()])
+        .args(["explain", "--json", "-"])
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(body).unwrap();
+    stdin.flush().unwrap();
+    // All but the pipe's last buffer has been read: the peak so far, sampled while alive.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let mut peak = 0;
-    loop {
+    let mut samples = 0;
+    for _ in 0..5 {
         if let Some(k) = peak_rss_kib(&child) {
             peak = peak.max(k);
+            samples += 1;
         }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    stdin.write_all(tail).unwrap();
+    drop(stdin);
+    assert!(samples > 0 && peak > 0, "no memory sample was taken");
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
