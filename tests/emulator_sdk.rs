@@ -3,7 +3,7 @@
 //!
 //! Runs with the interpreter in `RATEDOCTOR_PYTHON` (a virtualenv with
 //! `tests/python/requirements.txt`). Without it the test prints a note and passes, unless
-//! `RATEDOCTOR_REQUIRE_SDKS=1` (set by `.ci/run`), which turns absence into a failure.
+//! `RATEDOCTOR_REQUIRE_TOOLS=1` (set by `.ci/run`), which turns absence into a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

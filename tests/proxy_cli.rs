@@ -5,8 +5,8 @@
 //! the SDK got and from what ratedoctor recorded.
 //!
 //! The SDK tests use the interpreter in `RATEDOCTOR_PYTHON` (a virtualenv with
-//! `tests/python/requirements.txt`); without it they print a note and pass, unless
-//! `RATEDOCTOR_REQUIRE_SDKS=1`.
+//! `tests/python/requirements.txt`); without it they say SKIPPED and pass, unless
+//! `RATEDOCTOR_REQUIRE_TOOLS=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

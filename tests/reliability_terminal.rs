@@ -8,7 +8,7 @@
 //! after the first frame; `=thread`: another thread panics then), off unless that variable
 //! is set. A panic of another thread leaves the view up and is printed after it.
 //!
-//! Skipped (with a note) when tmux is missing, unless `CI` or `RATEDOCTOR_REQUIRE_SDKS=1` is
+//! Skipped (with a note) when tmux is missing, unless `RATEDOCTOR_REQUIRE_TOOLS=1` is
 //! set: CI installs tmux.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -2,7 +2,7 @@
 //! appear, a pasted error is diagnosed, `q` quits with status 0 and the terminal is back
 //! on the normal screen in cooked mode. SIGTERM, SIGINT and a panic: `reliability_terminal.rs`.
 //!
-//! Skipped (with a note) when tmux is missing, unless `CI` or `RATEDOCTOR_REQUIRE_SDKS=1` is
+//! Skipped (with a note) when tmux is missing, unless `RATEDOCTOR_REQUIRE_TOOLS=1` is
 //! set: CI installs tmux.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -80,8 +80,9 @@ fn run_keeps_every_line_of_the_program_and_asks_before_stopping_it() {
         s.contains("exited (code 3)")
     });
     assert!(t.alternate_on(), "{s}");
+    // (stdout and stderr are two pipes: where the stderr line falls among the last stdout
+    // lines is up to the scheduler, so only the file is asked for it.)
     assert!(s.contains("output (10001 lines"), "{s}");
-    assert!(s.contains("done: ok=18 failed=12"), "{s}");
     let clock = |s: &str| s.lines().next().unwrap_or_default().to_string();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert_eq!(
@@ -91,7 +92,6 @@ fn run_keeps_every_line_of_the_program_and_asks_before_stopping_it() {
     );
     t.key("q");
     let s = t.assert_restored("3");
-    assert!(s.contains("done: ok=18 failed=12"), "{s}");
     assert!(s.contains("line 9999"), "{s}");
     let kept: Vec<_> = std::fs::read_dir(&tmp)
         .unwrap()
