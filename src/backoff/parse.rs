@@ -50,16 +50,48 @@ pub fn parse_policy(spec: &str) -> Result<Policy, String> {
     let mut honour = true;
     let mut max_hint: Option<f64> = None;
     let mut above = AboveMax::Backoff;
-    for part in body.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    let mut seen: Vec<&'static str> = Vec::new();
+    for part in body
+        .split(',')
+        .map(str::trim)
+        .filter(|_| !body.trim().is_empty())
+    {
+        if part.is_empty() {
+            return Err(format!(
+                "policy `{spec}`: an empty item between commas (write key=value,key=value)"
+            ));
+        }
         let Some((key, value)) = part.split_once('=') else {
             return Err(format!("policy `{spec}`: `{part}` should be key=value"));
         };
         let key = key.trim().to_ascii_lowercase().replace('_', "-");
+        // Each setting once: a second one would silently win.
+        let canonical = match key.as_str() {
+            "mult" | "multiplier" | "initial" => "mult",
+            "base" | "exp-base" => "base",
+            "honor-retry-after" | "honour-retry-after" | "retry-after" => "honor-retry-after",
+            "retry" | "retry-on" => "retry",
+            "total" | "total-cap" => "total",
+            "min" => "min",
+            "max" => "max",
+            "jitter" => "jitter",
+            "attempts" => "attempts",
+            "max-retry-after" => "max-retry-after",
+            "above" => "above",
+            _ => "",
+        };
+        if !canonical.is_empty() {
+            if seen.contains(&canonical) {
+                return Err(format!("policy `{spec}`: {canonical} is given twice"));
+            }
+            seen.push(canonical);
+        }
         let value = value.trim();
         let bad = |what: &str| format!("policy `{spec}`: {key}={value}: {what}");
         let secs = |v: &str| -> Result<f64, String> {
             match v.trim_end_matches('s').parse::<f64>() {
                 Ok(x) if (0.0..=1e9).contains(&x) => Ok(x),
+                Ok(x) if x > 1e9 => Err(bad("at most 1000000000 seconds (about 31 years)")),
                 _ => Err(bad("expected a number of seconds >= 0")),
             }
         };
@@ -203,6 +235,18 @@ mod tests {
         assert_eq!(p.retry_on, RetryOn::RateLimitStatus);
         assert_eq!(p.total_cap_s, Some(90.0));
         assert!(parse_policy("exp").is_ok());
+    }
+
+    #[test]
+    fn empty_items_repeated_keys_and_huge_seconds_are_refused() {
+        // Issue #15: these were accepted silently (a second `min` simply won).
+        let err = |s: &str| parse_policy(s).unwrap_err();
+        assert!(err("exp:min=1,,max=2").contains("empty item"));
+        assert!(err("exp:min=1,min=2").contains("min is given twice"));
+        assert!(err("exp:mult=1,initial=2").contains("mult is given twice"));
+        assert!(err("exp:honor-retry-after=true,honour-retry-after=false").contains("twice"));
+        assert!(err("exp:min=1e308").contains("at most 1000000000 seconds"));
+        assert!(err("exp:min=-1").contains(">= 0"));
     }
 
     #[test]

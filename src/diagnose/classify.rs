@@ -113,20 +113,20 @@ static P: Patterns = Patterns {
         concat!(
             r"(?i)(?P<head>Rate limit reached|Request too large) for (?:(?:organization|project) `?(?P<org0>[^`\s]+?)`?|(?:model )?`?(?P<model>[^`\s]+?)`?",
             r"(?: in (?:organization|project) `?(?P<org>[^`\s]+?)`?)?)(?: service tier `?[^`\s]+`?)?",
-            r" on (?P<dim>[a-z_ ]*?)\s*(?:\((?P<abbr>[A-Z]+)\))?:\s*Limit (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))",
-            r"(?:, Used (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?(?:, Requested (?P<req>~?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)))?"
+            r" on (?P<dim>[a-z_ ]*?)\s*(?:\((?P<abbr>[A-Z]+)\))?:\s*Limit (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:[eE][+-]?\d+)?)",
+            r"(?:, Used (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:[eE][+-]?\d+)?))?(?:, Requested (?P<req>~?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:[eE][+-]?\d+)?))?"
         ),
     ),
     openai_old: Gated::new(
         &["rate limit reached for"],
         concat!(
-            r"(?i)Rate limit reached for (?P<model>\S+)(?: in organization (?P<org>\S+?))? ?(?:on )?(?P<dim>tokens|requests) per (?P<per>min|day)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
-            r"(?:\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day))?"
+            r"(?i)Rate limit reached for (?P<model>\S+)(?: in organization (?P<org>\S+?))? ?(?:on )?(?P<dim>tokens|requests) per (?P<per>min|day)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:[eE][+-]?\d+)?) / (?:min|day)",
+            r"(?:\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:[eE][+-]?\d+)?) / (?:min|day))?"
         ),
     ),
     openai_older: Gated::new(
         &["rate limit reached for"],
-        r"(?i)Rate limit reached for (?P<dim>tokens|requests)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?P<per>min|day)\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)) / (?:min|day)",
+        r"(?i)Rate limit reached for (?P<dim>tokens|requests)\. Limit: (?P<limit>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:[eE][+-]?\d+)?) / (?P<per>min|day)\. Current: (?P<used>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:[eE][+-]?\d+)?) / (?:min|day)",
     ),
     anthropic: Gated::new(
         &["per minute"],

@@ -158,3 +158,22 @@ fn a_line_longer_than_a_block_is_cut_at_the_same_byte_however_it_arrives() {
         assert_eq!(s.finish(), whole, "chunk {chunk}");
     }
 }
+
+#[test]
+fn a_number_too_big_for_a_float_is_no_number_never_a_wrong_one() {
+    // Issue #15: `Used 1e400` was read as used 1.
+    let d = &diagnose(
+        "Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): \
+         Limit 30000, Used 1e400, Requested 12. Please try again in 1s.",
+    )[0];
+    assert_eq!(d.kind, Kind::Tpm);
+    assert_eq!(
+        (d.limit, d.used, d.requested),
+        (Some(30000.0), None, Some(12.0))
+    );
+    let d = &diagnose(
+        "Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): \
+         Limit 3e4, Used 2, Requested 12.",
+    )[0];
+    assert_eq!(d.limit, Some(30000.0));
+}
