@@ -115,6 +115,7 @@ where
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut input_open = true;
+    #[cfg(feature = "test-hooks")]
     let mut frames = 0u64;
     tokio::pin!(stop);
     while !app.quit {
@@ -176,14 +177,10 @@ where
                 if dirty || app.animates() {
                     draw(terminal, app, opts.mono)?;
                     dirty = false;
-                    frames += 1;
-                    if opts.panic_after_first_frame && frames == 1 {
-                        panic!("RATEDOCTOR_TEST_PANIC: a forced panic to test terminal restore");
-                    }
-                    if opts.panic_in_thread_after_first_frame && frames == 1 {
-                        let _ = std::thread::spawn(|| {
-                            panic!("RATEDOCTOR_TEST_PANIC: a forced panic in another thread");
-                        });
+                    #[cfg(feature = "test-hooks")]
+                    {
+                        frames += 1;
+                        test_panic(&opts, frames);
                     }
                 }
             }
@@ -197,6 +194,19 @@ fn child_msg(app: &mut App, out: crate::tui::ChildOutput) {
         crate::tui::ChildOutput::Line(l) => Msg::ChildLine(l),
         crate::tui::ChildOutput::Exited(code) => Msg::ChildExited(code),
     });
+}
+
+/// The tests' forced panics (`RATEDOCTOR_TEST_PANIC`), after the first frame.
+#[cfg(feature = "test-hooks")]
+fn test_panic(opts: &LoopOptions, frames: u64) {
+    if opts.panic_after_first_frame && frames == 1 {
+        panic!("RATEDOCTOR_TEST_PANIC: a forced panic to test terminal restore");
+    }
+    if opts.panic_in_thread_after_first_frame && frames == 1 {
+        let _ = std::thread::spawn(|| {
+            panic!("RATEDOCTOR_TEST_PANIC: a forced panic in another thread");
+        });
+    }
 }
 
 /// Raw mode + alternate screen + bracketed paste while alive; restored on drop and by the
@@ -337,9 +347,12 @@ pub async fn run_terminal(
     clock: impl Fn() -> f64,
     mut opts: LoopOptions,
 ) -> Result<App, AppError> {
-    let test_panic = std::env::var_os("RATEDOCTOR_TEST_PANIC");
-    opts.panic_after_first_frame |= test_panic.as_ref().is_some_and(|v| v == "1");
-    opts.panic_in_thread_after_first_frame |= test_panic.is_some_and(|v| v == "thread");
+    #[cfg(feature = "test-hooks")]
+    {
+        let test_panic = std::env::var_os("RATEDOCTOR_TEST_PANIC");
+        opts.panic_after_first_frame |= test_panic.as_ref().is_some_and(|v| v == "1");
+        opts.panic_in_thread_after_first_frame |= test_panic.is_some_and(|v| v == "thread");
+    }
     opts.mono |= std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut guard = TerminalGuard::enter()?;
     let input = crossterm::event::EventStream::new();
