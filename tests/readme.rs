@@ -106,3 +106,53 @@ fn every_explain_example_runs_as_shown() {
         );
     }
 }
+
+#[test]
+fn the_json_example_is_what_explain_prints() {
+    // Every field the README's JSON example shows (other than "...") is the real output
+    // for the sample it names.
+    let r = readme();
+    let start = r.find("```json\n{\"diagnoses\"").expect("the JSON example") + 8;
+    let example = &r[start..start + r[start..].find("```").unwrap()];
+    let out = Command::new(env!("CARGO_BIN_EXE_ratedoctor"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "explain",
+            "--json",
+            "samples/01_openai_tpm_python_traceback.txt",
+        ])
+        .output()
+        .unwrap();
+    let real: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let real = &real["diagnoses"][0];
+    let mut checked = 0;
+    for field in [
+        "provider",
+        "kind",
+        "window",
+        "retryable",
+        "status",
+        "limit",
+        "used",
+        "requested",
+        "retry_after_s",
+        "model",
+        "organization",
+        "occurrences",
+        "span",
+    ] {
+        let shown = serde_json::to_string(&real[field]).unwrap();
+        let shown = shown.replace(',', ", ");
+        assert!(
+            example.contains(&format!("\"{field}\": {shown}")),
+            "the README shows another {field} than {shown}:\n{example}"
+        );
+        checked += 1;
+    }
+    let first = &real["evidence"][0];
+    assert!(example.contains(&format!(
+        "{{\"text\": {}, \"span\": [{}, {}]}}",
+        first["text"], first["span"][0], first["span"][1]
+    )));
+    assert_eq!(checked, 13);
+}
