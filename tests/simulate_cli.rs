@@ -72,6 +72,41 @@ fn json_document() {
 }
 
 #[test]
+fn a_workload_that_cannot_finish_says_so_instead_of_a_lower_bound() {
+    // Issue #15: a request larger than the whole TPM limit got a "lower bound" of 49 min.
+    let a = args(&[
+        "-l",
+        "tpm=100",
+        "-w",
+        "requests=10,input=500,max_tokens=500",
+        "-p",
+        "openai-sdk",
+        "--no-recommend",
+    ]);
+    let text = render(&a, None).unwrap();
+    assert!(
+        text.contains("cannot finish: a request charges 500 tokens")
+            && text.contains("tokens-per-minute limit of 100"),
+        "{text}"
+    );
+    assert!(!text.contains("lower bound:"), "{text}");
+    let mut json = a.clone();
+    json.json = true;
+    let v: Value = serde_json::from_str(&render(&json, None).unwrap()).unwrap();
+    assert!(v["cannot_finish"].as_str().unwrap().contains("500 tokens"));
+    // A job that fits says nothing of the kind.
+    let fits = args(&[
+        "-l",
+        "tpm=10000",
+        "-w",
+        "requests=10,input=500,max_tokens=500",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&render(&fits, None).unwrap()).unwrap();
+    assert!(v["cannot_finish"].is_null());
+}
+
+#[test]
 fn workload_file_in_batch_format() {
     let mut lines = String::new();
     for i in 0..50 {

@@ -194,6 +194,48 @@ pub fn advertised_hint(wait_s: f64) -> f64 {
 /// limit needs `ceil(X / L)` windows, so `(windows − 1)·86 400` s; a concurrency cap `K`
 /// needs `ceil(N / K)` rounds of the latency. The bound is the largest of these plus one
 /// latency (the last answer).
+/// Why the workload can never finish, whatever the policy: a request that asks more than
+/// a whole token limit (per minute, or per day), or a token allowance smaller than the
+/// job. `None` when it can.
+pub fn cannot_finish(limits: &Limits, workload: &Workload) -> Option<String> {
+    let n = workload.requests.len();
+    if n == 0 {
+        return None;
+    }
+    let (largest, total): (u64, u64) = match &workload.requests {
+        super::spec::Requests::Uniform { n, .. } => {
+            let c = workload.size(0).tpm_charge();
+            (c, c.saturating_mul(*n))
+        }
+        super::spec::Requests::List { sizes } => (0..sizes.len() as u64)
+            .map(|i| workload.size(i).tpm_charge())
+            .fold((0, 0), |(m, t), c| (m.max(c), t.saturating_add(c))),
+    };
+    for (limit, what) in [
+        (limits.tpm, "tokens-per-minute"),
+        (limits.tpd, "tokens-per-day"),
+    ] {
+        if let Some(l) = limit
+            && largest > l
+        {
+            return Some(format!(
+                "a request charges {largest} tokens (the larger of its input and max_tokens), \
+                 more than the whole {what} limit of {l}: it is refused every time; lower \
+                 max_tokens or split the request"
+            ));
+        }
+    }
+    if let Some(q) = limits.quota_tokens
+        && total > q
+    {
+        return Some(format!(
+            "the job charges {total} tokens in all, more than the allowance of {q}, which \
+             never refills"
+        ));
+    }
+    None
+}
+
 pub fn lower_bound(limits: &Limits, workload: &Workload) -> (f64, &'static str) {
     let n = workload.requests.len();
     if n == 0 {

@@ -152,7 +152,9 @@ pub fn report_text(
     let mut out = String::new();
     let _ = writeln!(out, "workload: {}", workload_text(workload));
     let _ = writeln!(out, "limits:   {}", limits_text(limits));
-    if let Some(first) = runs.first() {
+    if let Some(why) = super::engine::cannot_finish(limits, workload) {
+        let _ = writeln!(out, "cannot finish: {why}");
+    } else if let Some(first) = runs.first() {
         let _ = writeln!(
             out,
             "lower bound: {} (set by {}); share = succeeded/requests x min(1, bound/total)",
@@ -241,6 +243,7 @@ pub fn report_json(
         "workload": workload_json,
         "seed": seed,
         "share_formula": SHARE_FORMULA,
+        "cannot_finish": super::engine::cannot_finish(limits, workload),
         "runs": runs_json,
         "recommendation": rec,
     })
