@@ -23,15 +23,38 @@ pub fn read_events(path: &Path, each: impl FnMut(Event)) -> Result<u64, AppError
     )
 }
 
+/// The longest line a recording may have: an event is a few KB, so a longer line is not
+/// one, and reading it whole would cost its size in memory.
+pub const MAX_LINE: usize = 8 << 20;
+
 /// [`read_events`] over any reader; `name` is used in error messages.
 pub fn read_from(
-    reader: impl BufRead,
+    mut reader: impl BufRead,
     name: &str,
     mut each: impl FnMut(Event),
 ) -> Result<u64, AppError> {
+    use std::io::Read;
     let mut n = 0u64;
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| {
+    let mut buf = Vec::new();
+    for i in 0.. {
+        buf.clear();
+        let got = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| {
+                AppError::Unreadable(format!("{name} line {}: cannot read it: {e}", i + 1))
+            })?;
+        if got == 0 {
+            break;
+        }
+        if buf.len() > MAX_LINE {
+            return Err(AppError::Unreadable(format!(
+                "{name} line {}: longer than {} MiB, so not an event written by --record",
+                i + 1,
+                MAX_LINE >> 20
+            )));
+        }
+        let line = std::str::from_utf8(&buf).map_err(|e| {
             AppError::Unreadable(format!("{name} line {}: cannot read it: {e}", i + 1))
         })?;
         let line = line.trim();
@@ -84,6 +107,20 @@ mod tests {
             panic!("{events:?}");
         };
         assert_eq!(error, "GET /v1?key=[REDACTED] sk-proj-[REDACTED]");
+    }
+
+    #[test]
+    fn a_line_past_the_cap_is_refused_by_its_number() {
+        // Issue #15: a 200 MB line was read whole (201 MB of memory).
+        let mut text = String::from("\n");
+        text.push_str(&"x".repeat(MAX_LINE + 10));
+        let err = read_from(text.as_bytes(), "rec", |_| {}).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("rec line 2: longer than 8 MiB, so not an event"),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), crate::error::ExitCode::Unreadable);
     }
 
     #[test]
