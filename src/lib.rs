@@ -21,6 +21,7 @@ pub mod error;
 pub mod event;
 pub mod headers;
 pub mod limiter;
+pub mod listen;
 pub mod pattern;
 pub mod probe;
 pub mod proxy;

@@ -44,6 +44,49 @@ async fn watch_refuses_a_public_address_unless_allowed() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("--allow-remote"), "{err}");
 
+        // A busy port says how to get a free one; localhost is a loopback address.
+        let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = busy.local_addr().unwrap().port();
+        let out = command()
+            .args([
+                "watch",
+                "--no-tui",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("in use") && err.contains("--listen 127.0.0.1:0"),
+            "{err}"
+        );
+        let mut local = command()
+            .args(["watch", "--no-tui", "--listen", "localhost:0"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(local.stderr.take().unwrap()).lines();
+        let first = lines.next_line().await.unwrap().unwrap();
+        assert!(first.contains("listening on http://127.0.0.1:"), "{first}");
+        local.kill().await.unwrap();
+        let mut mock = command()
+            .args(["mock", "--listen", "0.0.0.0:0"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(mock.stderr.take().unwrap()).lines();
+        let first = lines.next_line().await.unwrap().unwrap();
+        assert!(
+            first.contains("WARNING") && first.contains("other machines"),
+            "{first}"
+        );
+        mock.kill().await.unwrap();
+
         // --retry has a ceiling (issue #15): past 10 a failing request is an outage.
         for cmd in [
             &["watch", "--retry", "11"][..],

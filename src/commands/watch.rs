@@ -35,7 +35,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 pub struct WatchArgs {
     /// Address to listen on [default: 127.0.0.1:8787 for watch, a free loopback port for
     /// run]. A non-loopback address needs --allow-remote.
-    #[arg(short = 'l', long, value_name = "ADDR", env = "RATEDOCTOR_LISTEN")]
+    #[arg(short = 'l', long, value_name = "ADDR", env = "RATEDOCTOR_LISTEN", value_parser = crate::listen::parse)]
     pub listen: Option<SocketAddr>,
 
     /// Accept a --listen address other machines can reach (prints a warning: the proxy

@@ -39,8 +39,9 @@ use tokio::task::JoinHandle;
 /// Options of `ratedoctor mock`.
 #[derive(Debug, Clone, Args)]
 pub struct MockArgs {
-    /// Address to listen on.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    /// Address to listen on (port 0: a free one). Another machine's reach needs nothing
+    /// more than a non-loopback address, and gets a warning.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0", value_parser = crate::listen::parse)]
     pub listen: SocketAddr,
     /// Requests per minute (every family).
     #[arg(long, value_name = "N", value_parser = positive)]
@@ -200,7 +201,7 @@ impl Drop for MockHandle {
 pub async fn spawn(config: MockConfig) -> Result<MockHandle, AppError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| AppError::Network(format!("cannot listen on {}: {e}", config.listen)))?;
+        .map_err(|e| crate::listen::bind_error(config.listen, &e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| AppError::Network(format!("cannot read the bound address: {e}")))?;
@@ -236,6 +237,12 @@ pub fn run_cli(args: &MockArgs) -> Result<ExitCode, AppError> {
         .map_err(|e| AppError::Internal(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
         let mut stop = crate::shutdown::StopSignals::install();
+        if !crate::listen::is_loopback(&config.listen) {
+            eprintln!(
+                "ratedoctor: WARNING: listening on {}, which other machines can reach; anyone who can connect can use the emulator",
+                config.listen
+            );
+        }
         let handle = spawn(config).await?;
         let mut out = std::io::stdout();
         let _ = writeln!(out, "listening on {}", handle.base_url());

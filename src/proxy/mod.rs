@@ -291,7 +291,7 @@ pub(crate) fn stats(s: &Shared) -> ProxyStats {
 
 /// Is this an address only this machine can reach?
 pub fn is_loopback(addr: &SocketAddr) -> bool {
-    addr.ip().is_loopback()
+    crate::listen::is_loopback(addr)
 }
 
 /// Binds `config.listen` and serves on the current tokio runtime. A non-loopback address
@@ -309,7 +309,7 @@ pub async fn spawn(
     let clients = upstream::Clients::new(config.connect_timeout)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| AppError::Network(format!("cannot listen on {}: {e}", config.listen)))?;
+        .map_err(|e| crate::listen::bind_error(config.listen, &e))?;
     let addr = listener
         .local_addr()
         .map_err(|e| AppError::Network(format!("cannot read the bound address: {e}")))?;
