@@ -541,7 +541,8 @@ async fn upstream_connections_are_reused_and_replaced_when_the_upstream_closes_t
     use std::sync::atomic::Ordering;
     within(30, async {
         for close_each in [false, true] {
-            let (up, accepted) = counting_upstream(close_each).await;
+            let (up, counted) = counting_upstream(close_each).await;
+            let accepted = counted.accepted;
             let (p, _rx) = proxy(config(&up)).await;
             let c = client();
             for i in 0..5 {
@@ -564,6 +565,28 @@ async fn upstream_connections_are_reused_and_replaced_when_the_upstream_closes_t
             );
             p.shutdown().await;
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_leaves_no_more_idle_upstream_connections_than_the_pool_keeps() {
+    // Issue #15, defect 5: 607 sockets were still open 130 s after a 1,000-request burst.
+    use std::sync::atomic::Ordering;
+    within(60, async {
+        let (up, counted) = counting_upstream(false).await;
+        let (p, _rx) = proxy(config(&up)).await;
+        let statuses = burst(&p.base_url(), 300, 150).await;
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        let accepted = counted.accepted.load(Ordering::SeqCst);
+        assert!(accepted > 64, "the burst needed {accepted} connections");
+        let settled = eventually(10, || counted.open.load(Ordering::SeqCst) <= 64).await;
+        assert!(
+            settled,
+            "{} of {accepted} upstream connections still open",
+            counted.open.load(Ordering::SeqCst)
+        );
+        p.shutdown().await;
     })
     .await;
 }

@@ -342,9 +342,17 @@ async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut conns = tokio::task::JoinSet::new();
+    // Idle upstream connections are closed on a timer, not only when a request comes.
+    let mut reap = tokio::time::interval(upstream::REAP_EVERY);
+    reap.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = stop.changed() => break,
+            _ = reap.tick() => {
+                for (_, t) in &shared.targets {
+                    t.reap();
+                }
+            }
             accepted = listener.accept() => {
                 let Ok((tcp, _)) = accepted else {
                     // Out of file descriptors and the like: wait a little, keep serving.

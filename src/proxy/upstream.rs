@@ -36,6 +36,26 @@ use tokio::net::TcpStream;
 
 /// How long an idle upstream connection is kept.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// The most idle connections kept per upstream: a burst of a thousand requests needs a
+/// thousand connections once, not a thousand sockets open afterwards.
+pub(crate) const MAX_IDLE: usize = 64;
+/// How often idle connections past [`IDLE_TIMEOUT`] are closed, with no request to notice.
+pub(crate) const REAP_EVERY: Duration = Duration::from_secs(10);
+
+/// Drops from an idle list (oldest first) what has closed or idled past `timeout`, and
+/// the oldest beyond `max`.
+fn prune<T>(
+    idle: &mut VecDeque<(T, Instant)>,
+    now: Instant,
+    timeout: Duration,
+    max: usize,
+    closed: impl Fn(&T) -> bool,
+) {
+    idle.retain(|(c, since)| !closed(c) && now.duration_since(*since) < timeout);
+    while idle.len() > max {
+        idle.pop_front();
+    }
+}
 /// How long a pooled connection may take to be ready again after its last response.
 const READY_WAIT: Duration = Duration::from_secs(1);
 
@@ -113,13 +133,19 @@ impl Plain {
         }
         let now = Instant::now();
         let mut idle = self.lock();
-        while idle
-            .front()
-            .is_some_and(|(s, since)| s.is_closed() || now.duration_since(*since) >= IDLE_TIMEOUT)
-        {
-            idle.pop_front();
-        }
         idle.push_back((s, now));
+        prune(&mut idle, now, IDLE_TIMEOUT, MAX_IDLE, Sender::is_closed);
+    }
+
+    /// Closes the idle connections that have closed or idled too long (a timer calls it).
+    fn reap(&self) {
+        prune(
+            &mut self.lock(),
+            Instant::now(),
+            IDLE_TIMEOUT,
+            MAX_IDLE,
+            Sender::is_closed,
+        );
     }
 
     /// A ready connection: a pooled one (`true`) or a new one.
@@ -177,6 +203,15 @@ impl Plain {
             connect: false,
             root: format!("not a path hyper can send ({e})"),
         })
+    }
+}
+
+impl Target {
+    /// Closes its idle connections that have closed or idled past [`IDLE_TIMEOUT`].
+    pub(crate) fn reap(&self) {
+        if let Some(p) = &self.plain {
+            p.reap();
+        }
     }
 }
 
@@ -454,4 +489,32 @@ pub(crate) async fn read_capped(
     };
     let complete = tokio::time::timeout(timeout, read).await.unwrap_or(false);
     (out, complete)
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::*;
+
+    #[test]
+    fn the_idle_pool_is_capped_and_forgets_what_closed_or_idled_too_long() {
+        let t0 = Instant::now();
+        let mut idle: VecDeque<(bool, Instant)> = VecDeque::new();
+        for i in 0..100u64 {
+            idle.push_back((false, t0 + Duration::from_millis(i)));
+        }
+        let prune_at = |idle: &mut VecDeque<(bool, Instant)>, after: Duration| {
+            prune(idle, t0 + after, IDLE_TIMEOUT, MAX_IDLE, |c| *c);
+        };
+        prune_at(&mut idle, Duration::from_secs(1));
+        assert_eq!(idle.len(), MAX_IDLE, "the oldest beyond the cap go");
+        assert_eq!(
+            idle.front().map(|x| x.1),
+            Some(t0 + Duration::from_millis(36))
+        );
+        idle[5].0 = true;
+        prune_at(&mut idle, Duration::from_secs(1));
+        assert_eq!(idle.len(), MAX_IDLE - 1, "a closed one goes");
+        prune_at(&mut idle, IDLE_TIMEOUT + Duration::from_secs(1));
+        assert!(idle.is_empty(), "past the idle timeout, all go");
+    }
 }

@@ -331,18 +331,39 @@ pub async fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Connections a [`counting_upstream`] has accepted, and how many of them are open now.
+pub struct Counted {
+    pub accepted: Arc<std::sync::atomic::AtomicUsize>,
+    pub open: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a connection as closed when its task ends, however it ends.
+struct OpenGuard(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// A keep-alive upstream that answers every request with a small JSON body and counts the
-/// connections it accepts; with `close_each` it closes a connection after each answer.
-pub async fn counting_upstream(close_each: bool) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+/// connections it accepts and those still open; with `close_each` it closes a connection
+/// after each answer.
+pub async fn counting_upstream(close_each: bool) -> (String, Counted) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
+    let open = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&accepted);
+    let open_count = Arc::clone(&open);
     tokio::spawn(async move {
         while let Ok((mut s, _)) = l.accept().await {
             let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+            open_count.fetch_add(1, Ordering::SeqCst);
+            let guard = OpenGuard(Arc::clone(&open_count));
             tokio::spawn(async move {
+                let _guard = guard;
                 let mut got = Vec::new();
                 let mut buf = vec![0u8; 65536];
                 loop {
@@ -380,5 +401,5 @@ pub async fn counting_upstream(close_each: bool) -> (String, Arc<std::sync::atom
             });
         }
     });
-    (format!("http://{addr}"), accepted)
+    (format!("http://{addr}"), Counted { accepted, open })
 }
