@@ -415,6 +415,7 @@ impl Clients {
             .connect_timeout(connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(IDLE_TIMEOUT)
+            .pool_max_idle_per_host(MAX_IDLE)
             .tcp_nodelay(true)
             .build()
             .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
