@@ -82,6 +82,11 @@ pub struct ProxyConfig {
     /// `--retry` waits at most this long in all for one request; then the answer is passed
     /// back as it came.
     pub retry_budget: Duration,
+    /// A client must send a request's headers within this time, and a kept-alive connection
+    /// that sends nothing for this long is closed (slow or idle clients hold no socket).
+    pub header_read_timeout: Duration,
+    /// Client connections open at once; past it, a new one is answered 503 and closed.
+    pub max_connections: usize,
     /// Time to connect to the upstream.
     pub connect_timeout: Duration,
     /// Time from sending to the upstream's response head (504 after); a body that has
@@ -99,6 +104,8 @@ impl Default for ProxyConfig {
             allow_remote: false,
             retry_max_wait: Duration::from_secs(60),
             retry_budget: Duration::from_secs(120),
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: 4096,
             connect_timeout: Duration::from_secs(10),
             head_timeout: Duration::from_secs_f64(DEFAULT_HEAD_TIMEOUT_S),
         }
@@ -336,6 +343,18 @@ pub async fn spawn(
     })
 }
 
+/// The answer to a connection past `max_connections`.
+async fn refuse_full(mut tcp: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let body = r#"{"error":{"message":"ratedoctor proxy: too many connections at once; try again shortly","type":"proxy_full","code":"too_many_connections"}}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), tcp.write_all(answer.as_bytes())).await;
+    let _ = tcp.shutdown().await;
+}
+
 async fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
@@ -360,13 +379,21 @@ async fn serve(
                     continue;
                 };
                 let _ = tcp.set_nodelay(true);
+                if conns.len() >= shared.config.max_connections {
+                    // Full: say so in one answer and close, rather than hold it unanswered.
+                    conns.spawn(refuse_full(tcp));
+                    continue;
+                }
                 shared.counters.connections.fetch_add(1, Ordering::Relaxed);
+                let header_read_timeout = shared.config.header_read_timeout;
                 let shared = Arc::clone(&shared);
                 let mut stop = stop.clone();
                 conns.spawn(async move {
                     let svc = service_fn(move |req| forward::handle(Arc::clone(&shared), req));
                     let conn = http1::Builder::new()
                         .keep_alive(true)
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(header_read_timeout)
                         .serve_connection(TokioIo::new(tcp), svc);
                     tokio::pin!(conn);
                     tokio::select! {
