@@ -320,6 +320,9 @@ impl Session {
 
     /// One concrete recommendation from what was seen.
     pub fn recommendation(&self) -> String {
+        if self.requests == 0 {
+            return "0 requests reached the proxy: does your program read OPENAI_BASE_URL (or ANTHROPIC_BASE_URL, GOOGLE_GEMINI_BASE_URL)? `ratedoctor run` sets them; a client built with its own base_url ignores them.".to_string();
+        }
         let audit = self.audit();
         if let Some(d) = self
             .diagnoses

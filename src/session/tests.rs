@@ -72,6 +72,18 @@ fn budgets_counts_and_tokens() {
 }
 
 #[test]
+fn a_session_with_no_request_says_the_program_did_not_come_through() {
+    // Issue #14: a `run` whose program sent nothing said "No rate limits hit".
+    let s = Session::new();
+    assert!(
+        s.recommendation()
+            .starts_with("0 requests reached the proxy: does your program read OPENAI_BASE_URL"),
+        "{}",
+        s.recommendation()
+    );
+}
+
+#[test]
 fn a_client_that_retries_too_early_is_caught() {
     let mut s = Session::new();
     s.apply(&sent(0.0, 1, 7, 0));
