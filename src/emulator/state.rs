@@ -28,9 +28,29 @@ struct Inner {
     counters: Counters,
 }
 
+/// The most API keys the emulator remembers: past it, the least recently used quarter is
+/// forgotten (their budgets start afresh if they come back), so a stream of new keys
+/// cannot grow its memory without bound.
+pub(crate) const MAX_KEYS: usize = 10_000;
+
+/// Forgets the least recently used entries of `map` until it holds `max * 3 / 4`.
+fn forget_oldest<V>(map: &mut HashMap<String, V>, max: usize, last_used: impl Fn(&V) -> f64) {
+    if map.len() < max {
+        return;
+    }
+    let mut ages: Vec<(f64, String)> = map.iter().map(|(k, v)| (last_used(v), k.clone())).collect();
+    ages.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let drop = map.len() - max * 3 / 4;
+    for (_, k) in ages.into_iter().take(drop) {
+        map.remove(&k);
+    }
+}
+
 #[derive(Debug)]
 struct KeyState {
     limiter: Limiter,
+    /// Uptime of its latest call, for [`forget_oldest`].
+    last_used: f64,
     label: String,
     org: String,
     org_uuid: String,
@@ -168,10 +188,14 @@ impl Shared {
         let seed = self.config.seed;
         let limits = self.config.limits;
         let day_origin = self.day_origin;
+        if !inner.keys.contains_key(key) {
+            forget_oldest(&mut inner.keys, MAX_KEYS, |k| k.last_used);
+        }
         let ks = inner.keys.entry(key.to_string()).or_insert_with(|| {
             let mut r = Rng::new(mix(seed ^ fnv1a(key)));
             KeyState {
                 limiter: Limiter::new(limits, day_origin),
+                last_used: now,
                 label: format!("key_{}", &r.hex(8)),
                 org: format!("org-{}", r.alnum(24)),
                 org_uuid: r.uuid(),
@@ -180,6 +204,7 @@ impl Shared {
             }
         });
         ks.requests += 1;
+        ks.last_used = now;
         let decision = if overloaded {
             Decision::Overloaded
         } else {
@@ -283,5 +308,27 @@ pub fn reason_id(reason: Reason) -> &'static str {
         Reason::TooLarge(_) => "too_large",
         Reason::Concurrency => "concurrency",
         Reason::Quota => "quota",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_of_new_keys_keeps_memory_bounded_and_the_recent_ones() {
+        // Issue #15: 100k distinct keys took 103 MB, kept forever.
+        let mut keys: HashMap<String, f64> = HashMap::new();
+        for i in 0..100_000u32 {
+            let k = format!("key-{i}");
+            if !keys.contains_key(&k) {
+                forget_oldest(&mut keys, 1_000, |t| *t);
+            }
+            keys.insert(k, f64::from(i));
+            assert!(keys.len() <= 1_000);
+        }
+        assert!(keys.contains_key("key-99999"), "the newest stays");
+        assert!(!keys.contains_key("key-0"), "the oldest goes");
+        assert!(keys.len() >= 750);
     }
 }
