@@ -41,57 +41,13 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
         if !out.contains('\\') {
             break;
         }
-        let next = unescape_all(&out);
+        let next = super::value::unescape_once(&out);
         if next == out {
             break;
         }
         out = next;
     }
     Cow::Owned(out)
-}
-
-/// Undoes one level of backslash escapes, keeping any it does not know.
-fn unescape_all(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek().copied() {
-            Some('"') => {
-                out.push('"');
-                chars.next();
-            }
-            Some('\'') => {
-                out.push('\'');
-                chars.next();
-            }
-            Some('n') => {
-                out.push('\n');
-                chars.next();
-            }
-            Some('r') => {
-                chars.next();
-            }
-            Some('t') => {
-                out.push(' ');
-                chars.next();
-            }
-            Some('/') => {
-                out.push('/');
-                chars.next();
-            }
-            Some('\\') => {
-                // `\\` is one escaped backslash: keep one for the next pass.
-                out.push('\\');
-                chars.next();
-            }
-            _ => out.push('\\'),
-        }
-    }
-    out
 }
 
 /// The text on one line: every run of white space one space.
