@@ -8,15 +8,8 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let title = if app.child_total > app.child.len() as u64 {
-        format!(
-            "output ({} lines, newest {} here, all kept)",
-            app.child_total,
-            app.child.len()
-        )
-    } else {
-        format!("output ({} lines)", app.child_total)
-    };
+    // All the lines it printed (the pane shows the newest; the file keeps every one).
+    let title = format!("output ({} lines)", app.child_total);
     let block = pane_block(title, app, Focus::Child);
     let inner = block.inner(area);
     let rows = inner.height as usize;
