@@ -415,3 +415,19 @@ async fn serve(
     .await;
     conns.abort_all();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::retry_wait;
+
+    #[test]
+    fn a_hint_of_zero_or_none_backs_off_and_a_tiny_one_is_floored() {
+        assert_eq!(retry_wait(Some(0.0), 0), 0.25);
+        assert_eq!(retry_wait(None, 1), 0.5);
+        assert_eq!(retry_wait(Some(0.0), 2), 1.0);
+        assert_eq!(retry_wait(None, 30), 8.0, "at most 8 s");
+        assert_eq!(retry_wait(Some(0.001), 0), 0.05, "never below 50 ms");
+        assert_eq!(retry_wait(Some(5.3), 4), 5.3, "a real hint as given");
+        assert_eq!(retry_wait(Some(f64::NAN), 0), 0.25);
+    }
+}
