@@ -470,34 +470,27 @@ fn google_quota(name: &str) -> (Cause, bool) {
 /// Every quota id in a Google error however it is printed (JSON, a Python repr, protobuf
 /// text, a `rich` box once made plain), each with the value and model that follow it.
 fn google_ids(block: &str, lower: &str) -> Vec<(String, Option<f64>, Option<String>)> {
-    let ids: Vec<(usize, String)> = P
-        .google_ids
-        .captures_iter(block, lower)
-        .filter_map(|c| {
-            let m = c.name("id").or_else(|| c.name("id2"))?;
-            Some((m.start(), m.as_str().to_string()))
-        })
+    // Where each capture of `g` is, by whichever of its two named groups matched.
+    let found = |g: &Gated, a: &str, b: &str| -> Vec<(usize, String)> {
+        g.captures_iter(block, lower)
+            .filter_map(|c| {
+                let m = c.name(a).or_else(|| c.name(b))?;
+                Some((m.start(), m.as_str().to_string()))
+            })
+            .collect()
+    };
+    let ids: Vec<(usize, String)> = found(&P.google_ids, "id", "id2")
+        .into_iter()
         .filter(|(_, id)| id.len() > 6)
         .collect();
     if ids.is_empty() {
         return Vec::new();
     }
-    let values: Vec<(usize, f64)> = P
-        .google_values
-        .captures_iter(block, lower)
-        .filter_map(|c| {
-            let m = c.name("v").or_else(|| c.name("v2"))?;
-            Some((m.start(), num(m.as_str())?))
-        })
+    let values: Vec<(usize, f64)> = found(&P.google_values, "v", "v2")
+        .into_iter()
+        .filter_map(|(at, v)| Some((at, num(&v)?)))
         .collect();
-    let models: Vec<(usize, String)> = P
-        .google_models
-        .captures_iter(block, lower)
-        .filter_map(|c| {
-            let m = c.name("m").or_else(|| c.name("m2"))?;
-            Some((m.start(), m.as_str().to_string()))
-        })
-        .collect();
+    let models = found(&P.google_models, "m", "m2");
     // What lies between an id and the next belongs to it; what comes before the first id
     // belongs to the first.
     let mut out = Vec::new();
