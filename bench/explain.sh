@@ -202,7 +202,9 @@ printf '%s\n%s\n' "$REPORT" "$SIM_ROW"
 {
     echo "## Explain and simulate speed"
     echo
-    echo "Made by \`SIZE_MB=$SIZE_MB RUNS=$RUNS bash bench/explain.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores."
+    COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    git -C "$ROOT" diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || COMMIT="$COMMIT plus uncommitted changes"
+    echo "Made by \`SIZE_MB=$SIZE_MB RUNS=$RUNS bash bench/explain.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, at commit \`$COMMIT\`."
     echo "Simulate: \`ratedoctor ${SIM_ARGS[*]}\`, median of $RUNS runs."
     printf '%s\n%s\n' "$REPORT" "$SIM_ROW"
 } | python3 "$ROOT/bench/md_section.py" explain "$ROOT/BENCHMARKS.md"

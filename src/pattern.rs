@@ -61,7 +61,13 @@ pub fn every_gate() -> Vec<&'static Gated> {
 const FOLDS_TO_ASCII: [char; 2] = ['\u{17F}', '\u{212A}'];
 
 fn folds_to_ascii(text: &str) -> bool {
-    !text.is_ascii() && text.contains(FOLDS_TO_ASCII)
+    // A byte search (SIMD) for their UTF-8 forms: matching chars one at a time was a
+    // thirtieth of the time spent on each error that holds any text outside ASCII.
+    !text.is_ascii()
+        && FOLDS_TO_ASCII.iter().any(|c| {
+            let mut utf8 = [0u8; 4];
+            memchr::memmem::find(text.as_bytes(), c.encode_utf8(&mut utf8).as_bytes()).is_some()
+        })
 }
 
 /// Lower-case words looked for in any ASCII case, all in one scan (the automaton is

@@ -166,82 +166,77 @@ fn looks_binary(head: &[u8]) -> bool {
 /// its absolute range in the input.
 type Batch = Vec<(u64, u64, Vec<u8>)>;
 
-/// Diagnoses everything `reader` holds. Two threads: this one reads and analyses the
-/// blocks in input order, the other one segments (the trigger scan, the heaviest part);
-/// a large log takes about the longer of the two rather than their sum, and the result is
-/// exactly [`Scanner`]'s.
-fn scan(mut reader: impl Read, name: &str) -> Result<(Vec<Diagnosis>, u64), AppError> {
-    use std::sync::mpsc::{channel, sync_channel};
-    // Read chunks go one way (at most 4 ahead of the segmenter), emptied buffers come
-    // back for the next reads, and the blocks found come back in batches: at most about
-    // one batch per chunk in flight, since this thread takes every ready batch per read.
-    let (chunks, chunks_in) = sync_channel::<Vec<u8>>(4);
-    let (spare_out, spare) = channel::<Vec<u8>>();
-    let (blocks_out, blocks) = channel::<Batch>();
+/// Diagnoses everything `reader` holds. Two threads: one reads and segments (the trigger
+/// scan), this one analyses the blocks in input order; a large log takes about the longer
+/// of the two rather than their sum, and the result is exactly [`Scanner`]'s. (Reading
+/// sits with the scan because the scan is the lighter half since its anchors were tuned:
+/// see `segment::TRIGGERS`.)
+fn scan(reader: impl Read + Send, name: &str) -> Result<(Vec<Diagnosis>, u64), AppError> {
+    // At most a few batches wait for analysis, so memory stays bounded when the
+    // analysis falls behind (a log made of nothing but errors).
+    let (blocks_out, blocks) = std::sync::mpsc::sync_channel::<Batch>(8);
     std::thread::scope(|s| {
-        s.spawn(move || {
-            let mut segmenter = Segmenter::new();
-            let mut batch = Batch::new();
-            for chunk in chunks_in {
-                segmenter.feed(&chunk, &mut |b| keep(&mut batch, b));
-                send(&blocks_out, &mut batch);
-                let _ = spare_out.send(chunk);
-            }
-            segmenter.finish(&mut |b| keep(&mut batch, b));
-            send(&blocks_out, &mut batch);
-        });
+        let reading = s.spawn(move || read_and_segment(reader, name, &blocks_out));
         let mut analyzer = Analyzer::new();
-        let mut analyze = |batch: Batch| {
+        for batch in blocks {
             for (start, end, bytes) in batch {
                 analyzer.block(start, end, &bytes);
             }
+        }
+        let total = match reading.join() {
+            Ok(result) => result?,
+            Err(panic) => std::panic::resume_unwind(panic),
         };
-        let mut total: u64 = 0;
-        loop {
-            let mut buf = spare.try_recv().unwrap_or_default();
-            buf.resize(CHUNK, 0);
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(AppError::Unreadable(format!(
-                        "cannot read {name}: {}",
-                        io_reason(&e)
-                    )));
-                }
-            };
-            if total == 0 && looks_binary(&buf[..n]) {
-                return Err(AppError::Unreadable(format!(
-                    "cannot read {name}: it looks like binary data, not text"
-                )));
-            }
-            total += n as u64;
-            buf.truncate(n);
-            if chunks.send(buf).is_err() {
-                break;
-            }
-            while let Ok(batch) = blocks.try_recv() {
-                analyze(batch);
-            }
-        }
-        drop(chunks);
-        for batch in blocks {
-            analyze(batch);
-        }
         Ok((analyzer.finish(), total))
     })
+}
+
+/// The reading half of [`scan`]: reads `reader` in chunks, segments them and sends the
+/// blocks found, a batch per chunk. Returns the number of bytes read.
+fn read_and_segment(
+    mut reader: impl Read,
+    name: &str,
+    blocks: &std::sync::mpsc::SyncSender<Batch>,
+) -> Result<u64, AppError> {
+    let mut segmenter = Segmenter::new();
+    let mut batch = Batch::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut total: u64 = 0;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(AppError::Unreadable(format!(
+                    "cannot read {name}: {}",
+                    io_reason(&e)
+                )));
+            }
+        };
+        if total == 0 && looks_binary(&buf[..n]) {
+            return Err(AppError::Unreadable(format!(
+                "cannot read {name}: it looks like binary data, not text"
+            )));
+        }
+        total += n as u64;
+        segmenter.feed(&buf[..n], &mut |b| keep(&mut batch, b));
+        if !send(blocks, &mut batch) {
+            return Ok(total);
+        }
+    }
+    segmenter.finish(&mut |b| keep(&mut batch, b));
+    send(blocks, &mut batch);
+    Ok(total)
 }
 
 fn keep(batch: &mut Batch, b: Block<'_>) {
     batch.push((b.start, b.end, b.bytes.to_vec()));
 }
 
-fn send(tx: &std::sync::mpsc::Sender<Batch>, batch: &mut Batch) {
-    if !batch.is_empty() {
-        // The receiver goes away only when reading failed: nothing is left to do then.
-        let _ = tx.send(std::mem::take(batch));
-    }
+/// Hands a non-empty batch to the analysis; false when the analysis has stopped.
+fn send(tx: &std::sync::mpsc::SyncSender<Batch>, batch: &mut Batch) -> bool {
+    batch.is_empty() || tx.send(std::mem::take(batch)).is_ok()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::types::Provider;
 use crate::pattern::Gated;
+use aho_corasick::AhoCorasick;
 use std::sync::LazyLock;
 
 static STATUS: [Gated; 14] = [
@@ -145,16 +146,6 @@ impl Matcher {
             words.push(w);
         }
         Matcher::Words { lower, words }
-    }
-
-    fn is_match(&self, text: &str, lower_text: &str) -> bool {
-        match self {
-            Matcher::Words { lower, words } => {
-                let t = if *lower { lower_text } else { text };
-                words.iter().any(|w| t.contains(w.as_str()))
-            }
-            Matcher::Re(g) => g.is_match(text, lower_text),
-        }
     }
 }
 
@@ -346,13 +337,84 @@ pub fn add(votes: &mut Votes, p: Provider, w: i32) {
 pub fn votes(text: &str) -> Votes {
     let mut v = [0; 16];
     let lower = text.to_ascii_lowercase();
-    for vote in VOTES.iter() {
-        if vote.matcher.is_match(text, &lower) {
+    let words = &*VOTE_WORDS;
+    let mut hit = vec![false; VOTES.len()];
+    for (ac, owners, hay) in [
+        (&words.lower, &words.lower_owner, lower.as_str()),
+        (&words.exact, &words.exact_owner, text),
+    ] {
+        if let Some(ac) = ac {
+            for m in ac.find_overlapping_iter(hay) {
+                hit[owners[m.pattern().as_usize()]] = true;
+            }
+        }
+    }
+    for (i, vote) in VOTES.iter().enumerate() {
+        let matched = match &vote.matcher {
+            // No automaton (it failed to build, which the tests rule out): one word at a
+            // time.
+            Matcher::Words { lower: l, words: w } if words.missing(*l) => {
+                let t = if *l { lower.as_str() } else { text };
+                w.iter().any(|w| t.contains(w.as_str()))
+            }
+            Matcher::Words { .. } => hit[i],
+            Matcher::Re(g) => g.is_match(text, &lower),
+        };
+        if matched {
             add(&mut v, vote.provider, vote.weight);
         }
     }
     v
 }
+
+/// Every word of the word votes in two automata (lower-cased ones matched against the
+/// lower-cased text, the others as they are), so a block is read twice rather than once
+/// per word: the votes were a sixth of the time spent on each error.
+struct VoteWords {
+    lower: Option<AhoCorasick>,
+    /// The vote (index in `VOTES`) each pattern of `lower` belongs to.
+    lower_owner: Vec<usize>,
+    exact: Option<AhoCorasick>,
+    exact_owner: Vec<usize>,
+}
+
+impl VoteWords {
+    fn missing(&self, lower: bool) -> bool {
+        if lower {
+            self.lower.is_none()
+        } else {
+            self.exact.is_none()
+        }
+    }
+}
+
+static VOTE_WORDS: LazyLock<VoteWords> = LazyLock::new(|| {
+    let mut lists: [(Vec<&str>, Vec<usize>); 2] = Default::default();
+    for (i, vote) in VOTES.iter().enumerate() {
+        if let Matcher::Words { lower, words } = &vote.matcher {
+            let (w, owner) = &mut lists[usize::from(!lower)];
+            for word in words {
+                w.push(word);
+                owner.push(i);
+            }
+        }
+    }
+    let [(lower, lower_owner), (exact, exact_owner)] = lists;
+    // A DFA: about 3 times faster here than the default NFA for an overlapping search,
+    // and under a millisecond to build.
+    let build = |words: &[&str]| {
+        AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(words)
+            .ok()
+    };
+    VoteWords {
+        lower: build(&lower),
+        lower_owner,
+        exact: build(&exact),
+        exact_owner,
+    }
+});
 
 /// The provider with the most votes; `Unknown` on a tie at the top or no votes.
 pub fn winner(votes: &Votes) -> Provider {
@@ -434,9 +496,30 @@ mod tests {
             .count();
         assert!(words * 2 > VOTES.len(), "{words} of {}", VOTES.len());
         let m = Matcher::new(r"(?i)platform\.openai\.com|Azure OpenAI");
-        assert!(m.is_match("x", "see platform.openai.com"));
-        assert!(m.is_match("x", "azure openai"));
+        assert!(
+            matches!(&m, Matcher::Words { lower: true, words } if words == &["platform.openai.com", "azure openai"])
+        );
         assert!(matches!(Matcher::new(r"\bgpt-[\w.-]+"), Matcher::Re(..)));
+    }
+
+    /// The word automata vote as matching word by word did: every word, in any case
+    /// where the row is `(?i)`, overlapping ones too, and case-sensitive rows only as
+    /// written.
+    #[test]
+    fn word_votes_match_each_word() {
+        let openai = index(Provider::Openai);
+        let azure = index(Provider::Azure);
+        let v = votes("Error from API.OPENAI.COM via Azure OpenAI (aka.ms/oai)");
+        assert!(v[openai] >= 10 && v[azure] >= 10, "{v:?}");
+        // `organization org-` is case-sensitive: not in capitals.
+        assert_eq!(votes("ORGANIZATION ORG-abc")[openai], 0);
+        assert_eq!(votes("in organization org-abc")[openai], 3);
+        // Words inside one another each vote: `anthropic` and `anthropic-ratelimit`.
+        let anthropic = index(Provider::Anthropic);
+        assert_eq!(
+            votes("anthropic-ratelimit-requests-remaining: 0")[anthropic],
+            9 + 6
+        );
     }
 
     #[test]
