@@ -8,7 +8,8 @@ use std::fmt;
 pub enum ExitCode {
     /// Success; for `explain`, at least one error was diagnosed.
     Ok = 0,
-    /// `explain` read the input but found no API error in it.
+    /// `explain` read the input but found no API error in it; `probe`: the burst was
+    /// declined, nothing was sent. (One code, as `grep` uses 1 for "nothing".)
     NoErrorFound = 1,
     /// Bad command line (clap's own code).
     Usage = 2,
@@ -35,6 +36,12 @@ pub enum AppError {
     Api(String),
     /// Anything else.
     Internal(String),
+}
+
+impl ExitCode {
+    /// `probe`'s burst was declined at its question: nothing was sent.
+    #[allow(non_upper_case_globals)]
+    pub const Declined: ExitCode = ExitCode::NoErrorFound;
 }
 
 impl AppError {

@@ -276,6 +276,58 @@ fn missing_file_directory_and_binary_are_unreadable() {
     assert_one_line_error(&run(&["explain", "-"], Some(&garbage)), 3, "binary");
 }
 
+/// One unreadable input among several does not hide the others (as grep does): the
+/// readable ones are diagnosed and printed, then the failure is reported, exit code 3.
+#[test]
+fn a_missing_file_among_several_is_reported_after_the_others() {
+    let good = sample("02_openai_rpm_compact_json.txt");
+    for args in [
+        vec![
+            "explain",
+            "--no-tui",
+            good.to_str().unwrap(),
+            "/no/such/file.log",
+        ],
+        vec![
+            "explain",
+            "--no-tui",
+            "/no/such/file.log",
+            good.to_str().unwrap(),
+        ],
+    ] {
+        let out = run(&args, None);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("requests per minute"), "{stdout}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("/no/such/file.log: no such file"),
+            "{stderr}"
+        );
+    }
+    let out = run(
+        &[
+            "explain",
+            "--json",
+            good.to_str().unwrap(),
+            "/no/such/file.log",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["diagnoses"].as_array().unwrap().len(), 1);
+    // Every unreadable input is named, each on its own line.
+    let out = run(&["explain", "/no/such/a.log", "/no/such/b.log"], None);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("a.log") && stderr.contains("b.log"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn empty_input_and_no_error_exit_1() {
     assert_one_line_error(&run(&["explain", "-"], Some(b"")), 1, "empty");

@@ -129,3 +129,29 @@ fn run_keeps_every_line_of_the_program_and_asks_before_stopping_it() {
     let s = t.assert_restored("137");
     assert!(s.contains("the program printed 1 line"), "{s}");
 }
+
+/// Declining a burst at its question sends nothing and exits 1, not 0 (issue #14): a
+/// script can tell "nothing done" from "probed". The base URL has nothing listening, so a
+/// call sent by mistake would fail with exit code 4.
+#[test]
+fn declining_a_probe_burst_sends_nothing_and_exits_1() {
+    if !tmux_present() {
+        return;
+    }
+    let t = Tmux::start("decline");
+    // The key is set, then the screen cleared, so any later sight of it is a leak.
+    t.send_line("export OPENAI_API_KEY=sk-test-decline-0123456789; clear");
+    t.wait_for("a cleared screen", 5, |s| !s.contains("decline-0123456789"));
+    t.send_line(&format!(
+        "{BIN} probe --provider openai --base-url http://127.0.0.1:9/v1 --calls 3; echo EXIT=$?"
+    ));
+    t.wait_for("the question", 10, |s| s.contains("Send them? [y/N]"));
+    t.send_line("n");
+    let s = t.wait_for("the exit status", 10, |s| s.contains("EXIT="));
+    assert!(s.contains("nothing sent"), "{s}");
+    assert_eq!(tmux_common::exit_status(&s), Some("1"), "{s}");
+    assert!(
+        !s.contains("decline-0123456789"),
+        "the key reached the screen:\n{s}"
+    );
+}

@@ -37,16 +37,50 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, AppError> {
     if paths.is_empty() && args.text.is_empty() {
         paths.push(Path::new("-"));
     }
+    // An input that cannot be read does not stop the others (as grep and ripgrep do): what
+    // could be read is diagnosed, then each failure is reported and the exit code is 3.
+    let mut unreadable: Vec<AppError> = Vec::new();
     for path in paths {
         inputs += 1;
-        let (diags, bytes) = read_one(path)?;
+        let (diags, bytes) = match read_one(path) {
+            Ok(read) => read,
+            Err(e @ AppError::Unreadable(_)) => {
+                unreadable.push(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if bytes == 0 {
             empty_inputs += 1;
         }
         let name = path.display().to_string();
         merge(&mut all, diags, several.then_some(name.as_str()));
     }
+    if unreadable.len() < inputs {
+        let code = diagnose_and_show(args, all, inputs - unreadable.len(), empty_inputs)?;
+        if unreadable.is_empty() {
+            return Ok(code);
+        }
+    }
+    let last = unreadable.pop();
+    for e in &unreadable {
+        eprintln!("ratedoctor: {e}");
+    }
+    // The last one goes the way every error does (one line, exit code 3).
+    match last {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::Unreadable),
+    }
+}
 
+/// Shows the diagnoses of the inputs that could be read: the explain view on a terminal,
+/// else cards or JSON; says so when there are none.
+fn diagnose_and_show(
+    args: &ExplainArgs,
+    all: Vec<Diagnosis>,
+    inputs: usize,
+    empty_inputs: usize,
+) -> Result<ExitCode, AppError> {
     let tty = std::io::stdout().is_terminal() && !args.no_tui && !args.json;
     if tty && !all.is_empty() {
         // The explain view: one card per diagnosis, scrollable, with copyable fixes.
@@ -67,7 +101,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, AppError> {
         } else {
             "no API error found in the input"
         };
-        eprintln!("ratedoctor: {why} (exit code 1)");
+        eprintln!("ratedoctor: {why}");
         return Ok(ExitCode::NoErrorFound);
     }
     Ok(ExitCode::Ok)

@@ -89,7 +89,7 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
             let _ = std::io::stdin().lock().read_line(&mut answer);
             if !matches!(answer.trim(), "y" | "Y" | "yes") {
                 eprintln!("ratedoctor: nothing sent");
-                return Ok(ExitCode::Ok);
+                return Ok(ExitCode::Declined);
             }
         }
     }
