@@ -16,24 +16,95 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose every API error in pasted text, files or stdin.
+    #[command(after_help = examples(&[
+        ("ratedoctor explain error.txt", "the cards, scrollable, on a terminal"),
+        ("pbpaste | ratedoctor explain -", "a pasted error from stdin"),
+        ("ratedoctor explain --json app.log", "every error of a log, as JSON"),
+    ]))]
     Explain(ExplainArgs),
     /// Show an API key's live budgets for the price of one token (or a capped burst).
+    #[command(after_help = examples(&[
+        ("ratedoctor probe", "provider from the one API key that is set"),
+        ("ratedoctor probe --provider anthropic --raw", "also the raw headers"),
+        ("ratedoctor probe --calls 10 --yes", "a burst: stops at the first 429"),
+    ]))]
     Probe(ProbeArgs),
     /// Watch budgets, retries and 429s of programs through a transparent local proxy.
+    #[command(after_help = examples(&[
+        ("ratedoctor watch", "then, elsewhere: export OPENAI_BASE_URL=http://127.0.0.1:8787/v1"),
+        ("ratedoctor watch --no-tui --record run.jsonl", "event lines, and a recording"),
+        ("ratedoctor watch --listen 127.0.0.1:0", "any free port"),
+    ]))]
     Watch(crate::commands::watch::WatchArgs),
     /// Run a program with its SDKs pointed at the proxy; exits with the program's code.
+    #[command(after_help = examples(&[
+        ("ratedoctor run -- python my_job.py", "the live view while it runs"),
+        ("ratedoctor run --pace --retry 3 -- python my_job.py", "pace and retry for it"),
+        ("ratedoctor run --no-tui -- node batch.js", "its output untouched, then the summary"),
+    ]))]
     Run(crate::commands::watch::RunArgs),
     /// See everything at work: the emulator, the proxy, a built-in workload and the live view.
+    #[command(after_help = examples(&[
+        ("ratedoctor demo", "the live view; q quits"),
+        ("ratedoctor demo --duration 20", "stops by itself"),
+        ("ratedoctor demo --no-tui --duration 10", "as text lines, then the summary"),
+    ]))]
     Demo(crate::commands::demo::DemoArgs),
     /// Run the built-in provider emulator (OpenAI, Azure, Anthropic, Gemini) on loopback.
+    #[command(after_help = examples(&[
+        ("ratedoctor mock --rpm 20 --tpm 4000 --listen 127.0.0.1:8788", "tight limits"),
+        ("OPENAI_BASE_URL=http://127.0.0.1:8788/v1 python my_job.py", "a program against it"),
+    ]))]
     Mock(crate::emulator::MockArgs),
     /// The retry schedule a backoff policy produces for a call that keeps failing.
+    #[command(after_help = examples(&[
+        ("ratedoctor backoff --policy openai-sdk --retry-after 3", "the SDK's waits"),
+        ("ratedoctor backoff --policy ratedoctor", "this tool's own policy"),
+    ]))]
     Backoff(crate::commands::backoff::BackoffArgs),
     /// Simulate a workload against rate limits under one or more retry policies.
+    #[command(after_help = examples(&[
+        (
+            "ratedoctor simulate --limits rpm=60,tpm=20k --workload requests=200,concurrency=8",
+            "how long, how many 429s, per policy",
+        ),
+        (
+            "ratedoctor simulate --limits rpm=500,tpm=200k --workload-file batch.jsonl",
+            "your own requests",
+        ),
+    ]))]
     Simulate(crate::commands::simulate::SimulateArgs),
     /// Replay a recording (from watch, run or probe --record): its summary or live view, or
     /// with --policy, what that retry policy would have done against the limits it saw.
+    #[command(after_help = examples(&[
+        ("ratedoctor replay run.jsonl", "its summary (the live view on a terminal)"),
+        ("ratedoctor replay run.jsonl --policy openai-sdk", "what that policy would have done"),
+    ]))]
     Replay(crate::commands::replay::ReplayArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = examples(&[
+        (
+            "ratedoctor completions bash > ~/.local/share/bash-completion/completions/ratedoctor",
+            "bash",
+        ),
+        ("ratedoctor completions zsh > ~/.zfunc/_ratedoctor", "zsh (with ~/.zfunc on $fpath)"),
+        ("ratedoctor completions fish > ~/.config/fish/completions/ratedoctor.fish", "fish"),
+    ]))]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// An `Examples:` section for the end of a command's `--help`: each command line with
+/// what it does on the line below.
+fn examples(lines: &[(&str, &str)]) -> String {
+    let mut out = String::from("Examples:");
+    for (command, what) in lines {
+        out.push_str(&format!("\n  {command}\n      {what}"));
+    }
+    out
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Watch(args)) => watch::run_watch(&args),
         Some(Command::Run(args)) => watch::run_run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "ratedoctor", &mut std::io::stdout());
+            Ok(ExitCode::Ok)
+        }
         None if std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
         {
