@@ -16,21 +16,23 @@ fn help(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Every subcommand.
+const COMMANDS: [&str; 10] = [
+    "explain",
+    "probe",
+    "watch",
+    "run",
+    "demo",
+    "mock",
+    "backoff",
+    "simulate",
+    "replay",
+    "completions",
+];
+
 #[test]
 fn help_of_every_command() {
-    for cmd in [
-        "",
-        "explain",
-        "probe",
-        "watch",
-        "run",
-        "demo",
-        "mock",
-        "backoff",
-        "simulate",
-        "replay",
-        "completions",
-    ] {
+    for cmd in std::iter::once("").chain(COMMANDS) {
         let args: Vec<&str> = if cmd.is_empty() { vec![] } else { vec![cmd] };
         let text = help(&args);
         let name = if cmd.is_empty() { "ratedoctor" } else { cmd };
@@ -43,18 +45,7 @@ fn help_of_every_command() {
 #[test]
 fn every_help_ends_with_examples_that_parse() {
     use clap::Parser;
-    for cmd in [
-        "explain",
-        "probe",
-        "watch",
-        "run",
-        "demo",
-        "mock",
-        "backoff",
-        "simulate",
-        "replay",
-        "completions",
-    ] {
+    for cmd in COMMANDS {
         let text = help(&[cmd]);
         let (_, tail) = text
             .rsplit_once("\nExamples:\n")
