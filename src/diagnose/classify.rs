@@ -1522,6 +1522,10 @@ fn numbers_sentence(
     }
 }
 
+/// A server's wait hint for a spent daily quota at least this long is taken as the time
+/// to its reset; a shorter one (Gemini's usual tens of seconds) would only fail again.
+const DAY_HINT_TRUSTED_S: f64 = 3600.0;
+
 fn wait_text(
     retryable: bool,
     cause: Cause,
@@ -1544,16 +1548,20 @@ fn wait_text(
     }
     let day = matches!(kind, Kind::Rpd | Kind::Tpd);
     if day && matches!(provider, Provider::Gemini | Provider::Vertex) {
-        // Gemini sends a short retryDelay even when the daily quota is spent.
-        let hint = retry_after
-            .map(|s| {
-                format!(
-                    "; the server's hint of {} will fail again",
-                    duration::human(s)
-                )
-            })
-            .unwrap_or_default();
-        return format!("until midnight Pacific time, when the daily quota resets{hint}");
+        // Gemini sends a short retryDelay even when the daily quota is spent: a retry then
+        // fails again. A hint of an hour or more already reaches towards the daily reset:
+        // then it is the answer.
+        return match retry_after {
+            Some(s) if s >= DAY_HINT_TRUSTED_S => format!(
+                "{}, as the server says: about when the daily quota resets (midnight Pacific time)",
+                duration::human(s)
+            ),
+            Some(s) => format!(
+                "until midnight Pacific time, when the daily quota resets; the server's hint of {} will fail again",
+                duration::human(s)
+            ),
+            None => "until midnight Pacific time, when the daily quota resets".to_string(),
+        };
     }
     if let Some(s) = retry_after {
         return duration::human(s);

@@ -177,3 +177,30 @@ fn a_number_too_big_for_a_float_is_no_number_never_a_wrong_one() {
     )[0];
     assert_eq!(d.limit, Some(30000.0));
 }
+
+/// Gemini's daily quota: a short retryDelay fails again (wait for the reset), but a hint
+/// that reaches towards the reset is the answer, not a trap (issue #14 item 10).
+#[test]
+fn gemini_per_day_hint_short_is_a_trap_long_is_the_answer() {
+    let error = |delay: &str| {
+        format!(
+            r#"google.genai.errors.ClientError: 429 RESOURCE_EXHAUSTED. {{'error': {{'code': 429, 'message': 'You exceeded your current quota.', 'status': 'RESOURCE_EXHAUSTED', 'details': [{{'@type': 'type.googleapis.com/google.rpc.QuotaFailure', 'violations': [{{'quotaMetric': 'generativelanguage.googleapis.com/generate_content_free_tier_requests', 'quotaId': 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', 'quotaDimensions': {{'location': 'global', 'model': 'gemini-2.0-flash'}}, 'quotaValue': '200'}}]}}, {{'@type': 'type.googleapis.com/google.rpc.RetryInfo', 'retryDelay': '{delay}'}}]}}}}"#
+        )
+    };
+    let short = one(&error("39s"));
+    assert_eq!(short.kind, Kind::Rpd);
+    assert!(
+        short.wait.contains("39 s will fail again"),
+        "{}",
+        short.wait
+    );
+    assert!(
+        short.wait.starts_with("until midnight Pacific"),
+        "{}",
+        short.wait
+    );
+    let long = one(&error("51720s"));
+    assert_eq!(long.kind, Kind::Rpd);
+    assert!(!long.wait.contains("fail again"), "{}", long.wait);
+    assert!(long.wait.starts_with("14 h 22 min"), "{}", long.wait);
+}
