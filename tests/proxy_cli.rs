@@ -431,3 +431,54 @@ async fn google_genai_sdk_under_ratedoctor_run() {
     })
     .await;
 }
+
+/// `run --json` keeps stdout for JSON Lines alone (every line parses: the events, then
+/// the summary), the program's own stdout goes to stderr; `--json-file` writes the same
+/// lines to a file and leaves the program's stdout where it was (issue #14 item 12).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_json_lines_own_stdout_and_json_file_leaves_it_to_the_program() {
+    within(60, async {
+        let emu = start(Limits::default()).await;
+        let program = "echo program-says-hello; curl -s -o /dev/null \
+             -H 'Authorization: Bearer sk-test-jsonlines-0123456789' \
+             -H 'Content-Type: application/json' \
+             -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}' \
+             \"$OPENAI_BASE_URL/chat/completions\"";
+        let out = command()
+            .args(["run", "--json", "--upstream", &emu.base_url(), "--"])
+            .args(["sh", "-c", program])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}\n{stdout}")))
+            .collect();
+        assert!(lines.iter().any(|v| v["event"] == "request_sent"), "{stdout}");
+        assert!(lines.iter().any(|v| v["event"] == "response_received"), "{stdout}");
+        assert_eq!(lines.last().unwrap()["summary"]["requests"], 1, "{stdout}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("program-says-hello"), "{stderr}");
+        assert!(!stdout.contains("jsonlines-0123456789") && !stderr.contains("jsonlines-0123456789"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("events.jsonl");
+        let out = command()
+            .args(["run", "--no-tui", "--json-file", file.to_str().unwrap()])
+            .args(["--upstream", &emu.base_url(), "--", "sh", "-c", program])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "program-says-hello\n");
+        let written = std::fs::read_to_string(&file).unwrap();
+        let last: serde_json::Value = serde_json::from_str(written.lines().last().unwrap()).unwrap();
+        assert_eq!(last["summary"]["requests"], 1, "{written}");
+        // The terminal keeps its text: the event lines and the summary on stderr.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("ratedoctor summary"), "{stderr}");
+    })
+    .await;
+}

@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tokio::sync::{mpsc, watch};
 
 /// The default address of `watch`.
@@ -69,9 +69,16 @@ pub struct WatchArgs {
     #[arg(long, value_name = "SECS", default_value_t = proxy::DEFAULT_HEAD_TIMEOUT_S, value_parser = crate::cli::seconds)]
     pub head_timeout: f64,
 
-    /// Print JSON lines (one per event, then the summary) instead of text.
-    #[arg(short = 'j', long)]
+    /// JSON Lines on stdout (one per event, then the summary) instead of text; nothing
+    /// else goes to stdout (messages go to stderr; under `run`, so does the program's own
+    /// stdout).
+    #[arg(short = 'j', long, conflicts_with = "json_file")]
     pub json: bool,
+
+    /// The same JSON Lines, written to FILE instead: the terminal keeps the live view or
+    /// the text lines, and `run`'s program keeps its stdout.
+    #[arg(long, value_name = "FILE")]
+    pub json_file: Option<PathBuf>,
 
     /// Plain text even on a terminal.
     #[arg(long)]
@@ -382,48 +389,89 @@ pub fn summary_text(s: &Session, st: &ProxyStats) -> String {
     o
 }
 
-/// Where events go.
+/// Where a stream of lines goes.
+enum Out {
+    Stdout,
+    Stderr,
+    File(BufWriter<File>),
+}
+
+impl Out {
+    fn write(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        // An output that cannot be written (a closed pipe, a full disk) must not stop the
+        // proxy: the program's calls go on.
+        let _ = match self {
+            Out::Stdout => {
+                let mut o = std::io::stdout().lock();
+                o.write_all(bytes).and_then(|()| o.flush())
+            }
+            Out::Stderr => std::io::stderr().lock().write_all(bytes),
+            Out::File(f) => f.write_all(bytes).and_then(|()| f.flush()),
+        };
+    }
+}
+
+/// Where events go: the live view, a recording, JSON Lines, text lines.
 struct Sink {
-    json: bool,
-    to_stderr: bool,
+    /// JSON Lines of the events and the summary (`--json`: stdout; `--json-file`).
+    json: Option<Out>,
+    /// Text lines of the events and the summary, unless JSON has stdout or the live view
+    /// is up (`run`: stderr, so the program's stdout stays its own).
+    text: Option<Out>,
     record: Option<BufWriter<File>>,
-    /// The live view is up: print nothing, hand every event to it.
+    /// The live view is up: text lines wait for its end, every event goes to it.
     forward: Option<mpsc::Sender<Event>>,
-    /// Reused buffers: the batch's printed lines, its recorded lines, and where each
-    /// event's line ends in them.
-    out: String,
+    /// Reused buffers: the batch's JSON lines, text lines and recorded lines, and where
+    /// each event's line ends in them.
+    out_json: String,
+    out_text: String,
     rec: String,
-    out_ends: Vec<usize>,
+    json_ends: Vec<usize>,
+    text_ends: Vec<usize>,
     rec_ends: Vec<usize>,
 }
 
 impl Sink {
-    fn new(
-        json: bool,
-        to_stderr: bool,
-        record: Option<BufWriter<File>>,
-        forward: Option<mpsc::Sender<Event>>,
-    ) -> Sink {
-        Sink {
+    /// `run` (`for_run`) prints its text on stderr; `watch` on stdout.
+    fn new(args: &WatchArgs, for_run: bool) -> Result<Sink, AppError> {
+        let json = match &args.json_file {
+            Some(path) => Some(Out::File(create(path)?)),
+            None if args.json => Some(Out::Stdout),
+            None => None,
+        };
+        let text = match json {
+            Some(Out::Stdout) => None,
+            _ if for_run => Some(Out::Stderr),
+            _ => Some(Out::Stdout),
+        };
+        Ok(Sink {
             json,
-            to_stderr,
-            record,
-            forward,
-            out: String::new(),
+            text,
+            record: args.record.as_deref().map(create).transpose()?,
+            forward: None,
+            out_json: String::new(),
+            out_text: String::new(),
             rec: String::new(),
-            out_ends: Vec::new(),
+            json_ends: Vec::new(),
+            text_ends: Vec::new(),
             rec_ends: Vec::new(),
-        }
+        })
     }
 
-    /// Handles a batch of events with one write (and one flush) for all their lines.
+    /// Handles a batch of events with one write (and one flush) per output.
     fn handle_all(&mut self, events: &[Event]) {
-        let print = self.forward.is_none();
+        let text = self.forward.is_none() && self.text.is_some();
+        let json = self.json.is_some();
         let record = self.record.is_some();
-        self.out.clear();
-        self.rec.clear();
-        self.out_ends.clear();
-        self.rec_ends.clear();
+        for (buf, ends) in [
+            (&mut self.out_json, &mut self.json_ends),
+            (&mut self.out_text, &mut self.text_ends),
+            (&mut self.rec, &mut self.rec_ends),
+        ] {
+            buf.clear();
+            ends.clear();
+        }
         for e in events {
             if let Some(tx) = &self.forward {
                 // The view drops what it cannot keep up with; the proxy's session counts
@@ -434,31 +482,46 @@ impl Sink {
                 push_json_line(&mut self.rec, e);
                 end_line(&mut self.rec, &mut self.rec_ends);
             }
-            if print {
-                if self.json {
-                    push_json_line(&mut self.out, e);
-                } else {
-                    write_event_line(&mut self.out, e);
-                }
-                end_line(&mut self.out, &mut self.out_ends);
+            if json {
+                push_json_line(&mut self.out_json, e);
+                end_line(&mut self.out_json, &mut self.json_ends);
+            }
+            if text {
+                write_event_line(&mut self.out_text, e);
+                end_line(&mut self.out_text, &mut self.text_ends);
             }
         }
         if let Some(w) = &mut self.record {
             let _ = w.write_all(redact_lines(&self.rec, &self.rec_ends).as_bytes());
             let _ = w.flush();
         }
-        if !print {
-            return;
+        if let Some(out) = &mut self.json {
+            out.write(&redact_lines(&self.out_json, &self.json_ends));
         }
-        let out = redact_lines(&self.out, &self.out_ends);
-        if self.to_stderr {
-            let _ = std::io::stderr().lock().write_all(out.as_bytes());
-        } else {
-            let mut o = std::io::stdout().lock();
-            let _ = o.write_all(out.as_bytes());
-            let _ = o.flush();
+        if text && let Some(out) = &mut self.text {
+            out.write(&redact_lines(&self.out_text, &self.text_ends));
         }
     }
+
+    /// The summary, on every output that has the events: one JSON line, and the text.
+    fn summary(&mut self, session: &Session, stats: &ProxyStats) {
+        if let Some(out) = &mut self.json {
+            let v = serde_json::json!({"summary": proxy::summary_json(session, stats)});
+            out.write(&format!("{}\n", redact(&v.to_string())));
+        }
+        if let Some(out) = &mut self.text {
+            let text = redact(&summary_text(session, stats)).into_owned();
+            // On stderr the summary follows the program's own output: a blank line first.
+            let gap = if matches!(out, Out::Stderr) { "\n" } else { "" };
+            out.write(&format!("{gap}{text}\n"));
+        }
+    }
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, AppError> {
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|e| AppError::Unreadable(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Appends an event's JSON line (without a newline).
@@ -531,17 +594,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
         .map_err(|e| AppError::Internal(format!("cannot start the runtime: {e}")))
 }
 
-fn open_record(args: &WatchArgs) -> Result<Option<BufWriter<File>>, AppError> {
-    args.record
-        .as_ref()
-        .map(|p| {
-            File::create(p)
-                .map(BufWriter::new)
-                .map_err(|e| AppError::Unreadable(format!("cannot write {}: {e}", p.display())))
-        })
-        .transpose()
-}
-
 fn default_addr(s: &str) -> SocketAddr {
     s.parse()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8787)))
@@ -573,29 +625,15 @@ async fn start(config: ProxyConfig, sink: Sink) -> Result<Running, AppError> {
 }
 
 impl Running {
-    async fn finish(self, json: bool, to_stderr: bool) -> Result<(), AppError> {
+    async fn finish(self) -> Result<(), AppError> {
         // The proxy folds every event into its own session: the summary is read from it.
         let (session, stats) = self.handle.finish().await;
         let _ = self.stop.send(true);
-        self.consumer
+        let mut sink = self
+            .consumer
             .await
             .map_err(|e| AppError::Internal(format!("the event consumer failed: {e}")))?;
-        let text = if json {
-            let v = serde_json::json!({"summary": proxy::summary_json(&session, &stats)});
-            redact(&v.to_string()).into_owned()
-        } else {
-            redact(&summary_text(&session, &stats)).into_owned()
-        };
-        if to_stderr {
-            eprint!("\n{text}");
-            if json {
-                eprintln!();
-            }
-        } else {
-            let mut o = std::io::stdout().lock();
-            let _ = writeln!(o, "{text}");
-            let _ = o.flush();
-        }
+        sink.summary(&session, &stats);
         Ok(())
     }
 }
@@ -603,9 +641,9 @@ impl Running {
 /// `ratedoctor watch`: serves until Ctrl-C or SIGTERM, then prints the summary.
 pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
     let config = config_for(args, default_addr(DEFAULT_LISTEN), &[])?;
-    let sink = Sink::new(args.json, false, open_record(args)?, None);
+    let sink = Sink::new(args, false)?;
     if use_tui(args) {
-        return watch_tui(config, sink, args.json);
+        return watch_tui(config, sink);
     }
     runtime()?.block_on(async {
         let mut stop = crate::shutdown::StopSignals::install();
@@ -616,7 +654,7 @@ pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
             "ratedoctor: point your program at it: OPENAI_BASE_URL={base}/v1 ANTHROPIC_BASE_URL={base} GOOGLE_GEMINI_BASE_URL={base}"
         );
         stop.wait().await;
-        running.finish(args.json, false).await?;
+        running.finish().await?;
         Ok(ExitCode::Ok)
     })
 }
@@ -632,9 +670,9 @@ pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
     let config = config_for(&args.watch, default_addr("127.0.0.1:0"), &env)?;
-    let sink = Sink::new(args.watch.json, true, open_record(&args.watch)?, None);
+    let sink = Sink::new(&args.watch, true)?;
     if use_tui(&args.watch) {
-        let code = run_tui(config, sink, program, rest, args.watch.json)?;
+        let code = run_tui(config, sink, program, rest)?;
         return exit_with(code);
     }
     let code = runtime()?.block_on(async {
@@ -645,20 +683,34 @@ pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
         for (k, v) in child_env(&base) {
             cmd.env(k, v);
         }
+        if args.watch.json {
+            // stdout carries the JSON Lines alone: the program's stdout joins stderr.
+            cmd.stdout(stderr_for_child()?);
+        }
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
                 let code = spawn_failed(program, &e);
-                running.finish(args.watch.json, true).await?;
+                running.finish().await?;
                 return Ok(code);
             }
         };
         eprintln!("ratedoctor: watching {program} through {base}");
         let status = wait_child(&mut child).await;
-        running.finish(args.watch.json, true).await?;
+        running.finish().await?;
         Ok::<i32, AppError>(exit_code_of(status))
     })?;
     exit_with(code)
+}
+
+/// Our stderr, for a child's stdout to write to.
+fn stderr_for_child() -> Result<std::process::Stdio, AppError> {
+    use std::os::fd::AsFd;
+    std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::process::Stdio::from)
+        .map_err(|e| AppError::Internal(format!("cannot pass stderr to the program: {e}")))
 }
 
 fn exit_with(code: i32) -> Result<ExitCode, AppError> {
@@ -677,7 +729,7 @@ fn use_tui(args: &WatchArgs) -> bool {
 }
 
 /// `watch` with the live view: serves until the view is closed, then prints the summary.
-fn watch_tui(config: ProxyConfig, mut sink: Sink, json: bool) -> Result<ExitCode, AppError> {
+fn watch_tui(config: ProxyConfig, mut sink: Sink) -> Result<ExitCode, AppError> {
     runtime()?.block_on(async {
         let (tx, rx) = mpsc::channel(8192);
         sink.forward = Some(tx);
@@ -690,7 +742,7 @@ fn watch_tui(config: ProxyConfig, mut sink: Sink, json: bool) -> Result<ExitCode
             crate::tui::LiveOptions::default(),
         )
         .await;
-        running.finish(json, false).await?;
+        running.finish().await?;
         shown.map(|_| ExitCode::Ok)
     })
 }
@@ -704,7 +756,6 @@ fn run_tui(
     mut sink: Sink,
     program: &str,
     rest: &[String],
-    json: bool,
 ) -> Result<i32, AppError> {
     use crate::tui::ChildOutput;
     runtime()?.block_on(async {
@@ -726,7 +777,7 @@ fn run_tui(
             Ok(c) => c,
             Err(e) => {
                 let code = spawn_failed(program, &e);
-                running.finish(json, true).await?;
+                running.finish().await?;
                 return Ok(code);
             }
         };
@@ -735,7 +786,7 @@ fn run_tui(
             Err(e) => {
                 let _ = child.start_kill();
                 let _ = child.wait().await;
-                running.finish(json, true).await?;
+                running.finish().await?;
                 return Err(e);
             }
         };
@@ -778,7 +829,7 @@ fn run_tui(
         .await;
         let _ = stop_tx.send(());
         let code = waiter.await.unwrap_or(1);
-        running.finish(json, true).await?;
+        running.finish().await?;
         shown?;
         kept.replay()?;
         Ok(code)
@@ -955,6 +1006,7 @@ mod tests {
             retry: 0,
             head_timeout: 2.5,
             json: false,
+            json_file: None,
             no_tui: false,
         };
         let env = vec![
