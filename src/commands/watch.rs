@@ -164,12 +164,6 @@ pub fn config_for(
     })
 }
 
-fn compact(x: f64) -> String {
-    let mut s = String::new();
-    write_compact(&mut s, x);
-    s
-}
-
 /// `x` in few characters: 1.2M, 25k, 512, 0.5.
 fn write_compact(o: &mut String, x: f64) {
     let _ = if x >= 1_000_000.0 {
@@ -327,65 +321,16 @@ fn write_event_line(o: &mut String, e: &Event) {
     };
 }
 
-/// The end-of-run summary as text.
+/// The end-of-run summary as text (the one view every command uses), with a note when
+/// the event consumer dropped events.
 pub fn summary_text(s: &Session, st: &ProxyStats) -> String {
-    let a = s.audit();
-    let mut o = String::from("ratedoctor summary\n");
-    o.push_str(&format!(
-        "  requests       {} sent, {} answered, {} without an answer\n",
-        s.requests, s.responses, s.failures
-    ));
-    let kinds: Vec<String> = s
-        .by_kind
-        .iter()
-        .map(|(k, n)| format!("{} {n}", k.id()))
-        .collect();
-    o.push_str(&format!(
-        "  429s           {}{}\n",
-        s.rate_limited,
-        if kinds.is_empty() {
-            String::new()
-        } else {
-            format!(" (errors by kind: {})", kinds.join(", "))
-        }
-    ));
-    let client = a.retries.saturating_sub(st.proxy_retries);
-    o.push_str(&format!(
-        "  retries        {client} by the program ({} sooner than the server asked, {} of errors retrying cannot fix), {} by ratedoctor\n",
-        a.too_early, a.non_retryable_retried, st.proxy_retries
-    ));
-    o.push_str(&format!(
-        "  time waiting   {:.1} s between attempts, {:.1} s held by --pace\n",
-        a.waited_s, st.paced_s
-    ));
-    o.push_str(&format!(
-        "  wasted calls   {}   gave up early: {}\n",
-        a.wasted_calls, a.gave_up_early
-    ));
-    match s.tightest() {
-        Some(b) => o.push_str(&format!(
-            "  tightest       {}{} ({}): {} of {} left\n",
-            b.dimension.id(),
-            b.window
-                .map(|w| format!(" per {}", w.id()))
-                .unwrap_or_default(),
-            b.provider.id(),
-            b.latest.remaining.map_or("?".into(), compact),
-            b.latest.limit.map_or("?".into(), compact)
-        )),
-        None => o.push_str("  tightest       no budget headers seen\n"),
-    }
-    o.push_str(&format!(
-        "  tokens         {} in, {} out\n",
-        s.input_tokens, s.output_tokens
-    ));
+    let mut o = crate::views::summary::text(&s.summary(&st.helped()), s, None);
     if st.dropped_events > 0 {
         o.push_str(&format!(
             "  note           {} events were dropped by a slow consumer\n",
             st.dropped_events
         ));
     }
-    o.push_str(&format!("  recommendation {}\n", s.recommendation()));
     o
 }
 
@@ -1148,11 +1093,8 @@ mod tests {
             s.apply(e);
         }
         let text = summary_text(&s, &ProxyStats::default());
-        assert!(
-            text.contains("429s           1 (errors by kind: rpm 1)"),
-            "{text}"
-        );
-        assert!(text.contains("tightest       requests"), "{text}");
+        assert!(text.contains("429s           1 (rpm 1)"), "{text}");
+        assert!(text.contains("tightest       openai requests"), "{text}");
         assert!(text.contains("recommendation "), "{text}");
     }
 }

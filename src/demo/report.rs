@@ -2,11 +2,9 @@
 //! then the summary — requests, 429s by kind, retries, time spent waiting, wasted calls, the
 //! tightest dimension and the recommendation.
 
-use crate::duration;
 use crate::event::Event;
 use crate::session::Session;
 use crate::tui::app::Logged;
-use std::fmt::Write;
 
 /// One event as a text line.
 pub fn line(e: &Event) -> String {
@@ -19,59 +17,13 @@ pub fn line(e: &Event) -> String {
     format!("{:>8.3}s #{:<5} {text}", e.t_ms / 1000.0, e.id)
 }
 
-/// The after-run summary.
+/// The after-run summary: the one every command prints.
 pub fn summary(s: &Session, elapsed_s: f64) -> String {
-    let audit = s.audit();
-    let mut out = String::new();
-    let ok: u64 = s
-        .by_status
-        .iter()
-        .filter(|(k, _)| (200..300).contains(*k))
-        .map(|(_, n)| n)
-        .sum();
-    let _ = writeln!(out, "\nsummary ({:.1} s)", elapsed_s);
-    let _ = writeln!(
-        out,
-        "  requests        {} ({} ok, {} rate-limited, {} other errors, {} failed)",
-        s.requests,
-        ok,
-        s.rate_limited,
-        s.responses.saturating_sub(ok + s.rate_limited),
-        s.failures
-    );
-    let mut kinds: Vec<(u64, &str)> = s.by_kind.iter().map(|(k, n)| (*n, k.id())).collect();
-    kinds.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    let kinds: Vec<String> = kinds.iter().map(|(n, k)| format!("{k} {n}")).collect();
-    let _ = writeln!(
-        out,
-        "  429s            {}{}",
-        s.rate_limited,
-        if kinds.is_empty() {
-            String::new()
-        } else {
-            format!(" (errors by kind: {})", kinds.join(", "))
-        }
-    );
-    let _ = writeln!(
-        out,
-        "  retries         {} ({} too early, {} of errors retrying cannot fix, {} gave up early)",
-        audit.retries, audit.too_early, audit.non_retryable_retried, audit.gave_up_early
-    );
-    let _ = writeln!(out, "  time waiting    {}", duration::human(audit.waited_s));
-    let _ = writeln!(out, "  wasted calls    {}", audit.wasted_calls);
-    let tight = match s.tightest() {
-        Some(b) => format!(
-            "{} {} ({} of {} left)",
-            b.provider.id(),
-            b.dimension.id(),
-            b.latest.remaining.map_or("?".into(), duration::count),
-            b.latest.limit.map_or("?".into(), duration::count)
-        ),
-        None => "none reported".to_string(),
-    };
-    let _ = writeln!(out, "  tightest        {tight}");
-    let _ = writeln!(out, "  recommendation  {}", s.recommendation());
-    out
+    let helped = crate::session::Helped::default();
+    format!(
+        "\n{}",
+        crate::views::summary::text(&s.summary(&helped), s, Some(elapsed_s))
+    )
 }
 
 #[cfg(test)]
@@ -92,7 +44,7 @@ mod tests {
             "429s",
             "rpm",
             "retries",
-            "too early",
+            "sooner than the server asked",
             "time waiting",
             "wasted calls",
             "tightest",

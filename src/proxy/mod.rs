@@ -206,6 +206,17 @@ pub struct ProxyStats {
     pub connections: u64,
 }
 
+impl ProxyStats {
+    /// What the proxy did for the program, as the summary counts it.
+    pub fn helped(&self) -> crate::session::Helped {
+        crate::session::Helped {
+            retries: self.proxy_retries,
+            paced: self.paced,
+            paced_s: self.paced_s,
+        }
+    }
+}
+
 /// A running proxy. Dropping it stops accepting and aborts open connections;
 /// [`ProxyHandle::shutdown`] lets them finish first (at most 2 s).
 pub struct ProxyHandle {

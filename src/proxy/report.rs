@@ -203,9 +203,14 @@ pub(crate) fn metrics(shared: &Shared) -> String {
     o
 }
 
-/// The summary of a session as JSON (also the end-of-run `--json` summary).
+/// The summary of a session as JSON (also the end-of-run `--json` summary): the one
+/// [`Summary`](crate::session::Summary) serialized, with the budgets, the models and the
+/// proxy's own counters. `by_kind` counts every diagnosed error answer; `audit` and
+/// `wait_s` keep the shape earlier versions printed.
 pub fn summary_json(s: &Session, st: &super::ProxyStats) -> Value {
     let audit = s.audit();
+    let summary = s.summary(&st.helped());
+    let mut v = serde_json::to_value(&summary).unwrap_or_else(|_| json!({}));
     let by_kind: serde_json::Map<String, Value> = s
         .by_kind
         .iter()
@@ -229,26 +234,20 @@ pub fn summary_json(s: &Session, st: &super::ProxyStats) -> Value {
         json!({"provider": b.provider, "dimension": b.dimension, "window": b.window,
             "limit": b.latest.limit, "remaining": b.latest.remaining, "headroom": b.headroom()})
     });
-    json!({
-        "requests": s.requests,
-        "responses": s.responses,
-        "failures": s.failures,
-        "by_status": by_status,
-        "rate_limited": s.rate_limited,
-        "by_kind": by_kind,
-        "input_tokens": s.input_tokens,
-        "output_tokens": s.output_tokens,
-        "audit": audit,
-        "retries_by_client": audit.retries.saturating_sub(st.proxy_retries),
-        "retries_by_ratedoctor": st.proxy_retries,
-        "wait_s": {"retries": audit.waited_s, "pace": st.paced_s},
-        "wasted_calls": audit.wasted_calls,
-        "budgets": budgets,
-        "tightest": tightest,
-        "models": s.models,
-        "recommendation": s.recommendation(),
-        "proxy": st,
-    })
+    if let Some(o) = v.as_object_mut() {
+        o.insert("by_status".into(), Value::Object(by_status));
+        o.insert("by_kind".into(), Value::Object(by_kind));
+        o.insert("audit".into(), json!(audit));
+        o.insert(
+            "wait_s".into(),
+            json!({"retries": summary.waited_s, "pace": summary.paced_s}),
+        );
+        o.insert("budgets".into(), json!(budgets));
+        o.insert("tightest".into(), json!(tightest));
+        o.insert("models".into(), json!(s.models));
+        o.insert("proxy".into(), json!(st));
+    }
+    v
 }
 
 /// `/_ratedoctor/state`.

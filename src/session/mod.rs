@@ -14,6 +14,9 @@ use crate::headers::{Budget, Dimension};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+mod summary;
+pub use summary::{Helped, Summary};
+
 /// Points of history kept per budget (older ones are dropped).
 pub const HISTORY: usize = 240;
 /// A client retry this much sooner than advised counts as "too early".
@@ -76,9 +79,13 @@ pub struct Audit {
     pub too_early: u64,
     /// Retries of an error that retrying cannot fix (quota, too large, auth).
     pub non_retryable_retried: u64,
-    /// Attempts that failed and were retried: calls that bought nothing.
+    /// Retries refused again (a retry that got an error or no answer): calls that
+    /// bought nothing. `replay --policy` and `simulate` count the same.
     pub wasted_calls: u64,
-    /// Logical requests whose last attempt failed with a short advised wait.
+    /// Logical requests whose last attempt failed: the program stopped trying.
+    pub gave_up: u64,
+    /// Of those, the ones whose last answer advised a short wait (a retry would have
+    /// worked soon).
     pub gave_up_early: u64,
     /// Seconds spent waiting between attempts, summed.
     pub waited_s: f64,
@@ -92,8 +99,13 @@ pub struct Session {
     pub responses: u64,
     pub failures: u64,
     pub by_status: BTreeMap<u16, u64>,
+    /// 429 answers.
     pub rate_limited: u64,
+    /// Every diagnosed error answer by kind (429s, overloads and the rest).
     pub by_kind: BTreeMap<Kind, u64>,
+    /// The 429 answers alone by kind (one without a diagnosis counts as transient): adds
+    /// up to `rate_limited`.
+    pub rate_limited_by_kind: BTreeMap<Kind, u64>,
     pub budgets: Vec<BudgetTrack>,
     pub diagnoses: Vec<Diagnosis>,
     pub providers: BTreeSet<Provider>,
@@ -181,6 +193,10 @@ impl Session {
                 }
                 if *status == 429 {
                     self.rate_limited += 1;
+                    let kind = diagnosis
+                        .as_ref()
+                        .map_or(summary::UNDIAGNOSED_429, |d| d.kind);
+                    *self.rate_limited_by_kind.entry(kind).or_default() += 1;
                 }
                 if let Some(d) = diagnosis {
                     *self.by_kind.entry(d.kind).or_default() += 1;
@@ -290,12 +306,18 @@ impl Session {
         let mut a = Audit::default();
         let now_s = self.last_ms / 1000.0;
         for g in self.groups.values() {
+            // A retry refused again: a call that bought nothing.
+            a.wasted_calls += g
+                .attempts
+                .iter()
+                .skip(1)
+                .filter(|x| !matches!(x.outcome, AttemptOutcome::Ok | AttemptOutcome::Pending))
+                .count() as u64;
             for prev in g.attempts.iter().rev().skip(1) {
                 if prev.outcome == AttemptOutcome::Ok {
                     continue;
                 }
                 a.retries += 1;
-                a.wasted_calls += 1;
                 if let Some(w) = prev.wait_s {
                     a.waited_s += w;
                     if prev
@@ -310,9 +332,12 @@ impl Session {
                 }
             }
             if let Some(last) = g.attempts.last()
-                && gave_up_early(last, now_s)
+                && !matches!(last.outcome, AttemptOutcome::Ok | AttemptOutcome::Pending)
             {
-                a.gave_up_early += 1;
+                a.gave_up += 1;
+                if gave_up_early(last, now_s) {
+                    a.gave_up_early += 1;
+                }
             }
         }
         a

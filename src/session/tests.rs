@@ -97,7 +97,8 @@ fn a_client_that_retries_too_early_is_caught() {
     let a = s.audit();
     assert_eq!(a.retries, 2);
     assert_eq!(a.too_early, 1);
-    assert_eq!(a.wasted_calls, 2);
+    // The first retry (sent too early) was refused again; the second succeeded.
+    assert_eq!(a.wasted_calls, 1);
     assert_eq!(a.non_retryable_retried, 0);
     assert!((a.waited_s - 7.0).abs() < 1e-9, "{}", a.waited_s);
     assert_eq!(s.rate_limited, 2);
@@ -194,4 +195,70 @@ fn live_events_fold_into_the_timeline_model_simulate_produces() {
     assert_eq!(g.retries(), 2);
     // The text renderer `backoff` and `simulate` use draws it as it is.
     assert_eq!(render_trace(g, 0.0, 9.5, 20), "x-----------x-----o ");
+}
+
+/// The summary's counts add up (issue #14: "429s 360 (rpm 301, tpm 55, overloaded 20,
+/// output_tpm 4)" summed to 380): answers split into ok, 429s, overloads and other errors;
+/// the 429s by kind add up to the 429s; a retry refused again is a wasted call; a request
+/// whose last answer was an error is one the program gave up.
+#[test]
+fn summary_counts_add_up() {
+    let mut s = Session::new();
+    // Request 1: 429, 429, then 200 (two retries, one refused again).
+    s.apply(&sent(0.0, 1, 1, 0));
+    s.apply(&got(10.0, 1, 429, snap("0", Some("1")), Some(RPM_429)));
+    s.apply(&sent(1100.0, 2, 1, 1));
+    s.apply(&got(1110.0, 2, 429, snap("0", Some("1")), Some(RPM_429)));
+    s.apply(&sent(2200.0, 3, 1, 2));
+    s.apply(&got(2210.0, 3, 200, snap("5", None), None));
+    // Request 2: a quota 429, retried once, refused again, then given up.
+    s.apply(&sent(3000.0, 4, 2, 0));
+    s.apply(&got(3010.0, 4, 429, snap("5", None), Some(QUOTA_429)));
+    s.apply(&sent(3500.0, 5, 2, 1));
+    s.apply(&got(3510.0, 5, 429, snap("5", None), Some(QUOTA_429)));
+    // Request 3: overloaded (529); request 4: a 500; request 5: no answer.
+    s.apply(&sent(4000.0, 6, 3, 0));
+    s.apply(&got(4010.0, 6, 529, snap("5", None), None));
+    s.apply(&sent(4100.0, 7, 4, 0));
+    s.apply(&got(4110.0, 7, 500, snap("5", None), None));
+    s.apply(&sent(4200.0, 8, 5, 0));
+    s.apply(&Event {
+        t_ms: 4300.0,
+        id: 8,
+        kind: EventKind::Failed {
+            error: "cut".into(),
+        },
+    });
+    let sum = s.summary(&Helped::default());
+    assert_eq!(sum.requests, 8);
+    assert_eq!((sum.responses, sum.failures), (7, 1));
+    assert_eq!(
+        (sum.ok, sum.rate_limited, sum.overloaded, sum.other_errors),
+        (1, 4, 1, 1)
+    );
+    assert_eq!(
+        sum.ok + sum.rate_limited + sum.overloaded + sum.other_errors,
+        sum.responses
+    );
+    assert_eq!(
+        sum.rate_limited_by_kind.values().sum::<u64>(),
+        sum.rate_limited
+    );
+    assert_eq!(sum.rate_limited_by_kind.get("rpm"), Some(&2));
+    assert_eq!(sum.rate_limited_by_kind.get("quota"), Some(&2));
+    assert_eq!(sum.retries_by_client, 3);
+    assert_eq!(sum.non_retryable_retried, 1);
+    assert_eq!(sum.wasted_calls, 2, "the two retries refused again");
+    assert_eq!(
+        sum.failed_requests, 4,
+        "quota, 529, 500 and the lost request"
+    );
+    // What the proxy did itself is told apart from the program's retries.
+    let helped = Helped {
+        retries: 1,
+        paced: 0,
+        paced_s: 0.0,
+    };
+    assert_eq!(s.summary(&helped).retries_by_client, 2);
+    assert_eq!(s.summary(&helped).retries_by_ratedoctor, 1);
 }

@@ -4,3 +4,4 @@ pub mod card;
 pub mod explain;
 pub mod probe;
 pub mod style;
+pub mod summary;
