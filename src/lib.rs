@@ -30,6 +30,7 @@ pub mod replay;
 pub mod session;
 pub mod shutdown;
 pub mod simulate;
+pub mod snippet;
 pub mod table;
 pub mod tui;
 pub mod views;

@@ -10,6 +10,7 @@ const CORE: &[&str] = &[
     "diagnose",
     "headers",
     "table.rs",
+    "snippet.rs",
     "redact.rs",
     "pattern.rs",
     "limiter.rs",
