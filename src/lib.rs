@@ -9,6 +9,7 @@
 //!   panic (terminal restored, one line, exit 70).
 
 pub mod backoff;
+pub mod base64;
 pub mod bug;
 pub mod cli;
 pub mod commands;

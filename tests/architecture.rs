@@ -11,6 +11,7 @@ const CORE: &[&str] = &[
     "headers",
     "table.rs",
     "snippet.rs",
+    "base64.rs",
     "redact.rs",
     "pattern.rs",
     "limiter.rs",
