@@ -9,6 +9,7 @@
 //!   panic (terminal restored, one line, exit 70).
 
 pub mod backoff;
+pub mod base64;
 pub mod bug;
 pub mod cli;
 pub mod commands;
@@ -30,6 +31,7 @@ pub mod replay;
 pub mod session;
 pub mod shutdown;
 pub mod simulate;
+pub mod snippet;
 pub mod table;
 pub mod tui;
 pub mod views;

@@ -6,6 +6,7 @@
 //! the generic row otherwise. The text is the product's advice: short, plain, concrete.
 
 use crate::diagnose::{Cause, Kind, Provider};
+use crate::snippet::Snip;
 
 /// One row: what a cause means and the fastest fix, for one provider or for all.
 pub struct Row {
@@ -16,155 +17,10 @@ pub struct Row {
     pub meaning: &'static str,
     /// The fastest fix, 1–3 sentences, concrete: which setting, which page, which number to change.
     pub fix: &'static str,
-    /// Optional short copyable code snippet (Python, a few lines) showing the fix, e.g. honour Retry-After,
-    /// cap concurrency with asyncio.Semaphore, lower max_tokens, stop retrying on insufficient_quota.
-    pub snippet: Option<&'static str>,
+    /// What the fix's short code snippet shows (honour Retry-After, cap concurrency, lower
+    /// max_tokens, stop on a quota…); [`crate::snippet`] writes it in the provider's SDK.
+    pub snippet: Option<Snip>,
 }
-
-// ---------------------------------------------------------------------------------------------
-// Snippets (Python). Shared by several rows.
-// ---------------------------------------------------------------------------------------------
-
-/// Honour Retry-After, fall back to doubling, never retry billing errors.
-const SNIP_RETRY_AFTER: &str = r#"import time, openai
-
-def call(req, tries=6):
-    for attempt in range(tries):
-        try:
-            return client.chat.completions.create(**req)
-        except openai.RateLimitError as e:
-            if e.code == "insufficient_quota" or attempt == tries - 1:
-                raise
-            ra = e.response.headers.get("retry-after")
-            time.sleep(float(ra) if ra else min(2 ** attempt, 60))"#;
-
-/// Exponential backoff with jitter and a cap.
-const SNIP_BACKOFF: &str = r#"import random, time
-from openai import RateLimitError
-
-def with_backoff(call, tries=6):
-    for attempt in range(tries):
-        try:
-            return call()
-        except RateLimitError:
-            if attempt == tries - 1:
-                raise
-            time.sleep(min(2 ** attempt, 60) * random.uniform(0.5, 1.0))"#;
-
-/// Cap the number of requests in flight.
-const SNIP_SEMAPHORE: &str = r#"import asyncio
-
-sem = asyncio.Semaphore(5)  # at most 5 requests in flight; raise slowly
-
-async def ask(prompt):
-    async with sem:
-        return await client.chat.completions.create(
-            model=MODEL, messages=[{"role": "user", "content": prompt}])
-
-async def main(prompts):
-    return await asyncio.gather(*(ask(p) for p in prompts))"#;
-
-/// Reserve fewer tokens per request.
-const SNIP_MAX_TOKENS: &str = r#"resp = client.chat.completions.create(
-    model=MODEL,
-    messages=messages[-10:],  # keep only the recent history
-    max_tokens=300,           # reserve only what the answer needs
-)"#;
-
-/// Split a big input into several smaller requests.
-const SNIP_SPLIT: &str = r#"def chunks(text, size=8000):  # characters, roughly 2,000 tokens
-    for i in range(0, len(text), size):
-        yield text[i:i + size]
-
-parts = [summarise(c) for c in chunks(document)]  # many small requests
-answer = summarise("\n".join(parts))"#;
-
-/// Stop on billing errors instead of retrying them.
-const SNIP_STOP_ON_QUOTA: &str = r#"import openai
-
-try:
-    resp = client.chat.completions.create(**req)
-except openai.RateLimitError as e:
-    if e.code in ("insufficient_quota", "credit_balance_exhausted"):
-        raise SystemExit("Out of credit: add billing. Retrying will not help.") from e
-    raise"#;
-
-/// Anthropic prompt caching for a long, repeated prefix.
-const SNIP_ANTHROPIC_CACHE: &str = r#"msg = client.messages.create(
-    model=MODEL,
-    max_tokens=1024,
-    system=[{"type": "text", "text": LONG_CONTEXT,
-             "cache_control": {"type": "ephemeral"}}],  # cached reads skip ITPM
-    messages=[{"role": "user", "content": question}],
-)"#;
-
-/// Anthropic: do not retry the monthly spend cap.
-const SNIP_ANTHROPIC_SPEND_CAP: &str = r#"import anthropic
-
-try:
-    msg = client.messages.create(**req)
-except anthropic.RateLimitError as e:
-    err = (e.body or {}).get("error", {})
-    if (err.get("details") or {}).get("error_code") == "enforced_spend_limit_reached":
-        raise SystemExit("Monthly spend cap reached: no retry until the 1st.") from e
-    raise"#;
-
-/// Anthropic: more SDK retries for 529.
-const SNIP_ANTHROPIC_RETRIES: &str = r#"import anthropic
-
-# 529 overloaded is retried by the SDK; give it more room than the default 2 tries
-client = anthropic.Anthropic(max_retries=6)"#;
-
-/// Stream long outputs so the connection is not idle.
-const SNIP_STREAM: &str = r#"with client.messages.stream(model=MODEL, max_tokens=8000,
-                            messages=messages) as stream:
-    for text in stream.text_stream:
-        print(text, end="", flush=True)"#;
-
-/// Longer client timeout.
-const SNIP_TIMEOUT: &str = r#"from openai import OpenAI
-
-client = OpenAI(timeout=300.0, max_retries=3)  # seconds; long generations need room"#;
-
-/// google-genai does not retry by default.
-const SNIP_GENAI_RETRY: &str = r#"from google import genai
-from google.genai import types
-
-client = genai.Client(http_options=types.HttpOptions(
-    retry_options=types.HttpRetryOptions(attempts=5)))  # off by default"#;
-
-/// botocore adaptive retries for Bedrock.
-const SNIP_BOTO_ADAPTIVE: &str = r#"import boto3
-from botocore.config import Config
-
-client = boto3.client("bedrock-runtime", config=Config(
-    retries={"max_attempts": 10, "mode": "adaptive"}))  # client-side rate limiting"#;
-
-/// Ramp traffic up gradually.
-const SNIP_RAMP: &str = r#"import time
-
-rate, target = 5.0, 50.0           # requests/s: start where it worked before
-raised = time.monotonic()
-for req in jobs:
-    send(req)
-    time.sleep(1 / rate)
-    if rate < target and time.monotonic() - raised > 15 * 60:
-        rate, raised = min(rate * 1.5, target), time.monotonic()  # +50% per 15 min"#;
-
-/// OpenRouter fallback models.
-const SNIP_OPENROUTER_FALLBACK: &str = r#"resp = client.chat.completions.create(
-    model="deepseek/deepseek-chat-v3-0324:free",
-    extra_body={"models": ["deepseek/deepseek-chat-v3-0324",
-                           "openai/gpt-4o-mini"]},  # tried in order on failure
-    messages=messages,
-)"#;
-
-/// Anthropic prompt-size and output-size control.
-const SNIP_ANTHROPIC_MAX_TOKENS: &str = r#"msg = client.messages.create(
-    model=MODEL,
-    max_tokens=800,  # near the real answer length, not the model maximum
-    messages=messages,
-)"#;
 
 // ---------------------------------------------------------------------------------------------
 // The table.
@@ -181,7 +37,7 @@ pub static ROWS: &[Row] = &[
         fix: "Wait for the Retry-After header (or the 'try again in' time), then retry with \
               exponential backoff. To stop it recurring, spread calls out and batch several small \
               prompts into one request.",
-        snippet: Some(SNIP_RETRY_AFTER),
+        snippet: Some(Snip::RetryAfter),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -191,7 +47,7 @@ pub static ROWS: &[Row] = &[
         fix: "Honour Retry-After and back off. Your limits are at \
               platform.openai.com/account/rate-limits and rise with your usage tier as you spend \
               more; send bulk offline work through the Batch API, which has its own larger quota.",
-        snippet: Some(SNIP_RETRY_AFTER),
+        snippet: Some(Snip::RetryAfter),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -202,7 +58,7 @@ pub static ROWS: &[Row] = &[
         fix: "Smooth bursts into a steady pace and wait the retry-after-ms the response gives. To \
               raise RPM, raise the deployment's TPM allocation on the Quotas page in Azure AI \
               Foundry, or spread load over deployments in other regions.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -212,7 +68,7 @@ pub static ROWS: &[Row] = &[
         fix: "Honour retry-after and send requests evenly instead of in bursts. Limits rise with \
               your usage tier, which goes up as you buy credits; see Settings > Limits in the \
               Claude Console.",
-        snippet: Some(SNIP_RETRY_AFTER),
+        snippet: Some(Snip::RetryAfter),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -222,7 +78,7 @@ pub static ROWS: &[Row] = &[
         fix: "Wait the retryDelay (or 'Please retry in Ns') from the error, then retry. More API \
               keys in the same project share the same limit and will not help; enable billing on \
               the project to move from the free tier to Tier 1 (current usage: ai.dev/rate-limit).",
-        snippet: Some(SNIP_GENAI_RETRY),
+        snippet: Some(Snip::GenaiRetry),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -232,7 +88,7 @@ pub static ROWS: &[Row] = &[
         fix: "Back off and retry. If it keeps happening, request a higher quota for that metric \
               under IAM & Admin > Quotas in the Google Cloud console, or send traffic to another \
               region.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -242,7 +98,7 @@ pub static ROWS: &[Row] = &[
         fix: "Honour retry-after and pace your calls. Groq's x-ratelimit-*-requests headers count \
               requests per day, not per minute; for higher limits upgrade to the Developer tier at \
               console.groq.com/settings/billing.",
-        snippet: Some(SNIP_RETRY_AFTER),
+        snippet: Some(Snip::RetryAfter),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -252,7 +108,7 @@ pub static ROWS: &[Row] = &[
         fix: "Back off and retry at a steady pace. Check and raise your workspace limits on the \
               Limits page of La Plateforme; the free Experiment plan is far lower than the paid \
               Scale plan.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -261,7 +117,7 @@ pub static ROWS: &[Row] = &[
                   minute.",
         fix: "Keep free-model traffic under 20 requests a minute, or switch to the paid version \
               of the model (same name without ':free'), which does not have this cap.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -272,7 +128,7 @@ pub static ROWS: &[Row] = &[
         fix: "Wait the x-ratelimit-reset interval, then ramp up gradually: the dynamic limit \
               grows as you sustain successful traffic. A steady rate gets more through than \
               bursts.",
-        snippet: Some(SNIP_RAMP),
+        snippet: Some(Snip::Ramp),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -281,7 +137,7 @@ pub static ROWS: &[Row] = &[
                   at once for your balance, or heavy load on DeepSeek's servers.",
         fix: "Lower parallelism with a semaphore and retry with backoff. Topping up your balance \
               raises the concurrency limit.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -290,7 +146,7 @@ pub static ROWS: &[Row] = &[
                   minute').",
         fix: "Pace calls to the number in the message, or create a Production key at \
               dashboard.cohere.com/api-keys for much higher limits.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -299,7 +155,7 @@ pub static ROWS: &[Row] = &[
                   (your RPM divided by 60), so bursts count.",
         fix: "Smooth bursts and retry with backoff. Limits rise with your spend tier; see them at \
               console.x.ai.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -309,7 +165,7 @@ pub static ROWS: &[Row] = &[
         fix: "Use botocore's adaptive retry mode, and request a higher quota in the Service \
               Quotas console (service: Amazon Bedrock). A cross-region inference profile spreads \
               load over several regions.",
-        snippet: Some(SNIP_BOTO_ADAPTIVE),
+        snippet: Some(Snip::BotoAdaptive),
     },
     Row {
         cause: Cause::RequestsPerMinute,
@@ -318,7 +174,7 @@ pub static ROWS: &[Row] = &[
                   (Tier 0: about 50 RPM for sonar models, 5 for sonar-deep-research).",
         fix: "Back off and pace calls. Tiers rise with total credits bought ($50 for Tier 1, \
               $250 for Tier 2, and so on); check yours in the API settings.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     // ----- tokens per minute -----
     Row {
@@ -328,7 +184,7 @@ pub static ROWS: &[Row] = &[
                   went over the per-minute token limit. It clears as the minute rolls on.",
         fix: "Wait for Retry-After, then retry. To need fewer retries, lower max_tokens to what \
               you actually use, shorten prompts and history, and spread calls over time.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -339,7 +195,7 @@ pub static ROWS: &[Row] = &[
         fix: "Honour Retry-After, lower max_tokens (max_completion_tokens) and trim context. \
               Limits depend on your usage tier (platform.openai.com/account/rate-limits) and rise \
               as you spend; move bulk jobs to the Batch API.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -351,7 +207,7 @@ pub static ROWS: &[Row] = &[
               (request more regional quota at aka.ms/oai/quotaincrease), set max_tokens close to \
               the real output, and smooth bursts. For steady heavy traffic use provisioned \
               throughput or spread over regions.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -361,7 +217,7 @@ pub static ROWS: &[Row] = &[
         fix: "Shorten the prompt, lower max_tokens and honour retry-after; cache long repeated \
               context with prompt caching. Limits rise with your tier (Settings > Limits in the \
               Claude Console).",
-        snippet: Some(SNIP_ANTHROPIC_CACHE),
+        snippet: Some(Snip::AnthropicCache),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -370,7 +226,7 @@ pub static ROWS: &[Row] = &[
                   are per project, not per API key, and long files, history and images all count.",
         fix: "Wait the retryDelay, then shorten prompts. More API keys will not add quota; \
               enable billing on the project to reach Tier 1's much higher limits.",
-        snippet: Some(SNIP_GENAI_RETRY),
+        snippet: Some(Snip::GenaiRetry),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -380,7 +236,7 @@ pub static ROWS: &[Row] = &[
         fix: "Wait the 'try again in' time, lower max_tokens and trim prompts; \
               x-ratelimit-remaining-tokens shows the minute budget left. Upgrade to the \
               Developer tier at console.groq.com/settings/billing for higher limits.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -390,7 +246,7 @@ pub static ROWS: &[Row] = &[
         fix: "Wait, then send fewer tokens per minute (shorter prompts, lower max_tokens). \
               Raise the workspace limits on the Limits page of La Plateforme, or move to the \
               Scale plan.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -401,7 +257,7 @@ pub static ROWS: &[Row] = &[
         fix: "Wait the x-ratelimit-reset interval, then send a steady token rate and increase \
               it gradually; sustained successful traffic raises the limit. Lower max_tokens to \
               reduce each request's share.",
-        snippet: Some(SNIP_RAMP),
+        snippet: Some(Snip::Ramp),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -418,7 +274,7 @@ pub static ROWS: &[Row] = &[
                   limit. xAI counts every token: prompt, completion, reasoning and cached.",
         fix: "Wait, then trim prompts and cap output; reasoning models spend many tokens \
               thinking. Limits rise with the spend tier; see them at console.x.ai.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -428,7 +284,7 @@ pub static ROWS: &[Row] = &[
         fix: "Back off and retry; keep a stable prompt prefix so cached tokens count less. The \
               X-Ratelimit-Limit-Tokens-* headers show your limits (per second); for guaranteed \
               capacity use an on-demand deployment.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::TokensPerMinute,
@@ -439,7 +295,7 @@ pub static ROWS: &[Row] = &[
         fix: "Set max_tokens near the real output size and retry with botocore's adaptive mode. \
               Request a higher quota in the Service Quotas console, or use a cross-region \
               inference profile.",
-        snippet: Some(SNIP_BOTO_ADAPTIVE),
+        snippet: Some(Snip::BotoAdaptive),
     },
     // ----- input tokens per minute -----
     Row {
@@ -449,7 +305,7 @@ pub static ROWS: &[Row] = &[
                   (ITPM). Output tokens are counted separately.",
         fix: "Retry after the stated wait, then send less input: trim history, attach only the \
               documents you need, summarise long context, and spread large prompts over time.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::InputTokensPerMinute,
@@ -459,7 +315,7 @@ pub static ROWS: &[Row] = &[
         fix: "Use prompt caching: on most current models, tokens read from the cache do not \
               count toward ITPM. Also trim the prompt, honour retry-after, and raise your tier by \
               buying credits in the Claude Console.",
-        snippet: Some(SNIP_ANTHROPIC_CACHE),
+        snippet: Some(Snip::AnthropicCache),
     },
     Row {
         cause: Cause::InputTokensPerMinute,
@@ -468,7 +324,7 @@ pub static ROWS: &[Row] = &[
                   (...InputTokensPerModelPerMinute). Limits are per project, not per key.",
         fix: "Wait the retryDelay, then send shorter prompts or fewer large files at once. \
               Extra keys will not help; enabling billing (Tier 1) raises the limit.",
-        snippet: Some(SNIP_GENAI_RETRY),
+        snippet: Some(Snip::GenaiRetry),
     },
     Row {
         cause: Cause::InputTokensPerMinute,
@@ -477,7 +333,7 @@ pub static ROWS: &[Row] = &[
                   Fireworks limit to trip (900k uncached vs 3.6M total at the start).",
         fix: "Reuse a stable prompt prefix so most input is served from cache, trim the rest, \
               and retry with backoff. For more, use an on-demand deployment.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     // ----- output tokens per minute -----
     Row {
@@ -487,7 +343,7 @@ pub static ROWS: &[Row] = &[
                   allows (OTPM).",
         fix: "Lower max_tokens to what you need, ask for shorter answers, and retry after the \
               wait. Fewer long generations running in parallel also helps.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::OutputTokensPerMinute,
@@ -497,7 +353,7 @@ pub static ROWS: &[Row] = &[
                   estimate when the request starts.",
         fix: "Lower max_tokens close to the real answer length and run fewer long generations \
               at once. Raise your tier (higher OTPM) by buying credits in the Claude Console.",
-        snippet: Some(SNIP_ANTHROPIC_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::OutputTokensPerMinute,
@@ -506,7 +362,7 @@ pub static ROWS: &[Row] = &[
                   (36k at the start, about 600 per second).",
         fix: "Lower max_tokens, ask for shorter output, and retry with backoff. For heavy \
               generation use an on-demand deployment.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     // ----- requests per day -----
     Row {
@@ -597,7 +453,7 @@ pub static ROWS: &[Row] = &[
                   image counts: one request with n=4 is four images.",
         fix: "Ask for fewer images per call, queue jobs at a steady pace, and retry after the \
               wait.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     Row {
         cause: Cause::ImagesPerMinute,
@@ -606,7 +462,7 @@ pub static ROWS: &[Row] = &[
                   by your usage tier.",
         fix: "Queue image jobs at a steady pace and honour Retry-After. Check the IPM for your \
               tier at platform.openai.com/account/rate-limits; it rises as you move up tiers.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     Row {
         cause: Cause::ImagesPerMinute,
@@ -615,7 +471,7 @@ pub static ROWS: &[Row] = &[
                   project, not per key.",
         fix: "Queue image jobs and wait the retryDelay. Enabling billing (Tier 1) raises the \
               limit; extra keys do not.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     // ----- request too large -----
     Row {
@@ -626,7 +482,7 @@ pub static ROWS: &[Row] = &[
         fix: "Shrink the request: fewer input tokens, a lower max_tokens, or split the input \
               into smaller chunks. Retrying it unchanged can never succeed; a higher tier with a \
               bigger limit also solves it.",
-        snippet: Some(SNIP_SPLIT),
+        snippet: Some(Snip::Split),
     },
     Row {
         cause: Cause::RequestTooLarge,
@@ -636,7 +492,7 @@ pub static ROWS: &[Row] = &[
         fix: "Shrink the request until Requested is below Limit: cut the prompt, lower \
               max_tokens, or split the input. Retrying can never succeed; a higher usage tier \
               raises Limit.",
-        snippet: Some(SNIP_SPLIT),
+        snippet: Some(Snip::Split),
     },
     Row {
         cause: Cause::RequestTooLarge,
@@ -645,7 +501,7 @@ pub static ROWS: &[Row] = &[
                   the Messages API), usually because of large images or PDFs.",
         fix: "Shrink the request: resize images, send fewer pages, or upload files once with \
               the Files API and refer to them. Retrying the same body can never succeed.",
-        snippet: Some(SNIP_SPLIT),
+        snippet: Some(Snip::Split),
     },
     Row {
         cause: Cause::RequestTooLarge,
@@ -655,7 +511,7 @@ pub static ROWS: &[Row] = &[
         fix: "Shrink the request (shorter prompt, lower max_tokens, or split the input), pick a \
               model with a higher TPM, or upgrade to the Developer tier. Retrying can never \
               succeed.",
-        snippet: Some(SNIP_SPLIT),
+        snippet: Some(Snip::Split),
     },
     // ----- quota / billing -----
     Row {
@@ -665,7 +521,7 @@ pub static ROWS: &[Row] = &[
                   refused. This is billing, not speed.",
         fix: "Add a payment method or buy credits on the provider's billing page. Retrying will \
               not help: every call fails until billing is fixed.",
-        snippet: Some(SNIP_STOP_ON_QUOTA),
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::Quota,
@@ -675,7 +531,7 @@ pub static ROWS: &[Row] = &[
         fix: "Buy credits or add a payment method at platform.openai.com > Settings > Billing, \
               and turn on auto recharge. Retrying will not help, and neither will a new key in \
               the same organization; access can take a few minutes to return after paying.",
-        snippet: Some(SNIP_STOP_ON_QUOTA),
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::Quota,
@@ -685,7 +541,7 @@ pub static ROWS: &[Row] = &[
         fix: "Buy credits in the Claude Console under Settings > Billing, and turn on auto-reload \
               if you want it to stay topped up. Retrying will not help until the balance is \
               positive.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::Quota,
@@ -694,7 +550,7 @@ pub static ROWS: &[Row] = &[
                   used up, even though the status is 429.",
         fix: "Add credit or fix billing for the project in AI Studio (ai.studio/projects). \
               Retrying will not help until credit is added.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::Quota,
@@ -703,7 +559,7 @@ pub static ROWS: &[Row] = &[
                   request at its full max_tokens, so a big max_tokens alone can trigger it.",
         fix: "Buy credits at openrouter.ai/settings/credits, or lower max_tokens until the \
               request fits your balance. Retrying the same request will not help.",
-        snippet: Some(SNIP_MAX_TOKENS),
+        snippet: Some(Snip::MaxTokens),
     },
     Row {
         cause: Cause::Quota,
@@ -711,7 +567,7 @@ pub static ROWS: &[Row] = &[
         meaning: "Your account has no credit or is on the limited free plan (type credit_limit).",
         fix: "Add credits or a payment method at api.together.xyz/settings/billing. Retrying \
               will not help until billing is set up.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::Quota,
@@ -719,7 +575,7 @@ pub static ROWS: &[Row] = &[
         meaning: "HTTP 402 'Insufficient Balance': your DeepSeek account balance is used up.",
         fix: "Top up at platform.deepseek.com (Top up page). Retrying will not help until the \
               balance is positive; a bigger balance also raises your concurrency limit.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::Quota,
@@ -728,7 +584,7 @@ pub static ROWS: &[Row] = &[
                   its monthly spending limit'). The status may be 429 or 403.",
         fix: "Buy credits on the billing page at console.x.ai; if credits remain, the monthly \
               spending limit is the problem, so raise it there. Retrying will not help.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::Quota,
@@ -737,7 +593,7 @@ pub static ROWS: &[Row] = &[
                   limit (412 means the account is suspended).",
         fix: "Add a payment method or credits in the Fireworks billing settings. Retrying will \
               not help until the account can pay.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::Quota,
@@ -745,7 +601,7 @@ pub static ROWS: &[Row] = &[
         meaning: "The Perplexity API is prepaid: your credit balance ran out.",
         fix: "Buy credits (and turn on auto top-up) on the API billing page of your Perplexity \
               account settings. Retrying will not help until credit is added.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     // ----- spend cap -----
     Row {
@@ -755,7 +611,7 @@ pub static ROWS: &[Row] = &[
                   your tier. Nothing runs until the cap is raised or the month rolls over.",
         fix: "Raise the cap in the provider's billing or limits settings, or wait for the \
               monthly reset. Retrying will not help before then.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::SpendCap,
@@ -766,7 +622,7 @@ pub static ROWS: &[Row] = &[
         fix: "Raise the organization budget under Settings > Limits at platform.openai.com, or \
               the project's budget in its project settings; moving up a usage tier raises \
               OpenAI's own limit. Retrying will not help.",
-        snippet: Some(SNIP_STOP_ON_QUOTA),
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::SpendCap,
@@ -777,7 +633,7 @@ pub static ROWS: &[Row] = &[
         fix: "To get access sooner, move up a tier by buying credits in the Claude Console. If \
               you set the limit yourself ('specified API usage limits', HTTP 400), raise it \
               under Settings > Limits. Retrying will not help, even the SDK's automatic retries.",
-        snippet: Some(SNIP_ANTHROPIC_SPEND_CAP),
+        snippet: Some(Snip::AnthropicSpendCap),
     },
     Row {
         cause: Cause::SpendCap,
@@ -786,7 +642,7 @@ pub static ROWS: &[Row] = &[
                   set, so every key is blocked.",
         fix: "Raise or remove the spend limit at console.groq.com/settings/billing. Retrying \
               will not help until the limit is raised.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::SpendCap,
@@ -795,7 +651,7 @@ pub static ROWS: &[Row] = &[
                   exceeded'); the account may still have credit.",
         fix: "Raise or remove the key's credit limit at openrouter.ai/settings/keys, or use \
               another key. Retrying will not help.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::SpendCap,
@@ -805,7 +661,7 @@ pub static ROWS: &[Row] = &[
                   429 or 403.",
         fix: "Raise the team's monthly spending limit in console.x.ai, or buy credits if those \
               ran out. Retrying will not help.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     // ----- zero allowance -----
     Row {
@@ -815,7 +671,7 @@ pub static ROWS: &[Row] = &[
                   request fails however slowly you send.",
         fix: "Enable billing or upgrade the plan, or pick a model your plan includes. Waiting \
               will not help: the limit stays at 0.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::ZeroAllowance,
@@ -825,7 +681,7 @@ pub static ROWS: &[Row] = &[
         fix: "Enable billing on the project in AI Studio (Tier 1), or switch to a model that has \
               free-tier quota, such as a Flash model. Retrying will not help, and neither will \
               waiting for the daily reset.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::ZeroAllowance,
@@ -833,7 +689,7 @@ pub static ROWS: &[Row] = &[
         meaning: "Your project's quota for this base model in this region is 0.",
         fix: "Request a quota increase under IAM & Admin > Quotas in the Google Cloud console, \
               or use a region or model where you have quota. Retrying will not help.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     // ----- monthly limit -----
     Row {
@@ -843,7 +699,7 @@ pub static ROWS: &[Row] = &[
                   starts.",
         fix: "Upgrade to a paid or production key, or wait for the new month. Retrying will not \
               help before then.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::MonthlyLimit,
@@ -852,7 +708,7 @@ pub static ROWS: &[Row] = &[
                   is 0).",
         fix: "Raise the workspace limits on the Limits page of La Plateforme or move to the \
               Scale plan. Retrying will not help until the limit is raised or the month resets.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     Row {
         cause: Cause::MonthlyLimit,
@@ -860,7 +716,7 @@ pub static ROWS: &[Row] = &[
         meaning: "Trial keys allow 1,000 API calls a month in total, and this key has used them.",
         fix: "Create a Production key (with billing) at dashboard.cohere.com/api-keys and use \
               it instead. Retrying the trial key will not help until the month resets.",
-        snippet: None,
+        snippet: Some(Snip::Stop),
     },
     // ----- concurrency -----
     Row {
@@ -870,7 +726,7 @@ pub static ROWS: &[Row] = &[
                   requests, not requests per minute.",
         fix: "Lower parallelism: cap in-flight calls with a semaphore (start at 5) and raise it \
               step by step. Retry the failed calls after a short backoff.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     Row {
         cause: Cause::Concurrency,
@@ -879,7 +735,7 @@ pub static ROWS: &[Row] = &[
                   requests open at once, often long streaming calls.",
         fix: "Lower parallelism with a semaphore and keep fewer long streams open at once. For \
               bulk work use the Message Batches API, which does not hold connections open.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     Row {
         cause: Cause::Concurrency,
@@ -889,7 +745,7 @@ pub static ROWS: &[Row] = &[
                   remaining balance').",
         fix: "Lower parallelism below the limit in the message with a semaphore, and top up at \
               platform.deepseek.com to raise it.",
-        snippet: Some(SNIP_SEMAPHORE),
+        snippet: Some(Snip::Semaphore),
     },
     // ----- ramp -----
     Row {
@@ -899,7 +755,7 @@ pub static ROWS: &[Row] = &[
                   are under your per-minute limits.",
         fix: "Back off, return to your earlier rate, then increase it gradually over several \
               minutes. Retrying at full speed makes it worse.",
-        snippet: Some(SNIP_RAMP),
+        snippet: Some(Snip::Ramp),
     },
     Row {
         cause: Cause::Ramp,
@@ -908,7 +764,7 @@ pub static ROWS: &[Row] = &[
                   RPM and TPM.",
         fix: "Drop back to your previous steady rate, then raise it by no more than 50% every \
               15 minutes.",
-        snippet: Some(SNIP_RAMP),
+        snippet: Some(Snip::Ramp),
     },
     Row {
         cause: Cause::Ramp,
@@ -917,7 +773,7 @@ pub static ROWS: &[Row] = &[
                   throttles sharp increases even under your rate limits.",
         fix: "Go back to a steady rate and increase it in gradual steps. For a large planned \
               increase, talk to Anthropic sales first.",
-        snippet: Some(SNIP_RAMP),
+        snippet: Some(Snip::Ramp),
     },
     Row {
         cause: Cause::Ramp,
@@ -926,7 +782,7 @@ pub static ROWS: &[Row] = &[
                   sustained successful usage.",
         fix: "Start near your recent rate and increase it gradually; keep traffic steady so the \
               dynamic limit rises with it.",
-        snippet: Some(SNIP_RAMP),
+        snippet: Some(Snip::Ramp),
     },
     // ----- overloaded -----
     Row {
@@ -936,7 +792,7 @@ pub static ROWS: &[Row] = &[
                   and it hits many users at once.",
         fix: "Retry with exponential backoff and jitter; if it lasts, switch to another model \
               or region, or check the provider's status page.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Overloaded,
@@ -945,7 +801,7 @@ pub static ROWS: &[Row] = &[
                   capacity for this model. Your limits are not the problem.",
         fix: "Retry with backoff, honouring Retry-After when present, or fall back to another \
               model. Check status.openai.com if it lasts.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Overloaded,
@@ -954,7 +810,7 @@ pub static ROWS: &[Row] = &[
                   in this region is busy, not your quota.",
         fix: "Wait the seconds the message gives, then retry. For steady latency use \
               provisioned throughput, or add a deployment in another region as a fallback.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Overloaded,
@@ -964,7 +820,7 @@ pub static ROWS: &[Row] = &[
         fix: "Retry with backoff (the SDK retries 529; raise max_retries), fall back to another \
               Claude model, or try again in a few minutes. Check status.anthropic.com if it \
               lasts.",
-        snippet: Some(SNIP_ANTHROPIC_RETRIES),
+        snippet: Some(Snip::AnthropicRetries),
     },
     Row {
         cause: Cause::Overloaded,
@@ -973,7 +829,7 @@ pub static ROWS: &[Row] = &[
                   Google is short of capacity for this model.",
         fix: "Retry with backoff (google-genai does not retry unless you pass retry options), \
               or fall back to another model, for example from Pro to Flash.",
-        snippet: Some(SNIP_GENAI_RETRY),
+        snippet: Some(Snip::GenaiRetry),
     },
     Row {
         cause: Cause::Overloaded,
@@ -982,7 +838,7 @@ pub static ROWS: &[Row] = &[
                   model is busy, or your project's share of it is used.",
         fix: "Retry with exponential backoff, try the global endpoint or another region, and \
               buy Provisioned Throughput if you need guaranteed capacity.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Overloaded,
@@ -990,7 +846,7 @@ pub static ROWS: &[Row] = &[
         meaning: "498 capacity_exceeded: the flex service tier is full right now. It is Groq's \
                   capacity, not your limit.",
         fix: "Retry later, or send the request on the on_demand service tier instead of flex.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Overloaded,
@@ -999,7 +855,7 @@ pub static ROWS: &[Row] = &[
                   servers are at capacity for this model. It is not your limit.",
         fix: "Retry with backoff or use another Mistral model; raising your workspace limits \
               will not change it.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Overloaded,
@@ -1007,7 +863,7 @@ pub static ROWS: &[Row] = &[
         meaning: "503 at or below your dynamic rate: the model's live capacity on Together is \
                   exhausted. You are within your limit.",
         fix: "Retry with backoff, without cutting your rate, or use another model.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Overloaded,
@@ -1015,7 +871,7 @@ pub static ROWS: &[Row] = &[
         meaning: "503 Server Overloaded: DeepSeek's servers are busy. Under load DeepSeek may also \
                   hold the connection open with empty lines or keep-alive comments.",
         fix: "Retry with backoff, use a long client timeout, or run batch work off-peak.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Overloaded,
@@ -1024,7 +880,7 @@ pub static ROWS: &[Row] = &[
                   happen even within your rate limits.",
         fix: "Retry with backoff. The Priority tier makes 503s less likely, and a dedicated \
               on-demand deployment avoids shared load.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Overloaded,
@@ -1033,7 +889,7 @@ pub static ROWS: &[Row] = &[
                   the model right now. It is not your quota.",
         fix: "Let botocore retry with backoff, and use a cross-region inference profile so \
               other regions can take the request.",
-        snippet: Some(SNIP_BOTO_ADAPTIVE),
+        snippet: Some(Snip::BotoAdaptive),
     },
     // ----- upstream -----
     Row {
@@ -1043,7 +899,7 @@ pub static ROWS: &[Row] = &[
                   that provider's limit, not yours.",
         fix: "Retry shortly, let the router fall back to another provider or model, or use your \
               own key for that provider.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Upstream,
@@ -1054,7 +910,7 @@ pub static ROWS: &[Row] = &[
         fix: "Retry after a short wait, list fallback models (the models parameter), or add \
               your own provider key (BYOK) at openrouter.ai/settings/integrations so you get \
               your own limits.",
-        snippet: Some(SNIP_OPENROUTER_FALLBACK),
+        snippet: Some(Snip::OpenrouterFallback),
     },
     // ----- transient -----
     Row {
@@ -1065,7 +921,7 @@ pub static ROWS: &[Row] = &[
         fix: "Honour Retry-After if present, else back off exponentially (1, 2, 4 ... s, capped \
               near 60 s, with jitter) and give up after about 6 tries. If it keeps happening, \
               pace requests and cap concurrency.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Transient,
@@ -1074,7 +930,7 @@ pub static ROWS: &[Row] = &[
                   TPM or RPM allocation in a short window.",
         fix: "Wait the stated seconds (retry-after-ms is exact), then retry. If it happens often, \
               raise the deployment's TPM allocation on the Quotas page in Azure AI Foundry.",
-        snippet: Some(SNIP_RETRY_AFTER),
+        snippet: Some(Snip::RetryAfter),
     },
     Row {
         cause: Cause::Transient,
@@ -1083,7 +939,7 @@ pub static ROWS: &[Row] = &[
                   is busy, or your project's quota was briefly used up.",
         fix: "Retry with exponential backoff. If it is frequent, check IAM & Admin > Quotas, try \
               the global endpoint, or buy Provisioned Throughput.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::Transient,
@@ -1092,7 +948,7 @@ pub static ROWS: &[Row] = &[
                   model was briefly exceeded.",
         fix: "Use botocore's adaptive retry mode. If it persists, raise the quota in Service \
               Quotas or use a cross-region inference profile.",
-        snippet: Some(SNIP_BOTO_ADAPTIVE),
+        snippet: Some(Snip::BotoAdaptive),
     },
     // ----- not a rate limit: auth -----
     Row {
@@ -1232,7 +1088,7 @@ pub static ROWS: &[Row] = &[
                   rate limit: it fails the same way every time.",
         fix: "Shrink the request: trim history, summarise or chunk documents, lower max_tokens, \
               or use a model with a bigger context window. Retrying will not help.",
-        snippet: Some(SNIP_SPLIT),
+        snippet: Some(Snip::Split),
     },
     // ----- not a rate limit: bad request -----
     Row {
@@ -1281,7 +1137,7 @@ pub static ROWS: &[Row] = &[
         meaning: "HTTP 5xx: something broke on the provider's side. Not a rate limit.",
         fix: "Retry with backoff a few times; if it persists, check the provider's status page \
               and try another model or region.",
-        snippet: Some(SNIP_BACKOFF),
+        snippet: Some(Snip::Backoff),
     },
     Row {
         cause: Cause::ServerError,
@@ -1289,7 +1145,7 @@ pub static ROWS: &[Row] = &[
         meaning: "api_error (500), possibly sent mid-stream after an HTTP 200. Not a rate limit.",
         fix: "Retry with backoff (the SDK retries 5xx twice by default). If it persists, check \
               status.anthropic.com.",
-        snippet: Some(SNIP_ANTHROPIC_RETRIES),
+        snippet: Some(Snip::AnthropicRetries),
     },
     Row {
         cause: Cause::ServerError,
@@ -1298,7 +1154,7 @@ pub static ROWS: &[Row] = &[
                   requirements. Not a rate limit.",
         fix: "Retry, add fallback models, or loosen provider routing (allowed providers, \
               required parameters, data policy).",
-        snippet: Some(SNIP_OPENROUTER_FALLBACK),
+        snippet: Some(Snip::OpenrouterFallback),
     },
     // ----- not a rate limit: timeout -----
     Row {
@@ -1308,7 +1164,7 @@ pub static ROWS: &[Row] = &[
                   limit, though an overloaded server makes it more likely.",
         fix: "Raise the client timeout for long generations, stream the response, or lower \
               max_tokens; retrying with backoff is fine.",
-        snippet: Some(SNIP_TIMEOUT),
+        snippet: Some(Snip::Timeout),
     },
     Row {
         cause: Cause::Timeout,
@@ -1317,7 +1173,7 @@ pub static ROWS: &[Row] = &[
                   long non-streaming calls). Not a rate limit.",
         fix: "Stream long responses (the SDK expects streaming when max_tokens is large), or \
               lower max_tokens; retrying is fine.",
-        snippet: Some(SNIP_STREAM),
+        snippet: Some(Snip::AnthropicStream),
     },
     Row {
         cause: Cause::Timeout,
@@ -1327,7 +1183,7 @@ pub static ROWS: &[Row] = &[
                   minutes. Not a rate limit.",
         fix: "Use a long client timeout, stream the response, and retry with backoff or run \
               off-peak.",
-        snippet: Some(SNIP_TIMEOUT),
+        snippet: Some(Snip::Timeout),
     },
     // ----- not a rate limit: connection -----
     Row {
@@ -1568,23 +1424,6 @@ mod tests {
                 assert!(!text.contains('\n'), "{} {name} has a newline", label(row));
                 assert!(text.is_ascii(), "{} {name} is not ASCII", label(row));
             }
-            if let Some(snippet) = row.snippet {
-                assert!(!snippet.trim().is_empty(), "{} snippet empty", label(row));
-                assert_eq!(
-                    snippet,
-                    snippet.trim(),
-                    "{} snippet outer whitespace",
-                    label(row)
-                );
-                for line in snippet.lines() {
-                    assert_eq!(
-                        line,
-                        line.trim_end(),
-                        "{} snippet trailing space",
-                        label(row)
-                    );
-                }
-            }
         }
     }
 
@@ -1593,13 +1432,6 @@ mod tests {
         for row in ROWS {
             assert!(row.meaning.len() <= 320, "{} meaning too long", label(row));
             assert!(row.fix.len() <= 360, "{} fix too long", label(row));
-            if let Some(snippet) = row.snippet {
-                assert!(
-                    snippet.lines().count() <= 12,
-                    "{} snippet too long",
-                    label(row)
-                );
-            }
         }
     }
 

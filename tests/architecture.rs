@@ -10,6 +10,8 @@ const CORE: &[&str] = &[
     "diagnose",
     "headers",
     "table.rs",
+    "snippet.rs",
+    "base64.rs",
     "redact.rs",
     "pattern.rs",
     "limiter.rs",

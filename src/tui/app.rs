@@ -1,12 +1,14 @@
 //! The TUI's state (view layer, pure): a [`Session`] plus UI state, changed only by
 //! [`App::update`]. No clock, no terminal, no I/O: time arrives as [`Msg::Tick`].
 
-use super::input::{Action, Mode};
+use super::input::{Action, Mode, Screen};
 use crate::diagnose::{Diagnosis, Kind, diagnose};
 use crate::event::{Event, EventKind};
 use crate::headers::Dimension;
 use crate::redact::redact;
 use crate::session::Session;
+use crate::snippet::{self, Snippet};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 
 /// Events kept for the log by default (aggregates keep counting beyond it).
@@ -165,6 +167,25 @@ impl EventLog {
     }
 }
 
+/// What the last frame of the explain view laid out, so that keys can scroll it no further
+/// than its end and jump to a card's first line. Written by the pane, read by `update`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Laid {
+    /// Rows the cards had on screen.
+    pub rows: usize,
+    /// Lines of all the cards.
+    pub lines: usize,
+    /// The first line of each card.
+    pub starts: Vec<usize>,
+}
+
+impl Laid {
+    /// The largest useful scroll offset.
+    pub fn max_scroll(&self) -> usize {
+        self.lines.saturating_sub(self.rows)
+    }
+}
+
 /// What changes the state.
 #[derive(Debug, Clone)]
 #[expect(
@@ -239,6 +260,17 @@ pub struct App {
     pub start_demo: bool,
     /// Scroll offset of the help, detail and paste overlays.
     pub scroll_overlay: usize,
+    /// The explain view's scroll offset, in lines, and what its last frame laid out.
+    pub scroll_explain: usize,
+    pub explain_laid: RefCell<Laid>,
+    /// The screen the help was opened on (it lists that screen's keys).
+    pub help_for: Screen,
+    /// Text to put on the clipboard (OSC 52), taken by the loop that owns the terminal.
+    pub clipboard: Vec<String>,
+    /// The last snippet copied: printed after the UI closes, for terminals without OSC 52.
+    pub copied: Option<Snippet>,
+    /// A one-line answer to the last key (shown in the footer until the next key).
+    pub status: Option<String>,
 }
 
 impl App {
@@ -273,6 +305,16 @@ impl App {
             quit: false,
             start_demo: false,
             scroll_overlay: 0,
+            scroll_explain: 0,
+            explain_laid: RefCell::new(Laid::default()),
+            help_for: match view {
+                View::Home => Screen::Home,
+                View::Explain => Screen::Explain,
+                View::Live => Screen::Live,
+            },
+            clipboard: Vec::new(),
+            copied: None,
+            status: None,
         }
     }
 
@@ -306,6 +348,61 @@ impl App {
             Mode::Typing
         } else {
             Mode::Normal
+        }
+    }
+
+    /// The screen the keys act on now (under the help: the one it was opened on).
+    pub fn screen(&self) -> Screen {
+        match self.overlay {
+            Overlay::Help => self.help_for,
+            Overlay::Detail(_) => Screen::Detail,
+            Overlay::Paste => Screen::Paste,
+            Overlay::None => match self.view {
+                View::Home => Screen::Home,
+                View::Explain => Screen::Explain,
+                View::Live => Screen::Live,
+            },
+        }
+    }
+
+    /// The card in hand and its snippet: the selected explain card, the first card of the
+    /// paste area, or the diagnosis of the event in the detail.
+    pub fn snippet_in_hand(&self) -> Option<(String, Snippet)> {
+        let (what, d) = match self.screen() {
+            Screen::Explain => (
+                format!("card {}", self.explain_sel + 1),
+                self.explain.get(self.explain_sel)?,
+            ),
+            Screen::Home | Screen::Paste => (
+                "the pasted error".to_string(),
+                self.paste.diagnoses.first()?,
+            ),
+            Screen::Detail => {
+                let Overlay::Detail(seq) = self.overlay else {
+                    return None;
+                };
+                match &self.log.get(seq)?.event.kind {
+                    EventKind::ResponseReceived {
+                        diagnosis: Some(d), ..
+                    } => (format!("event #{seq}"), d),
+                    _ => return None,
+                }
+            }
+            Screen::Live => return None,
+        };
+        Some((what, snippet::of(d)?))
+    }
+
+    fn copy(&mut self) {
+        match self.snippet_in_hand() {
+            Some((what, snip)) => {
+                self.status = Some(format!(
+                    "copied the snippet of {what} (OSC 52); it is printed again when you quit"
+                ));
+                self.clipboard.push(snip.code.clone());
+                self.copied = Some(snip);
+            }
+            None => self.status = Some("no snippet here to copy".to_string()),
         }
     }
 
@@ -410,7 +507,9 @@ impl App {
             Mode::Normal => {}
         }
         let armed = std::mem::take(&mut self.quit_armed);
+        self.status = None;
         match a {
+            Action::Copy => self.copy(),
             // Quitting stops a program that still runs: the first press only says so.
             Action::Quit if self.child_running() && !armed => self.quit_armed = true,
             Action::Quit => self.quit = true,
@@ -424,6 +523,7 @@ impl App {
                 self.overlay = if self.overlay == Overlay::Help {
                     Overlay::None
                 } else {
+                    self.help_for = self.screen();
                     Overlay::Help
                 };
                 self.scroll_overlay = 0;
@@ -478,8 +578,8 @@ impl App {
             }
             Action::Up => self.scroll(-1),
             Action::Down => self.scroll(1),
-            Action::PageUp => self.scroll(-10),
-            Action::PageDown => self.scroll(10),
+            Action::PageUp => self.scroll(-self.page()),
+            Action::PageDown => self.scroll(self.page()),
             Action::Top => self.scroll(i64::MIN / 2),
             Action::Bottom => self.scroll(i64::MAX / 2),
             Action::Only429
@@ -544,6 +644,9 @@ impl App {
     }
 
     fn cycle_focus(&mut self, forward: bool) {
+        if self.view == View::Explain && self.overlay == Overlay::None {
+            return self.next_card(forward);
+        }
         if self.view != View::Live {
             return;
         }
@@ -560,6 +663,33 @@ impl App {
         }];
     }
 
+    /// Lines a page key moves: the explain view's height less one line kept in view, else 10.
+    fn page(&self) -> i64 {
+        let rows = self.explain_laid.borrow().rows;
+        if self.view == View::Explain && self.overlay == Overlay::None && rows > 1 {
+            i64::try_from(rows - 1).unwrap_or(10)
+        } else {
+            10
+        }
+    }
+
+    /// Selects the next (or previous) explain card and scrolls to its first line.
+    fn next_card(&mut self, forward: bool) {
+        let n = self.explain.len();
+        if n == 0 {
+            return;
+        }
+        self.explain_sel = if forward {
+            (self.explain_sel + 1) % n
+        } else {
+            (self.explain_sel + n - 1) % n
+        };
+        let laid = self.explain_laid.borrow();
+        if let Some(start) = laid.starts.get(self.explain_sel) {
+            self.scroll_explain = (*start).min(laid.max_scroll());
+        }
+    }
+
     fn scroll(&mut self, by: i64) {
         if self.overlay != Overlay::None || (self.view == View::Home && self.paste.typing) {
             self.scroll_overlay = shift(self.scroll_overlay, by);
@@ -568,10 +698,8 @@ impl App {
         match self.view {
             View::Home => self.scroll_overlay = shift(self.scroll_overlay, by),
             View::Explain => {
-                let n = self.explain.len();
-                if n > 0 {
-                    self.explain_sel = shift(self.explain_sel, by).min(n - 1);
-                }
+                let max = self.explain_laid.borrow().max_scroll();
+                self.scroll_explain = shift(self.scroll_explain, by).min(max);
             }
             View::Live => match self.focus {
                 Focus::Budgets => self.scroll_budgets = shift(self.scroll_budgets, by),

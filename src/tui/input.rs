@@ -39,6 +39,8 @@ pub enum Action {
     Newline,
     /// Paste area: clear the text.
     ClearText,
+    /// Copy the snippet of the card in hand to the clipboard.
+    Copy,
 }
 
 /// Which table applies.
@@ -51,26 +53,82 @@ pub enum Mode {
     Typing,
 }
 
-/// Every binding, as the help pane shows it: (keys, what they do).
-pub const BINDINGS: &[(&str, &str)] = &[
-    ("q  Ctrl-C", "quit (the terminal is restored)"),
-    ("Tab  Shift-Tab", "move focus between panes"),
-    ("↑ ↓  k j", "move the selection / scroll"),
-    ("PgUp PgDn", "scroll a page"),
-    ("g  G  Home End", "first / last"),
-    ("Enter", "open the selected event: headers and diagnosis"),
-    ("Esc", "close the detail, help, paste or filter pane"),
-    ("/", "filter the event log (then 4, m, d, x)"),
-    ("  4", "  429s only (toggle)"),
-    ("  m", "  one model (cycles through the models seen)"),
-    ("  d", "  one dimension (cycles through the budgets seen)"),
-    ("  x", "  clear the filter"),
-    ("space", "pause / resume the live view"),
-    ("p", "paste an error: it is diagnosed as it lands"),
-    ("  Ctrl-U", "  clear the paste area"),
-    ("d", "on Home: start the demo"),
-    ("?", "this help"),
+/// The screen a key table is for: the help lists the keys of the screen it was opened on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Home,
+    Explain,
+    Live,
+    /// The paste area over another view.
+    Paste,
+    /// An event's detail over the live view.
+    Detail,
+}
+
+const ALL: &[Screen] = &[
+    Screen::Home,
+    Screen::Explain,
+    Screen::Live,
+    Screen::Paste,
+    Screen::Detail,
 ];
+const SCROLLS: &[Screen] = &[Screen::Home, Screen::Explain, Screen::Paste, Screen::Detail];
+const LIVE: &[Screen] = &[Screen::Live];
+
+/// Every binding, as the help pane shows it: (keys, what they do, the screens it works on).
+pub const BINDINGS: &[(&str, &str, &[Screen])] = &[
+    ("q  Ctrl-C", "quit (the terminal is restored)", ALL),
+    ("Tab  Shift-Tab", "move focus between panes", LIVE),
+    ("Tab  Shift-Tab", "next / previous card", &[Screen::Explain]),
+    ("↑ ↓  k j", "move the selection / scroll", LIVE),
+    ("↑ ↓  k j", "scroll a line", SCROLLS),
+    ("PgUp PgDn", "scroll a page", ALL),
+    ("g  G  Home End", "first / last", ALL),
+    (
+        "Enter",
+        "open the selected event: headers and diagnosis",
+        LIVE,
+    ),
+    (
+        "c",
+        "copy the card's snippet (OSC 52; printed on quit)",
+        SCROLLS,
+    ),
+    ("Esc", "close the detail, help, paste or filter pane", LIVE),
+    ("Esc", "close this pane", &[Screen::Paste, Screen::Detail]),
+    ("Esc", "stop typing", &[Screen::Home]),
+    ("/", "filter the event log (then 4, m, d, x)", LIVE),
+    ("  4", "  429s only (toggle)", LIVE),
+    ("  m", "  one model (cycles through the models seen)", LIVE),
+    (
+        "  d",
+        "  one dimension (cycles through the budgets seen)",
+        LIVE,
+    ),
+    ("  x", "  clear the filter", LIVE),
+    ("space", "pause / resume the live view", LIVE),
+    (
+        "p",
+        "paste an error: it is diagnosed as it lands",
+        &[Screen::Home, Screen::Explain, Screen::Live],
+    ),
+    ("p", "type or edit the pasted text", &[Screen::Paste]),
+    (
+        "  Ctrl-U",
+        "  clear the paste area",
+        &[Screen::Home, Screen::Paste],
+    ),
+    ("d", "start the demo", &[Screen::Home]),
+    ("?", "this help", ALL),
+];
+
+/// The bindings that work on `screen`: (keys, what they do).
+pub fn bindings(screen: Screen) -> impl Iterator<Item = (&'static str, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(move |(_, _, on)| on.contains(&screen))
+        .map(|(k, what, _)| (*k, *what))
+}
 
 /// The action for a key in a mode; `None` for keys that do nothing.
 pub fn action(key: KeyEvent, mode: Mode) -> Option<Action> {
@@ -139,6 +197,7 @@ fn normal(key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Char('p') => Some(Action::Paste),
         KeyCode::Char('d') => Some(Action::StartDemo),
         KeyCode::Char('?') => Some(Action::Help),
+        KeyCode::Char('c') => Some(Action::Copy),
         _ => None,
     }
 }
@@ -182,6 +241,7 @@ mod tests {
             (key(KeyCode::Char(' ')), Action::Pause),
             (key(KeyCode::Char('p')), Action::Paste),
             (key(KeyCode::Char('?')), Action::Help),
+            (key(KeyCode::Char('c')), Action::Copy),
             (ctrl('u'), Action::ClearText),
         ];
         for (k, a) in table {
@@ -241,14 +301,54 @@ mod tests {
     fn help_lists_every_normal_key() {
         let keys: String = BINDINGS
             .iter()
-            .map(|(k, _)| *k)
+            .map(|(k, _, _)| *k)
             .collect::<Vec<_>>()
             .join(" ");
         for k in [
             "q", "Ctrl-C", "Tab", "k j", "Enter", "Esc", "/", "space", "p", "?", "4", "m", "d",
-            "x", "PgUp", "G",
+            "x", "PgUp", "G", "c",
         ] {
             assert!(keys.contains(k), "help misses {k}");
         }
+    }
+
+    #[test]
+    fn each_screen_lists_only_its_own_keys() {
+        let keys = |s| {
+            bindings(s)
+                .map(|(k, w)| format!("{k} {w}"))
+                .collect::<Vec<_>>()
+        };
+        let live = keys(Screen::Live);
+        assert!(live.iter().any(|k| k.contains("filter")));
+        assert!(live.iter().any(|k| k.contains("pause")));
+        assert!(
+            !live
+                .iter()
+                .any(|k| k.contains("snippet") || k.contains("card"))
+        );
+        for s in [Screen::Home, Screen::Explain, Screen::Paste, Screen::Detail] {
+            let k = keys(s);
+            assert!(
+                !k.iter()
+                    .any(|k| k.contains("filter") || k.contains("pause")),
+                "{s:?}"
+            );
+            assert!(
+                k.iter().any(|k| k.contains("copy the card's snippet")),
+                "{s:?}"
+            );
+        }
+        assert!(
+            keys(Screen::Explain)
+                .iter()
+                .any(|k| k.contains("next / previous card"))
+        );
+        assert!(
+            keys(Screen::Home)
+                .iter()
+                .any(|k| k.contains("start the demo"))
+        );
+        assert!(!keys(Screen::Explain).iter().any(|k| k.contains("demo")));
     }
 }

@@ -26,6 +26,7 @@
 //! Ctrl-C and SIGTERM.
 
 pub mod app;
+pub mod clipboard;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod input;

@@ -45,6 +45,8 @@ pub struct LoopOptions {
     pub panic_in_thread_after_first_frame: bool,
     /// No colours (`NO_COLOR`): bold, dim and reverse stay, colours go.
     pub mono: bool,
+    /// Write copied text to the terminal as OSC 52 (off for test backends).
+    pub osc52: bool,
 }
 
 impl Default for LoopOptions {
@@ -55,6 +57,7 @@ impl Default for LoopOptions {
             panic_after_first_frame: false,
             panic_in_thread_after_first_frame: false,
             mono: false,
+            osc52: false,
         }
     }
 }
@@ -125,6 +128,7 @@ where
             ev = input.next(), if input_open => match ev {
                 Some(Ok(e)) => {
                     on_terminal_event(app, e);
+                    send_clipboard(app, opts.osc52);
                     dirty = true;
                 }
                 Some(Err(e)) => {
@@ -187,6 +191,32 @@ where
         }
     }
     draw(terminal, app, opts.mono)
+}
+
+/// Hands what the app copied to the terminal (OSC 52), between two frames.
+fn send_clipboard(app: &mut App, osc52: bool) {
+    if app.clipboard.is_empty() {
+        return;
+    }
+    let texts = std::mem::take(&mut app.clipboard);
+    if osc52 {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        for t in texts {
+            let _ = out.write_all(super::clipboard::osc52(&t).as_bytes());
+        }
+        let _ = out.flush();
+    }
+}
+
+/// After the UI: the snippet copied last, for terminals that ignore OSC 52.
+fn print_copied(app: &App) {
+    if let Some(s) = &app.copied {
+        println!(
+            "ratedoctor: the snippet you copied (also sent to the clipboard with OSC 52):\n\n{}\n",
+            s.code
+        );
+    }
 }
 
 fn child_msg(app: &mut App, out: crate::tui::ChildOutput) {
@@ -354,6 +384,7 @@ pub async fn run_terminal(
         opts.panic_in_thread_after_first_frame |= test_panic.is_some_and(|v| v == "thread");
     }
     opts.mono |= std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    opts.osc52 = true;
     let mut guard = TerminalGuard::enter()?;
     let input = crossterm::event::EventStream::new();
     let result = run_loop(
@@ -368,6 +399,7 @@ pub async fn run_terminal(
     )
     .await;
     drop(guard);
+    print_copied(&app);
     result.map(|()| app)
 }
 

@@ -3,16 +3,33 @@
 use super::card;
 use super::style::{Style, wrap};
 use crate::diagnose::Diagnosis;
+use crate::snippet::{self, Snippet};
 use serde::Serialize;
 
 /// The `--json` document.
 #[derive(Serialize)]
 pub struct Report<'a> {
-    pub diagnoses: &'a [Diagnosis],
+    pub diagnoses: Vec<Explained<'a>>,
+}
+
+/// One diagnosis with the fix's snippet for its provider's SDK (`snippet`: `language`,
+/// `sdk`, `code`; null when the cause has none).
+#[derive(Serialize)]
+pub struct Explained<'a> {
+    #[serde(flatten)]
+    pub diagnosis: &'a Diagnosis,
+    pub snippet: Option<Snippet>,
 }
 
 /// One JSON document, pretty-printed, with a trailing newline.
 pub fn json(diagnoses: &[Diagnosis]) -> String {
+    let diagnoses = diagnoses
+        .iter()
+        .map(|d| Explained {
+            diagnosis: d,
+            snippet: snippet::of(d),
+        })
+        .collect();
     let mut s = serde_json::to_string_pretty(&Report { diagnoses })
         .unwrap_or_else(|_| "{\"diagnoses\":[]}".to_string());
     s.push('\n');
@@ -150,5 +167,15 @@ pub fn card(d: &Diagnosis, style: Style, width: usize) -> String {
         None => format!("bytes {}–{}", d.span[0], d.span[1]),
     };
     s.push_str(&row("found at", &place, plain, style, width));
+    if let Some(snip) = snippet::of(d) {
+        s.push_str(&row("snippet", &snip.label(), Style::dim, style, width));
+        for l in snip.code.lines() {
+            if l.is_empty() {
+                s.push('\n');
+            } else {
+                s.push_str(&format!("    {}\n", style.cyan(l)));
+            }
+        }
+    }
     s
 }

@@ -49,20 +49,16 @@ pub struct Tmux {
 
 impl Tmux {
     pub fn start(name: &str) -> Tmux {
+        Tmux::start_sized(name, 120, 40)
+    }
+
+    /// A terminal of `width` × `height` cells.
+    pub fn start_sized(name: &str, width: u16, height: u16) -> Tmux {
+        let (w, h) = (width.to_string(), height.to_string());
         let socket = format!("rd-{}-{name}", std::process::id());
         let dir = tempfile::tempdir().unwrap();
         let t = Tmux { socket, dir };
-        let out = t.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "sh",
-        ]);
+        let out = t.cmd(&["new-session", "-d", "-s", "t", "-x", &w, "-y", &h, "sh"]);
         assert!(out.status.success(), "{out:?}");
         // The shell is up and has printed its prompt before anything is typed.
         t.send_line("echo SHELL-READY-$((1+1))");
@@ -101,6 +97,15 @@ impl Tmux {
 
     pub fn screen(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
+    }
+
+    /// The newest tmux paste buffer: what a program put on the clipboard with OSC 52
+    /// (with `set-clipboard on`), or `None`.
+    pub fn clipboard(&self) -> Option<String> {
+        let out = self.cmd(&["show-buffer"]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     pub fn alternate_on(&self) -> bool {

@@ -157,15 +157,77 @@ fn child_lines_are_bounded() {
 }
 
 #[test]
-fn explain_view_moves_between_cards() {
+fn explain_view_scrolls_by_line_and_page_within_what_was_laid_out_and_tab_moves_cards() {
     let mut d = crate::diagnose::diagnose(SAMPLE_RPM);
     d.extend(crate::diagnose::diagnose(crate::tui::fixtures::SAMPLE_OTPM));
     let mut app = App::explain(d);
+    let _ = crate::tui::panes::testing::screen(80, 24, &app);
+    let laid = app.explain_laid.borrow().clone();
+    assert_eq!(laid.rows, 20);
+    assert!(laid.lines > laid.rows, "{laid:?}");
+    assert_eq!(laid.starts.len(), 2);
     app.update(Msg::Key(Action::Down));
     app.update(Msg::Key(Action::Down));
-    assert_eq!(app.explain_sel, 1);
+    assert_eq!(app.scroll_explain, 2);
+    assert_eq!(app.explain_sel, 0, "scrolling does not change the card");
+    app.update(Msg::Key(Action::PageDown));
+    assert_eq!(app.scroll_explain, 2 + 19, "a page keeps one line in view");
+    app.update(Msg::Key(Action::Bottom));
+    assert_eq!(app.scroll_explain, laid.max_scroll());
+    app.update(Msg::Key(Action::Down));
+    assert_eq!(
+        app.scroll_explain,
+        laid.max_scroll(),
+        "no scrolling past the end"
+    );
     app.update(Msg::Key(Action::Top));
-    assert_eq!(app.explain_sel, 0);
+    assert_eq!(app.scroll_explain, 0);
+    app.update(Msg::Key(Action::FocusNext));
+    assert_eq!(app.explain_sel, 1);
+    assert_eq!(app.scroll_explain, laid.starts[1].min(laid.max_scroll()));
+    app.update(Msg::Key(Action::FocusNext));
+    assert_eq!(app.explain_sel, 0, "Tab wraps around");
+    app.update(Msg::Key(Action::FocusPrev));
+    assert_eq!(app.explain_sel, 1);
+}
+
+#[test]
+fn c_copies_the_snippet_of_the_card_in_hand_and_says_so() {
+    let mut d = crate::diagnose::diagnose(SAMPLE_RPM);
+    d.extend(crate::diagnose::diagnose(crate::tui::fixtures::SAMPLE_OTPM));
+    let mut app = App::explain(d.clone());
+    app.update(Msg::Key(Action::FocusNext));
+    app.update(Msg::Key(Action::Copy));
+    let want = crate::snippet::of(&d[1]).unwrap();
+    assert_eq!(app.clipboard, vec![want.code.clone()]);
+    assert_eq!(app.copied.as_ref(), Some(&want));
+    assert!(app.status.as_deref().unwrap().contains("card 2 (OSC 52)"));
+    app.update(Msg::Key(Action::Down));
+    assert_eq!(app.status, None, "the answer goes with the next key");
+
+    // Home: the pasted error's; the live view: nothing to copy.
+    let mut home = App::home();
+    home.update(Msg::Key(Action::Copy));
+    assert!(home.clipboard.is_empty());
+    assert_eq!(home.status.as_deref(), Some("no snippet here to copy"));
+    home.update(Msg::Paste(SAMPLE_RPM.to_string()));
+    home.update(Msg::Key(Action::Copy));
+    assert_eq!(home.clipboard.len(), 1);
+    let mut live = live_app(5, 100);
+    live.update(Msg::Key(Action::Copy));
+    assert!(live.clipboard.is_empty());
+}
+
+#[test]
+fn help_remembers_the_screen_it_was_opened_on() {
+    let mut live = live_app(5, 100);
+    live.update(Msg::Key(Action::Paste));
+    live.update(Msg::Key(Action::Back));
+    live.update(Msg::Key(Action::Help));
+    assert_eq!(live.overlay, Overlay::Help);
+    assert_eq!(live.screen(), crate::tui::input::Screen::Paste);
+    live.update(Msg::Key(Action::Help));
+    assert_eq!(live.screen(), crate::tui::input::Screen::Live);
 }
 
 #[test]

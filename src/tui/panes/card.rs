@@ -5,13 +5,14 @@
 
 use super::{bold, dim};
 use crate::diagnose::Diagnosis;
-use crate::table;
 use crate::views::card;
 use crate::views::style::wrap;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 
 const INDENT: usize = 11;
+/// Code keeps its own indentation: a small one leaves it room (74 columns at 80).
+const SNIPPET_INDENT: usize = 2;
 
 /// `[██████▒▒··]`: used, then requested on top (red when it goes over), then what is left.
 pub(crate) fn bar(used: f64, limit: f64, requested: f64, cells: usize) -> Vec<Span<'static>> {
@@ -108,11 +109,14 @@ pub(crate) fn lines(d: &Diagnosis, width: usize, snippet: bool) -> Vec<Line<'sta
     if let Some(m) = &d.message {
         out.extend(row("message", &format!("\"{m}\""), dim(), width));
     }
-    if snippet && let Some(code) = table::lookup(d.detail, d.provider).snippet {
-        out.push(Line::styled("  snippet  (select to copy)", dim()));
-        for l in code.lines() {
+    if snippet && let Some(snip) = crate::snippet::of(d) {
+        out.push(Line::styled(
+            format!("  snippet  {} · c copies it", snip.label()),
+            dim(),
+        ));
+        for l in snip.code.lines() {
             out.push(Line::styled(
-                format!("{}{l}", " ".repeat(INDENT)),
+                format!("{}{l}", " ".repeat(SNIPPET_INDENT)),
                 Style::new().fg(Color::Cyan),
             ));
         }

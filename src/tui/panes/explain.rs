@@ -1,8 +1,9 @@
-//! The explain view: one card per diagnosis (the selected one with its snippet), scrolled
-//! so the selected card is in view.
+//! The explain view: one card per diagnosis, each with its snippet, scrolled line by line
+//! (the position shows in the bottom border when the cards are taller than the pane); Tab
+//! selects the next card and scrolls to it; `c` copies the selected card's snippet.
 
 use super::{bold, card, dim, footer};
-use crate::tui::app::App;
+use crate::tui::app::{App, Laid};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -37,22 +38,20 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let block = Block::bordered().border_style(dim());
     let width = block.inner(body).width as usize;
     let mut lines: Vec<Line> = Vec::new();
-    let mut sel_start = 0usize;
-    let mut sel_len = 0usize;
+    let mut starts = Vec::with_capacity(app.explain.len());
     for (i, d) in app.explain.iter().enumerate() {
         if i > 0 {
             lines.push(Line::raw(""));
         }
-        let selected = i == app.explain_sel;
-        let mut card = card::lines(d, width, selected);
-        if selected {
-            sel_start = lines.len();
-            sel_len = card.len();
-            if let Some(first) = card.first_mut() {
-                *first = first
-                    .clone()
-                    .style(Style::new().add_modifier(Modifier::UNDERLINED));
-            }
+        starts.push(lines.len());
+        let mut card = card::lines(d, width, true);
+        if i == app.explain_sel
+            && app.explain.len() > 1
+            && let Some(first) = card.first_mut()
+        {
+            *first = first
+                .clone()
+                .style(Style::new().add_modifier(Modifier::UNDERLINED));
         }
         lines.append(&mut card);
     }
@@ -62,17 +61,42 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
             dim(),
         ));
     }
-    let rows = block.inner(body).height as usize;
-    // Show the selected card from its top; when it is taller than the pane, its top stays.
-    let y = if sel_start + sel_len <= rows {
-        0
-    } else {
-        sel_start
+    let laid = Laid {
+        rows: block.inner(body).height as usize,
+        lines: lines.len(),
+        starts,
     };
+    let y = app.scroll_explain.min(laid.max_scroll());
+    let block = match position(&laid, y) {
+        Some(p) => {
+            block.title_bottom(Line::styled(p, Style::new().fg(Color::Cyan)).right_aligned())
+        }
+        None => block,
+    };
+    *app.explain_laid.borrow_mut() = laid;
     frame.render_widget(
         Paragraph::new(lines).block(block).scroll((y as u16, 0)),
         body,
     );
+}
+
+/// The scroll position when the cards are taller than their pane: " lines 1–20 of 58 ·
+/// ↓ more ", " … · end ".
+fn position(laid: &Laid, y: usize) -> Option<String> {
+    if laid.lines <= laid.rows || laid.rows == 0 {
+        return None;
+    }
+    let last = (y + laid.rows).min(laid.lines);
+    let more = match (y > 0, last < laid.lines) {
+        (_, true) => "↓ more",
+        (true, false) => "↑ end",
+        (false, false) => "",
+    };
+    Some(format!(
+        " lines {}–{last} of {} · {more} ",
+        y + 1,
+        laid.lines
+    ))
 }
 
 #[cfg(test)]
@@ -99,7 +123,8 @@ mod tests {
     #[test]
     fn second_card_selected() {
         let mut a = app();
-        a.update(Msg::Key(Action::Down));
+        let _ = pane(90, 30, &a, render);
+        a.update(Msg::Key(Action::FocusNext));
         insta::assert_snapshot!(pane(90, 30, &a, render));
     }
 

@@ -13,6 +13,25 @@ fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
 
+/// The `·`-separated keys that fit in `width`, whole: the first ones and `? help`.
+fn whole(keys: &str, width: usize) -> String {
+    let parts: Vec<&str> = keys.split(" · ").collect();
+    let Some((last, rest)) = parts.split_last() else {
+        return String::new();
+    };
+    let mut kept: Vec<&str> = Vec::new();
+    let mut len = last.chars().count();
+    for p in rest {
+        let more = p.chars().count() + 3;
+        if len + more <= width {
+            kept.push(p);
+            len += more;
+        }
+    }
+    kept.push(last);
+    kept.join(" · ")
+}
+
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let width = area.width as usize;
     let line = match app.mode() {
@@ -39,11 +58,24 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
             let keys = match app.view {
                 View::Live => {
                     "q quit · Tab focus · ↑↓ move · Enter detail · / filter · space pause · p paste · ? help"
+                        .to_string()
                 }
-                View::Explain => "q quit · ↑↓ card · p paste · ? help",
-                View::Home => "q quit · p type/paste · ↑↓ scroll · ? help",
+                View::Explain => whole(
+                    "q quit · ↑↓ PgUp PgDn scroll · Tab next card · c copy snippet · p paste · ? help",
+                    width,
+                ),
+                View::Home => whole(
+                    "q quit · p type/paste · ↑↓ scroll · c copy snippet · ? help",
+                    width,
+                ),
             };
-            Line::from(Span::styled(fit(keys, width), dim()))
+            match &app.status {
+                Some(status) => Line::from(Span::styled(
+                    fit(&format!(" {status}"), width),
+                    bold().fg(Color::Green),
+                )),
+                None => Line::from(Span::styled(fit(&keys, width), dim())),
+            }
         }
     };
     let line = if app.quit_armed {

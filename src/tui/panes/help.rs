@@ -2,7 +2,7 @@
 
 use super::{bold, dim, overlay_block};
 use crate::tui::app::App;
-use crate::tui::input::BINDINGS;
+use crate::tui::input::{Screen, bindings};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
@@ -10,25 +10,28 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
-    let block = overlay_block(frame, area, "keys (Esc or ? closes)");
-    let mut lines: Vec<Line> = BINDINGS
-        .iter()
+    let screen = app.help_for;
+    let title = format!("{} keys · Esc closes", name(screen));
+    let block = overlay_block(frame, area, &title);
+    let mut lines: Vec<Line> = bindings(screen)
         .map(|(k, what)| {
             Line::from(vec![
                 Span::styled(format!(" {k:<16}"), bold().fg(Color::Cyan)),
-                Span::raw(*what),
+                Span::raw(what),
             ])
         })
         .collect();
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        " Marks on the timeline: • ok  ✖ 429  ! not retryable  ▲ 5xx/overloaded  · pending;",
-        dim(),
-    ));
-    lines.push(Line::styled(
-        " ─ the wait the client took (red: sooner than advised), ┄┤ the wait the server advised.",
-        dim(),
-    ));
+    if screen == Screen::Live {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            " Marks on the timeline: • ok  ✖ 429  ! not retryable  ▲ 5xx/overloaded  · pending;",
+            dim(),
+        ));
+        lines.push(Line::styled(
+            " ─ the wait the client took (red: sooner than advised), ┄┤ the wait the server advised.",
+            dim(),
+        ));
+    }
     let y = app.scroll_overlay.min(lines.len().saturating_sub(1)) as u16;
     frame.render_widget(
         Paragraph::new(lines)
@@ -37,6 +40,16 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
             .scroll((y, 0)),
         area,
     );
+}
+
+fn name(screen: Screen) -> &'static str {
+    match screen {
+        Screen::Home => "home screen",
+        Screen::Explain => "explain view",
+        Screen::Live => "live view",
+        Screen::Paste => "paste area",
+        Screen::Detail => "event detail",
+    }
 }
 
 #[cfg(test)]
