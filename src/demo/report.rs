@@ -61,11 +61,15 @@ pub fn summary(s: &Session, elapsed_s: f64) -> String {
     let _ = writeln!(out, "  wasted calls    {}", audit.wasted_calls);
     let tight = match s.tightest() {
         Some(b) => format!(
-            "{} {} ({} of {} left)",
+            "{} {} ({} of {} left{})",
             b.provider.id(),
             b.dimension.id(),
-            b.latest.remaining.map_or("?".into(), duration::count),
-            b.latest.limit.map_or("?".into(), duration::count)
+            b.remaining_at(s.last_ms)
+                .map_or("?".into(), duration::count),
+            b.latest.limit.map_or("?".into(), duration::count),
+            b.stale_note(s.last_ms, duration::count)
+                .map(|n| format!("; {n}"))
+                .unwrap_or_default()
         ),
         None => "none reported".to_string(),
     };
