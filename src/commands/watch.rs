@@ -357,14 +357,17 @@ pub fn summary_text(s: &Session, st: &ProxyStats) -> String {
     ));
     match s.tightest() {
         Some(b) => o.push_str(&format!(
-            "  tightest       {}{} ({}): {} of {} left\n",
+            "  tightest       {}{} ({}): {} of {} left{}\n",
             b.dimension.id(),
             b.window
                 .map(|w| format!(" per {}", w.id()))
                 .unwrap_or_default(),
             b.provider.id(),
-            b.latest.remaining.map_or("?".into(), compact),
-            b.latest.limit.map_or("?".into(), compact)
+            b.remaining_at(s.last_ms).map_or("?".into(), compact),
+            b.latest.limit.map_or("?".into(), compact),
+            b.stale_note(s.last_ms, compact)
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
         )),
         None => o.push_str("  tightest       no budget headers seen\n"),
     }
@@ -584,7 +587,12 @@ impl Running {
             let v = serde_json::json!({"summary": proxy::summary_json(&session, &stats)});
             redact(&v.to_string()).into_owned()
         } else {
-            redact(&summary_text(&session, &stats)).into_owned()
+            let text = redact(&summary_text(&session, &stats)).into_owned();
+            // On a terminal, long lines (the recommendation) wrap at words.
+            match crate::views::style::terminal_width(to_stderr) {
+                Some(w) => crate::views::style::wrap_block(&text, w),
+                None => text,
+            }
         };
         if to_stderr {
             eprint!("\n{text}");
@@ -612,9 +620,11 @@ pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
         let running = start(config, sink).await?;
         let base = running.handle.base_url();
         eprintln!("ratedoctor: proxy listening on {base} (Ctrl-C to stop)");
-        eprintln!(
-            "ratedoctor: point your program at it: OPENAI_BASE_URL={base}/v1 ANTHROPIC_BASE_URL={base} GOOGLE_GEMINI_BASE_URL={base}"
-        );
+        let vars: Vec<String> = proxy::connect_vars(&base)
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        eprintln!("ratedoctor: point your program at it: {}", vars.join(" "));
         stop.wait().await;
         running.finish(args.json, false).await?;
         Ok(ExitCode::Ok)
@@ -770,7 +780,10 @@ fn run_tui(
             .collect::<Vec<_>>()
             .join(" ");
         let shown = crate::tui::live(
-            crate::tui::LiveSource::Run { command },
+            crate::tui::LiveSource::Run {
+                command,
+                proxy: base.clone(),
+            },
             rx,
             Some(line_rx),
             crate::tui::LiveOptions::default(),

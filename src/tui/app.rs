@@ -56,8 +56,8 @@ pub enum LiveSource {
     Probe { target: String },
     /// `ratedoctor watch`: the proxy listening at this URL.
     Watch { listen: String },
-    /// `ratedoctor run -- CMD`.
-    Run { command: String },
+    /// `ratedoctor run -- CMD` through the proxy at `proxy` (`http://HOST:PORT`).
+    Run { command: String, proxy: String },
     /// `ratedoctor replay FILE`.
     Replay { path: String },
 }
@@ -68,7 +68,7 @@ impl LiveSource {
             LiveSource::Demo => "demo (built-in emulator)".to_string(),
             LiveSource::Probe { target } => format!("probe {target}"),
             LiveSource::Watch { listen } => format!("watch {listen}"),
-            LiveSource::Run { command } => format!("run {command}"),
+            LiveSource::Run { command, .. } => format!("run {command}"),
             LiveSource::Replay { path } => format!("replay {path}"),
         }
     }

@@ -1,6 +1,6 @@
 //! The last line: the keys that work now, or the filter bar while `/` is open.
 
-use super::{bold, dim, fit};
+use super::{bold, dim, fit, fit_items};
 use crate::tui::app::{App, View};
 use crate::tui::input::Mode;
 use ratatui::Frame;
@@ -43,7 +43,18 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
                 View::Explain => "q quit · ↑↓ card · p paste · ? help",
                 View::Home => "q quit · p type/paste · ↑↓ scroll · ? help",
             };
-            Line::from(Span::styled(fit(keys, width), dim()))
+            // Room for the PAUSED badge, so neither is cut.
+            let badge = if app.paused {
+                format!(" PAUSED ({} held) ", app.held.len())
+                    .chars()
+                    .count()
+            } else {
+                0
+            };
+            Line::from(Span::styled(
+                fit_items(keys, " · ", width.saturating_sub(badge)),
+                dim(),
+            ))
         }
     };
     let line = if app.quit_armed {
