@@ -9,18 +9,9 @@
 mod tmux_common;
 
 use std::path::Path;
-use tmux_common::{Tmux, tmux_present};
+use tmux_common::{Tmux, has_429, tmux_present};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ratedoctor");
-
-fn has_429(s: &str) -> bool {
-    s.lines().any(|l| {
-        l.split("429s ")
-            .nth(1)
-            .and_then(|r| r.chars().next())
-            .is_some_and(|c| c.is_ascii_digit() && c != '0')
-    })
-}
 
 #[test]
 fn demo_shows_budgets_and_429s_diagnoses_a_paste_and_quits_cleanly() {

@@ -111,8 +111,12 @@ async fn run_tui(
     let app = app?;
     // The summary comes after the terminal is restored.
     let elapsed = demo.start.elapsed().as_secs_f64();
+    let mut text = report::summary(&app.session, elapsed);
+    if let Some(w) = crate::views::style::terminal_width(false) {
+        text = crate::views::style::wrap_block(&text, w);
+    }
     let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{}", report::summary(&app.session, elapsed));
+    let _ = write!(out, "{text}");
     let _ = out.flush();
     Ok(ExitCode::Ok)
 }

@@ -456,6 +456,16 @@ impl Sink {
         }
         if let Some(out) = &mut self.text {
             let text = redact(&summary_text(session, stats)).into_owned();
+            // On a terminal, long lines (the recommendation) wrap at words.
+            let width = match out {
+                Out::Stdout => crate::views::style::terminal_width(false),
+                Out::Stderr => crate::views::style::terminal_width(true),
+                Out::File(_) => None,
+            };
+            let text = match width {
+                Some(w) => crate::views::style::wrap_block(&text, w),
+                None => text,
+            };
             // On stderr the summary follows the program's own output: a blank line first.
             let gap = if matches!(out, Out::Stderr) { "\n" } else { "" };
             out.write(&format!("{gap}{text}\n"));
@@ -595,9 +605,11 @@ pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
         let running = start(config, sink).await?;
         let base = running.handle.base_url();
         eprintln!("ratedoctor: proxy listening on {base} (Ctrl-C to stop)");
-        eprintln!(
-            "ratedoctor: point your program at it: OPENAI_BASE_URL={base}/v1 ANTHROPIC_BASE_URL={base} GOOGLE_GEMINI_BASE_URL={base}"
-        );
+        let vars: Vec<String> = proxy::connect_vars(&base)
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        eprintln!("ratedoctor: point your program at it: {}", vars.join(" "));
         stop.wait().await;
         running.finish().await?;
         Ok(ExitCode::Ok)
@@ -766,7 +778,10 @@ fn run_tui(
             .collect::<Vec<_>>()
             .join(" ");
         let shown = crate::tui::live(
-            crate::tui::LiveSource::Run { command },
+            crate::tui::LiveSource::Run {
+                command,
+                proxy: base.clone(),
+            },
             rx,
             Some(line_rx),
             crate::tui::LiveOptions::default(),

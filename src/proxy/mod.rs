@@ -307,6 +307,16 @@ pub(crate) fn stats(s: &Shared) -> ProxyStats {
     }
 }
 
+/// The variables that point the common SDKs at a proxy whose URL is `base`
+/// (`http://HOST:PORT`): what `watch` tells the user to set, in its banner and its view.
+pub fn connect_vars(base: &str) -> [(&'static str, String); 3] {
+    [
+        ("OPENAI_BASE_URL", format!("{base}/v1")),
+        ("ANTHROPIC_BASE_URL", base.to_string()),
+        ("GOOGLE_GEMINI_BASE_URL", base.to_string()),
+    ]
+}
+
 /// Is this an address only this machine can reach?
 pub fn is_loopback(addr: &SocketAddr) -> bool {
     crate::listen::is_loopback(addr)

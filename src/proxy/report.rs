@@ -203,11 +203,18 @@ pub(crate) fn metrics(shared: &Shared) -> String {
     o
 }
 
-/// The summary of a session as JSON (also the end-of-run `--json` summary): the one
-/// [`Summary`](crate::session::Summary) serialized, with the budgets, the models and the
-/// proxy's own counters. `by_kind` counts every diagnosed error answer; `audit` and
-/// `wait_s` keep the shape earlier versions printed.
+/// The summary of a session as JSON (also the end-of-run `--json` summary), as of the
+/// session's last event: the one [`Summary`](crate::session::Summary) serialized, with the
+/// budgets, the models and the proxy's own counters. `by_kind` counts every diagnosed
+/// error answer; `audit` and `wait_s` keep the shape earlier versions printed.
 pub fn summary_json(s: &Session, st: &super::ProxyStats) -> Value {
+    summary_json_at(s, st, s.last_ms)
+}
+
+/// [`summary_json`] as of `now_ms`: each budget says whether its reset has passed since
+/// its latest answer (`stale`), how old that answer is (`age_s`) and, when stale, what it
+/// is estimated at (`estimated_remaining`, the limit); `remaining` stays the last reported.
+pub fn summary_json_at(s: &Session, st: &super::ProxyStats, now_ms: f64) -> Value {
     let audit = s.audit();
     let summary = s.summary(&st.helped());
     let mut v = serde_json::to_value(&summary).unwrap_or_else(|_| json!({}));
@@ -225,12 +232,15 @@ pub fn summary_json(s: &Session, st: &super::ProxyStats) -> Value {
         .budgets
         .iter()
         .map(|b| {
+            let stale = b.is_stale(now_ms);
             json!({"provider": b.provider, "dimension": b.dimension, "window": b.window,
                 "limit": b.latest.limit, "remaining": b.latest.remaining,
-                "reset_in_s": b.reset_in_s(s.last_ms), "headroom": b.headroom()})
+                "reset_in_s": b.reset_in_s(now_ms), "headroom": b.headroom(),
+                "stale": stale, "age_s": b.age_s(now_ms),
+                "estimated_remaining": if stale { b.remaining_at(now_ms) } else { None }})
         })
         .collect();
-    let tightest = s.tightest().map(|b| {
+    let tightest = s.tightest_at(now_ms).map(|b| {
         json!({"provider": b.provider, "dimension": b.dimension, "window": b.window,
             "limit": b.latest.limit, "remaining": b.latest.remaining, "headroom": b.headroom()})
     });
@@ -253,5 +263,49 @@ pub fn summary_json(s: &Session, st: &super::ProxyStats) -> Value {
 /// `/_ratedoctor/state`.
 pub(crate) fn state_json(shared: &Shared) -> Value {
     let s = shared.session().clone();
-    summary_json(&s, &stats(shared))
+    summary_json_at(&s, &stats(shared), shared.t_ms())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary_json_at;
+    use crate::diagnose::Provider;
+    use crate::event::{Event, EventKind};
+    use crate::headers;
+    use crate::session::Session;
+
+    /// Issue #14: the JSON says when a budget's numbers are older than its reset, keeping
+    /// `remaining` as last reported.
+    #[test]
+    fn budgets_in_json_say_when_they_are_stale() {
+        let mut s = Session::new();
+        let h = [
+            ("x-ratelimit-limit-requests", "30"),
+            ("x-ratelimit-remaining-requests", "27"),
+            ("x-ratelimit-reset-requests", "2s"),
+        ];
+        s.apply(&Event {
+            t_ms: 1000.0,
+            id: 1,
+            kind: EventKind::ResponseReceived {
+                status: 200,
+                ttfb_ms: 5.0,
+                snapshot: headers::parse(&h, Some(Provider::Openai), None),
+                headers: vec![],
+                diagnosis: None,
+                usage: None,
+            },
+        });
+        let st = Default::default();
+        let fresh = &summary_json_at(&s, &st, 1500.0)["budgets"][0];
+        assert_eq!(fresh["stale"], false);
+        assert_eq!(fresh["remaining"], 27.0);
+        assert!(fresh["estimated_remaining"].is_null());
+        let old = &summary_json_at(&s, &st, 14_000.0)["budgets"][0];
+        assert_eq!(old["stale"], true);
+        assert_eq!(old["age_s"], 13.0);
+        assert_eq!(old["remaining"], 27.0, "as last reported");
+        assert_eq!(old["estimated_remaining"], 30.0);
+        assert_eq!(old["reset_in_s"], 0.0);
+    }
 }

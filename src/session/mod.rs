@@ -21,6 +21,9 @@ pub use summary::{Helped, Summary};
 pub const HISTORY: usize = 240;
 /// A client retry this much sooner than advised counts as "too early".
 pub const EARLY_TOLERANCE_S: f64 = 0.25;
+/// A budget is stale once its reset has passed and it is at least this old (seconds): a
+/// `reset 0 s` seen a moment ago is still the latest word.
+pub const STALE_MIN_AGE_S: f64 = 1.0;
 
 /// One dimension's budget over time.
 #[derive(Debug, Clone, Serialize)]
@@ -68,6 +71,52 @@ impl BudgetTrack {
         self.latest
             .reset_s
             .map(|r| (r - (now_ms - self.seen_ms) / 1000.0).max(0.0))
+    }
+
+    /// Seconds since the latest answer that carried this budget.
+    pub fn age_s(&self, now_ms: f64) -> f64 {
+        ((now_ms - self.seen_ms) / 1000.0).max(0.0)
+    }
+
+    /// Whether the budget's reset has passed at `now_ms` with no newer answer: its numbers
+    /// (and any forecast drawn from them) are history. A budget without a reset time is
+    /// never called stale.
+    pub fn is_stale(&self, now_ms: f64) -> bool {
+        let age = self.age_s(now_ms);
+        self.latest
+            .reset_s
+            .is_some_and(|r| age > r && age >= STALE_MIN_AGE_S)
+    }
+
+    /// Remaining as best known at `now_ms`: the latest answer's number, or, once the
+    /// reset has passed, the limit (refilled: an estimate, no server said so).
+    pub fn remaining_at(&self, now_ms: f64) -> Option<f64> {
+        if self.is_stale(now_ms) {
+            self.latest.limit.or(self.latest.remaining)
+        } else {
+            self.latest.remaining
+        }
+    }
+
+    /// [`BudgetTrack::headroom`] at `now_ms`, counting a passed reset as a refill.
+    pub fn headroom_at(&self, now_ms: f64) -> Option<f64> {
+        match (self.latest.limit, self.remaining_at(now_ms)) {
+            (Some(l), Some(r)) if l > 0.0 => Some((r / l).clamp(0.0, 1.0)),
+            _ => None,
+        }
+    }
+
+    /// How a stale budget's numbers should be read, e.g. `est. refilled; 27 left 13 s
+    /// ago`; `None` while the latest answer still holds.
+    pub fn stale_note(&self, now_ms: f64, count: impl Fn(f64) -> String) -> Option<String> {
+        if !self.is_stale(now_ms) {
+            return None;
+        }
+        let age = crate::duration::human(self.age_s(now_ms).floor());
+        Some(match (self.latest.limit, self.latest.remaining) {
+            (Some(_), Some(r)) => format!("est. refilled; {} left {age} ago", count(r)),
+            _ => format!("as of {age} ago"),
+        })
     }
 }
 
@@ -292,11 +341,17 @@ impl Session {
         }
     }
 
-    /// The budget with the least headroom.
+    /// The budget with the least headroom as of the last event (a budget whose reset has
+    /// passed by then counts as refilled).
     pub fn tightest(&self) -> Option<&BudgetTrack> {
+        self.tightest_at(self.last_ms)
+    }
+
+    /// The budget with the least headroom at `now_ms`.
+    pub fn tightest_at(&self, now_ms: f64) -> Option<&BudgetTrack> {
         self.budgets
             .iter()
-            .filter_map(|b| b.headroom().map(|h| (h, b)))
+            .filter_map(|b| b.headroom_at(now_ms).map(|h| (h, b)))
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, b)| b)
     }
@@ -384,10 +439,10 @@ impl Session {
             };
         }
         match self.tightest() {
-            Some(t) if t.headroom().is_some_and(|h| h < 0.2) => format!(
+            Some(t) if t.headroom_at(self.last_ms).is_some_and(|h| h < 0.2) => format!(
                 "No 429s yet, but {} is at {:.0}% of its limit: expect throttling if load grows.",
                 t.dimension.id(),
-                (1.0 - t.headroom().unwrap_or(1.0)) * 100.0
+                (1.0 - t.headroom_at(self.last_ms).unwrap_or(1.0)) * 100.0
             ),
             _ => "No rate limits hit: nothing to change.".to_string(),
         }

@@ -262,3 +262,85 @@ fn summary_counts_add_up() {
     assert_eq!(s.summary(&helped).retries_by_client, 2);
     assert_eq!(s.summary(&helped).retries_by_ratedoctor, 1);
 }
+
+/// Issue #14: a budget whose reset has passed with no newer answer is history, not
+/// `27/30 reset 0.0 s` unchanged; the clock is passed in.
+#[test]
+fn a_budget_goes_stale_once_its_reset_passes_without_a_newer_answer() {
+    let mut s = Session::new();
+    s.apply(&sent(0.0, 1, 1, 0));
+    // 8 of 10 left, full again in 6 s.
+    s.apply(&got(1000.0, 1, 200, snap("8", None), None));
+    let b = &s.budgets[0];
+    for now in [1000.0, 4000.0, 7000.0] {
+        assert!(!b.is_stale(now), "at {now} ms");
+        assert_eq!(b.remaining_at(now), Some(8.0));
+        assert_eq!(b.stale_note(now, |x| x.to_string()), None);
+    }
+    // 13 s after the answer: its reset (6 s) has passed.
+    let now = 14_000.0;
+    assert!(b.is_stale(now));
+    assert_eq!(b.age_s(now), 13.0);
+    assert_eq!(b.remaining_at(now), Some(10.0), "refilled by estimate");
+    assert_eq!(b.headroom_at(now), Some(1.0));
+    assert_eq!(b.reset_in_s(now), Some(0.0));
+    assert_eq!(
+        b.stale_note(now, |x| x.to_string()).as_deref(),
+        Some("est. refilled; 8 left 13 s ago")
+    );
+    // A newer answer makes it current again.
+    s.apply(&sent(14_000.0, 2, 2, 0));
+    s.apply(&got(14_100.0, 2, 200, snap("9", None), None));
+    assert!(!s.budgets[0].is_stale(14_500.0));
+    assert_eq!(s.budgets[0].remaining_at(14_500.0), Some(9.0));
+}
+
+#[test]
+fn a_fresh_zero_reset_is_not_stale_and_a_budget_without_reset_never_is() {
+    let mut s = Session::new();
+    s.apply(&sent(0.0, 1, 1, 0));
+    let h = [
+        ("x-ratelimit-limit-requests", "10"),
+        ("x-ratelimit-remaining-requests", "10"),
+        ("x-ratelimit-reset-requests", "0s"),
+        ("x-ratelimit-limit-tokens", "1000"),
+        ("x-ratelimit-remaining-tokens", "100"),
+    ];
+    s.apply(&got(
+        1000.0,
+        1,
+        200,
+        headers::parse(&h, Some(Provider::Openai), None),
+        None,
+    ));
+    let req = s
+        .budgets
+        .iter()
+        .find(|b| b.dimension == Dimension::Requests)
+        .unwrap();
+    let tok = s
+        .budgets
+        .iter()
+        .find(|b| b.dimension == Dimension::Tokens)
+        .unwrap();
+    assert!(!req.is_stale(1500.0), "half a second old");
+    assert!(req.is_stale(2500.0));
+    assert!(!tok.is_stale(1e9), "no reset time: never called stale");
+}
+
+#[test]
+fn the_tightest_budget_counts_a_passed_reset_as_a_refill() {
+    let mut s = Session::new();
+    s.apply(&sent(0.0, 1, 1, 0));
+    s.apply(&got(1000.0, 1, 200, snap("1", None), None));
+    assert!(s.recommendation().contains("at 90% of its limit"));
+    assert_eq!(
+        s.tightest_at(2000.0).unwrap().headroom_at(2000.0),
+        Some(0.1)
+    );
+    // 20 s later the 6 s reset has long passed.
+    assert_eq!(
+        s.tightest_at(21_000.0).unwrap().headroom_at(21_000.0),
+        Some(1.0)
+    );
+}

@@ -58,8 +58,8 @@ pub enum LiveSource {
     Probe { target: String },
     /// `ratedoctor watch`: the proxy listening at this URL.
     Watch { listen: String },
-    /// `ratedoctor run -- CMD`.
-    Run { command: String },
+    /// `ratedoctor run -- CMD` through the proxy at `proxy` (`http://HOST:PORT`).
+    Run { command: String, proxy: String },
     /// `ratedoctor replay FILE`.
     Replay { path: String },
 }
@@ -70,7 +70,7 @@ impl LiveSource {
             LiveSource::Demo => "demo (built-in emulator)".to_string(),
             LiveSource::Probe { target } => format!("probe {target}"),
             LiveSource::Watch { listen } => format!("watch {listen}"),
-            LiveSource::Run { command } => format!("run {command}"),
+            LiveSource::Run { command, .. } => format!("run {command}"),
             LiveSource::Replay { path } => format!("replay {path}"),
         }
     }
@@ -119,6 +119,93 @@ pub struct Paste {
     pub typing: bool,
     /// Pastes received (for the status line).
     pub pastes: u64,
+    /// Where typed text goes: a byte offset into `text`, always on a char boundary.
+    pub cursor: usize,
+}
+
+impl Paste {
+    /// The cursor's line and column (in characters).
+    pub fn cursor_line_col(&self) -> (usize, usize) {
+        let before = &self.text[..self.cursor.min(self.text.len())];
+        let line = before.matches('\n').count();
+        let col = before.rsplit('\n').next().unwrap_or("").chars().count();
+        (line, col)
+    }
+
+    /// Inserts `s` at the cursor (nothing past [`MAX_PASTE`]).
+    fn insert(&mut self, s: &str) {
+        if self.text.len() + s.len() > MAX_PASTE {
+            return;
+        }
+        let at = self.cursor.min(self.text.len());
+        self.text.insert_str(at, s);
+        self.cursor = at + s.len();
+    }
+
+    /// Removes the character before the cursor.
+    fn backspace(&mut self) {
+        if let Some(c) = self.text[..self.cursor].chars().next_back() {
+            self.cursor -= c.len_utf8();
+            self.text.remove(self.cursor);
+        }
+    }
+
+    /// Removes the character under the cursor.
+    fn delete(&mut self) {
+        if self.cursor < self.text.len() {
+            self.text.remove(self.cursor);
+        }
+    }
+
+    fn left(&mut self) {
+        if let Some(c) = self.text[..self.cursor].chars().next_back() {
+            self.cursor -= c.len_utf8();
+        }
+    }
+
+    fn right(&mut self) {
+        if let Some(c) = self.text[self.cursor..].chars().next() {
+            self.cursor += c.len_utf8();
+        }
+    }
+
+    /// Byte offset where line `n` starts (the end of the text past the last line).
+    fn line_start(&self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        self.text
+            .match_indices('\n')
+            .nth(n - 1)
+            .map_or(self.text.len(), |(i, _)| i + 1)
+    }
+
+    /// Puts the cursor on line `line` at column `col`, or at its end when it is shorter.
+    fn goto(&mut self, line: usize, col: usize) {
+        let start = self.line_start(line);
+        let rest = &self.text[start..];
+        let len = rest.find('\n').unwrap_or(rest.len());
+        let offset = rest[..len].char_indices().nth(col).map_or(len, |(i, _)| i);
+        self.cursor = start + offset;
+    }
+
+    /// Moves the cursor `by` lines, keeping its column where the line allows.
+    fn vertical(&mut self, by: i64) {
+        let (line, col) = self.cursor_line_col();
+        let last = self.text.matches('\n').count();
+        let target = shift(line, by).min(last);
+        self.goto(target, col);
+    }
+
+    fn home(&mut self) {
+        let (line, _) = self.cursor_line_col();
+        self.goto(line, 0);
+    }
+
+    fn end(&mut self) {
+        let (line, _) = self.cursor_line_col();
+        self.goto(line, usize::MAX);
+    }
 }
 
 /// One kept event with its sequence number.
@@ -483,6 +570,7 @@ impl App {
             t.truncate(cut);
         }
         self.paste.text = t;
+        self.paste.cursor = self.paste.text.len();
         self.paste.pastes += 1;
         self.paste.typing = false;
         self.rediagnose();
@@ -547,6 +635,7 @@ impl App {
             }
             Action::ClearText => {
                 self.paste.text.clear();
+                self.paste.cursor = 0;
                 self.paste.diagnoses.clear();
             }
             Action::Pause => {
@@ -588,34 +677,46 @@ impl App {
             | Action::ClearFilter
             | Action::Char(_)
             | Action::Backspace
+            | Action::Delete
+            | Action::Left
+            | Action::Right
             | Action::Newline => {}
         }
     }
 
     /// Handles a key in the typing mode; false when the normal table should handle it.
     fn on_typing_action(&mut self, a: Action) -> bool {
+        let p = &mut self.paste;
         match a {
-            Action::Char(c) => {
-                if self.paste.text.len() < MAX_PASTE {
-                    self.paste.text.push(c);
-                    self.rediagnose();
-                }
-            }
-            Action::Newline => {
-                if self.paste.text.len() < MAX_PASTE {
-                    self.paste.text.push('\n');
-                }
-            }
-            Action::Backspace => {
-                self.paste.text.pop();
-                self.rediagnose();
-            }
+            Action::Char(c) => p.insert(c.encode_utf8(&mut [0; 4])),
+            Action::Newline => p.insert("\n"),
+            Action::Backspace => p.backspace(),
+            Action::Delete => p.delete(),
+            Action::Left => p.left(),
+            Action::Right => p.right(),
+            Action::Up => p.vertical(-1),
+            Action::Down => p.vertical(1),
+            Action::Top => p.home(),
+            Action::Bottom => p.end(),
             Action::ClearText => {
-                self.paste.text.clear();
-                self.paste.diagnoses.clear();
+                p.text.clear();
+                p.cursor = 0;
             }
-            Action::Back => self.paste.typing = false,
+            Action::Back => {
+                p.typing = false;
+                return true;
+            }
             _ => return false,
+        }
+        if matches!(
+            a,
+            Action::Char(_)
+                | Action::Newline
+                | Action::Backspace
+                | Action::Delete
+                | Action::ClearText
+        ) {
+            self.rediagnose();
         }
         true
     }

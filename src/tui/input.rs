@@ -33,8 +33,14 @@ pub enum Action {
     ClearFilter,
     /// Paste area: a typed character (terminals without bracketed paste).
     Char(char),
-    /// Paste area: delete the last character.
+    /// Paste area: delete the character before the cursor.
     Backspace,
+    /// Paste area: delete the character under the cursor.
+    Delete,
+    /// Paste area: cursor one character left.
+    Left,
+    /// Paste area: cursor one character right.
+    Right,
     /// Paste area: a new line.
     Newline,
     /// Paste area: clear the text.
@@ -155,8 +161,17 @@ fn typing(key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Char(_) if ctrl => None,
         KeyCode::Char(c) => Some(Action::Char(c)),
         KeyCode::Tab => Some(Action::Char('\t')),
+        KeyCode::Delete => Some(Action::Delete),
+        KeyCode::Left => Some(Action::Left),
+        KeyCode::Right => Some(Action::Right),
+        // Up/Down move the cursor a line, Home/End to the line's start and end; the page
+        // keys scroll the diagnosis under the box.
         KeyCode::Up => Some(Action::Up),
         KeyCode::Down => Some(Action::Down),
+        KeyCode::Home => Some(Action::Top),
+        KeyCode::End => Some(Action::Bottom),
+        KeyCode::PageUp => Some(Action::PageUp),
+        KeyCode::PageDown => Some(Action::PageDown),
         _ => None,
     }
 }
@@ -281,6 +296,13 @@ mod tests {
             (key(KeyCode::Tab), Action::Char('\t')),
             (key(KeyCode::Up), Action::Up),
             (key(KeyCode::Down), Action::Down),
+            (key(KeyCode::Left), Action::Left),
+            (key(KeyCode::Right), Action::Right),
+            (key(KeyCode::Delete), Action::Delete),
+            (key(KeyCode::Home), Action::Top),
+            (key(KeyCode::End), Action::Bottom),
+            (key(KeyCode::PageUp), Action::PageUp),
+            (key(KeyCode::PageDown), Action::PageDown),
             (ctrl('u'), Action::ClearText),
             (ctrl('c'), Action::Quit),
         ];

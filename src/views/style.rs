@@ -62,9 +62,71 @@ pub fn wrap(text: &str, width: usize, indent: usize) -> String {
     out
 }
 
+/// Re-wraps each line of a `label  value` block (a summary) that is wider than `width`
+/// at word boundaries, continuing under the value's column, so a terminal never breaks a
+/// word (the recommendation is one long line).
+pub fn wrap_block(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        if body.chars().count() <= width {
+            out.push_str(line);
+            continue;
+        }
+        // The value starts after the first run of two spaces that follows the label.
+        let lead = body.len() - body.trim_start().len();
+        let col = body[lead..]
+            .find("  ")
+            .map(|i| lead + i)
+            .map(|i| {
+                let rest = &body[i..];
+                i + rest.len() - rest.trim_start().len()
+            })
+            .filter(|c| *c < width / 2)
+            .unwrap_or(lead);
+        out.push_str(&body[..col]);
+        out.push_str(&wrap(&body[col..], width, body[..col].chars().count()));
+        if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The width of the terminal on `stdout` or `stderr` when that stream is one.
+pub fn terminal_width(stderr: bool) -> Option<usize> {
+    use std::io::IsTerminal;
+    let tty = if stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    tty.then(crossterm::terminal::size)
+        .and_then(Result::ok)
+        .map(|(w, _)| w as usize)
+        .filter(|w| *w > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_line_wraps_at_words_under_its_value() {
+        let text = "summary\n  requests        12\n  recommendation  Requests are the tight budget: cap concurrency (a semaphore) and batch small calls; ratedoctor run --pace spaces them for you.\n";
+        let w = wrap_block(text, 80);
+        assert!(w.starts_with("summary\n  requests        12\n  recommendation  Requests"));
+        for line in w.lines() {
+            assert!(line.chars().count() <= 80, "{line:?}");
+        }
+        let cont: Vec<&str> = w.lines().skip(3).collect();
+        assert!(!cont.is_empty(), "{w}");
+        assert!(cont.iter().all(|l| l.starts_with(&" ".repeat(18))), "{w}");
+        // No word is split: the words are the same, in order.
+        let words = |t: &str| t.split_whitespace().map(String::from).collect::<Vec<_>>();
+        assert_eq!(words(&w), words(text));
+        assert!(w.ends_with('\n'));
+    }
 
     #[test]
     fn wraps_with_indent() {

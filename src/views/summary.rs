@@ -67,16 +67,20 @@ pub fn text(s: &Summary, session: &Session, elapsed_s: Option<f64>) -> String {
             s.failed_requests, s.gave_up_early
         ),
     );
+    let now = session.last_ms;
     let tightest = match session.tightest() {
         Some(b) => format!(
-            "{} {}{}: {} of {} left",
+            "{} {}{}: {} of {} left{}",
             b.provider.id(),
             b.dimension.id(),
             b.window
                 .map(|w| format!(" per {}", w.id()))
                 .unwrap_or_default(),
-            b.latest.remaining.map_or("?".into(), duration::count),
-            b.latest.limit.map_or("?".into(), duration::count)
+            b.remaining_at(now).map_or("?".into(), duration::count),
+            b.latest.limit.map_or("?".into(), duration::count),
+            b.stale_note(now, duration::count)
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
         ),
         None => "no budget headers seen".to_string(),
     };

@@ -27,6 +27,16 @@ pub fn exit_status(screen: &str) -> Option<&str> {
     })
 }
 
+/// Whether the live view's header counts a 429 or more (`429s N`, N > 0).
+pub fn has_429(s: &str) -> bool {
+    s.lines().any(|l| {
+        l.split("429s ")
+            .nth(1)
+            .and_then(|r| r.chars().next())
+            .is_some_and(|c| c.is_ascii_digit() && c != '0')
+    })
+}
+
 #[path = "../skip/mod.rs"]
 pub mod skip;
 

@@ -119,6 +119,7 @@ fn tab_cycles_focus_including_the_child_pane_for_run() {
     let mut app = App::live(
         LiveSource::Run {
             command: "x".into(),
+            proxy: "http://127.0.0.1:5".into(),
         },
         10,
     );
@@ -146,6 +147,7 @@ fn child_lines_are_bounded() {
     let mut app = App::live(
         LiveSource::Run {
             command: "x".into(),
+            proxy: "http://127.0.0.1:5".into(),
         },
         10,
     );
@@ -253,6 +255,7 @@ fn quitting_while_the_program_runs_asks_first_and_its_end_stops_the_clock() {
     let mut app = App::live(
         LiveSource::Run {
             command: "python job.py".into(),
+            proxy: "http://127.0.0.1:5".into(),
         },
         100,
     );
@@ -270,6 +273,7 @@ fn quitting_while_the_program_runs_asks_first_and_its_end_stops_the_clock() {
     let mut app = App::live(
         LiveSource::Run {
             command: "python job.py".into(),
+            proxy: "http://127.0.0.1:5".into(),
         },
         100,
     );

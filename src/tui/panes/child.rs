@@ -47,6 +47,7 @@ mod tests {
         App::live(
             LiveSource::Run {
                 command: "python app.py".into(),
+                proxy: "http://127.0.0.1:5".into(),
             },
             100,
         )

@@ -2,7 +2,6 @@
 //! header line, the tightest budget, the last 429, the newest events, the keys.
 
 use super::{bold, budgets, card, clock, dim, events, fit, footer, gauge, headroom_color, secs};
-use crate::duration;
 use crate::tui::app::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -47,24 +46,26 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     frame.render_widget(Paragraph::new(head_line), head);
 
-    let tight_lines = match s.tightest() {
+    let now = app.now_ms.max(s.last_ms);
+    let tight_lines = match s.tightest_at(now) {
         Some(b) => {
-            let color = headroom_color(b.headroom());
-            let mut first = format!(
-                "▼ {} {}/{}",
+            let color = if b.is_stale(now) {
+                Color::DarkGray
+            } else {
+                headroom_color(b.headroom())
+            };
+            let first = format!(
+                "▼ {} {} {}",
                 budgets::label(b),
-                b.latest.remaining.map_or("?".into(), duration::count),
-                b.latest.limit.map_or("?".into(), duration::count)
+                budgets::numbers(b, now),
+                budgets::tail(b, now)
             );
-            if let Some(r) = b.reset_in_s(app.now_ms) {
-                first.push_str(&format!(" ↻{}", secs(r)));
-            }
             vec![
-                Line::styled(fit(&first, width), Style::new().fg(color)),
+                Line::styled(fit(first.trim_end(), width), Style::new().fg(color)),
                 Line::from(vec![
                     Span::styled(
                         gauge(
-                            b.latest.remaining.unwrap_or(0.0),
+                            b.remaining_at(now).unwrap_or(0.0),
                             b.latest.limit.unwrap_or(0.0),
                             10,
                         ),
@@ -72,7 +73,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
                     ),
                     Span::raw(" "),
                     Span::styled(
-                        fit(&budgets::forecast(b), width.saturating_sub(13)),
+                        fit(&budgets::forecast(b, now), width.saturating_sub(13)),
                         Style::new().fg(Color::Yellow),
                     ),
                 ]),

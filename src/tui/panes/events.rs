@@ -1,15 +1,16 @@
 //! The event log: newest at the bottom, scrollable, filterable (429s only, one model, one
 //! dimension); the selected line opens the detail pane with Enter.
 
-use super::{dim, fit, pane_block, secs};
+use super::{dim, fit, fit_words, pane_block, secs};
 use crate::duration;
 use crate::event::{EventKind, RetryBy};
-use crate::tui::app::{App, Focus, Logged};
+use crate::proxy;
+use crate::tui::app::{App, Focus, LiveSource, Logged};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 /// The colour of a status code.
 pub(crate) fn status_style(status: u16) -> Style {
@@ -114,6 +115,17 @@ pub(crate) fn describe(l: &Logged) -> (String, Style) {
     }
 }
 
+/// The text in `rest` columns: cut at a word, unless that loses most of the room (a long
+/// path or model name on a narrow screen), then cut where it must.
+fn short(text: &str, rest: usize) -> String {
+    let words = fit_words(text, rest);
+    if words.chars().count() * 3 >= rest * 2 {
+        words
+    } else {
+        fit(text, rest)
+    }
+}
+
 /// One log line with its time and exchange id.
 pub(crate) fn line(l: &Logged, width: usize, selected: bool) -> Line<'static> {
     let (text, style) = describe(l);
@@ -121,7 +133,7 @@ pub(crate) fn line(l: &Logged, width: usize, selected: bool) -> Line<'static> {
     let rest = width.saturating_sub(prefix.chars().count());
     let mut spans = vec![
         Span::styled(prefix, dim()),
-        Span::styled(fit(&text, rest), style),
+        Span::styled(short(&text, rest), style),
     ];
     if selected {
         spans = spans
@@ -133,6 +145,48 @@ pub(crate) fn line(l: &Logged, width: usize, selected: bool) -> Line<'static> {
             .collect();
     }
     Line::from(spans)
+}
+
+/// Before the first event: how to get requests through the proxy (`watch`), or that the
+/// program has sent none yet and which variables it should read (`run`).
+fn waiting_lines(app: &App) -> Vec<Line<'static>> {
+    let bold = super::bold();
+    match &app.source {
+        Some(LiveSource::Watch { listen }) => {
+            let mut v = vec![Line::styled(
+                "no request has reached the proxy yet. Point your program at it:",
+                bold,
+            )];
+            for (k, val) in proxy::connect_vars(listen) {
+                v.push(Line::raw(format!("  export {k}={val}")));
+            }
+            v.push(Line::styled(
+                "then start the program from that shell, or let ratedoctor start it: ratedoctor run -- CMD",
+                dim(),
+            ));
+            v
+        }
+        Some(LiveSource::Run { proxy, .. }) => {
+            if app.child_exit.is_some() {
+                return vec![Line::styled(
+                    app.session.recommendation(),
+                    Style::new().fg(Color::Yellow),
+                )];
+            }
+            let vars: Vec<String> = proxy::connect_vars(proxy)
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            vec![
+                Line::styled("no request has reached the proxy yet.", bold),
+                Line::raw(format!(
+                    "The program was started with {}: does it read them? A client built with its own base_url ignores them.",
+                    vars.join(", ")
+                )),
+            ]
+        }
+        _ => vec![Line::styled("no events yet", dim())],
+    }
 }
 
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -161,14 +215,19 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     let block = pane_block(title, app, Focus::Log);
     let width = block.inner(area).width as usize;
+    if app.log.items.is_empty() {
+        frame.render_widget(
+            Paragraph::new(waiting_lines(app))
+                .block(block)
+                .wrap(Wrap { trim: false }),
+            area,
+        );
+        return;
+    }
     let mut lines: Vec<Line> = Vec::new();
     if matching.is_empty() {
         lines.push(Line::styled(
-            if app.log.items.is_empty() {
-                "no events yet"
-            } else {
-                "no event matches the filter (/ then x clears it)"
-            },
+            "no event matches the filter (/ then x clears it)",
             dim(),
         ));
     } else {

@@ -58,23 +58,27 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
             let keys = match app.view {
                 View::Live => {
                     "q quit · Tab focus · ↑↓ move · Enter detail · / filter · space pause · p paste · ? help"
-                        .to_string()
                 }
-                View::Explain => whole(
-                    "q quit · ↑↓ PgUp PgDn scroll · Tab next card · c copy snippet · p paste · ? help",
-                    width,
-                ),
-                View::Home => whole(
-                    "q quit · p type/paste · ↑↓ scroll · c copy snippet · ? help",
-                    width,
-                ),
+                View::Explain => {
+                    "q quit · ↑↓ PgUp PgDn scroll · Tab next card · c copy snippet · p paste · ? help"
+                }
+                View::Home => "q quit · p type/paste · ↑↓ scroll · c copy snippet · ? help",
             };
+            // Room for the PAUSED badge, so neither is cut.
+            let badge = if app.paused {
+                format!(" PAUSED ({} held) ", app.held.len())
+                    .chars()
+                    .count()
+            } else {
+                0
+            };
+            let room = width.saturating_sub(badge);
             match &app.status {
                 Some(status) => Line::from(Span::styled(
-                    fit(&format!(" {status}"), width),
+                    fit(&format!(" {status}"), room),
                     bold().fg(Color::Green),
                 )),
-                None => Line::from(Span::styled(fit(&keys, width), dim())),
+                None => Line::from(Span::styled(whole(keys, room), dim())),
             }
         }
     };

@@ -9,7 +9,27 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// The first header line: what is watched.
+/// Characters in a line.
+fn len(spans: &[Span<'_>]) -> usize {
+    spans.iter().map(|s| s.content.chars().count()).sum()
+}
+
+/// As many whole `items` as fit in `width` columns, then `+N more` for the rest.
+fn whole_items(items: &[&str], width: usize) -> String {
+    for shown in (1..=items.len()).rev() {
+        let mut t = items[..shown].join(", ");
+        if shown < items.len() {
+            t.push_str(&format!(" +{} more", items.len() - shown));
+        }
+        if t.chars().count() <= width {
+            return t;
+        }
+    }
+    String::new()
+}
+
+/// The first header line: what is watched. The clock, PAUSED and how the program ended
+/// always show; providers and models take the room left, whole names only.
 pub(crate) fn title_line(app: &App, width: usize) -> Line<'static> {
     let s = &app.session;
     let source = app
@@ -18,42 +38,73 @@ pub(crate) fn title_line(app: &App, width: usize) -> Line<'static> {
         .map_or_else(|| "live".to_string(), |src| src.label());
     let providers: Vec<&str> = s.providers.iter().map(|p| p.id()).collect();
     let models: Vec<&str> = s.models.iter().map(String::as_str).collect();
-    let mut spans = vec![
-        Span::styled("ratedoctor ", bold().fg(Color::Cyan)),
-        Span::raw(source),
+    let mut end = vec![
+        Span::styled(" · ", dim()),
+        Span::styled(clock(app.elapsed_s()), bold()),
     ];
-    if !providers.is_empty() {
-        spans.push(Span::styled(" · ", dim()));
-        spans.push(Span::raw(providers.join(", ")));
-    }
-    if !models.is_empty() {
-        spans.push(Span::styled(" · ", dim()));
-        spans.push(Span::raw(fit(&models.join(", "), width / 3)));
-    }
-    spans.push(Span::styled(" · ", dim()));
-    spans.push(Span::styled(clock(app.elapsed_s()), bold()));
     if app.paused {
-        spans.push(Span::styled("  PAUSED", bold().fg(Color::Yellow)));
+        end.push(Span::styled("  PAUSED", bold().fg(Color::Yellow)));
     }
     if let Some(code) = app.child_exit {
         let color = if code == 0 { Color::Green } else { Color::Red };
-        spans.push(Span::styled(
+        end.push(Span::styled(
             format!("  exited (code {code})"),
             Style::new().fg(color),
         ));
     } else if app.source_ended {
-        spans.push(Span::styled("  finished", Style::new().fg(Color::Green)));
+        end.push(Span::styled("  finished", Style::new().fg(Color::Green)));
     }
+    let name = Span::styled("ratedoctor ", bold().fg(Color::Cyan));
+    let room = width.saturating_sub(len(&end) + name.content.chars().count());
+    let mut spans = vec![name, Span::raw(fit(&source, room))];
+    for list in [providers, models] {
+        let room = width.saturating_sub(len(&spans) + len(&end) + 3);
+        let shown = whole_items(&list, room);
+        if !shown.is_empty() {
+            spans.push(Span::styled(" · ", dim()));
+            spans.push(Span::raw(shown));
+        }
+    }
+    spans.extend(end);
     Line::from(spans)
 }
 
-/// The second header line: the counts.
-pub(crate) fn counts_line(app: &App) -> Line<'static> {
+/// How much of the retry audit the counts line says.
+#[derive(Clone, Copy, PartialEq)]
+enum RetryDetail {
+    Full,
+    None,
+}
+
+/// The second header line: the counts, in `width` columns. Details give way before
+/// anything is cut: first the 429s' kinds (`+2 more`), then the retries' breakdown.
+pub(crate) fn counts_line(app: &App, width: usize) -> Line<'static> {
     let s = &app.session;
-    let audit = s.audit();
     let mut kinds: Vec<(u64, &str)> = s.by_kind.iter().map(|(k, n)| (*n, k.id())).collect();
     kinds.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    let kinds: Vec<String> = kinds.iter().map(|(n, k)| format!("{k} {n}")).collect();
+    let mut tries: Vec<(usize, RetryDetail)> = (0..=kinds.len())
+        .rev()
+        .map(|k| (k, RetryDetail::Full))
+        .collect();
+    tries.push((0, RetryDetail::None));
+    let mut line = Vec::new();
+    for (k, detail) in tries {
+        line = counts_spans(app, &kinds, k, detail);
+        if len(&line) <= width {
+            break;
+        }
+    }
+    Line::from(line)
+}
+
+fn counts_spans(
+    app: &App,
+    kinds: &[(u64, &str)],
+    shown_kinds: usize,
+    detail: RetryDetail,
+) -> Vec<Span<'static>> {
+    let s = &app.session;
+    let audit = s.audit();
     let mut spans = vec![
         Span::raw(format!("requests {}", s.requests)),
         Span::styled(" · ", dim()),
@@ -66,12 +117,19 @@ pub(crate) fn counts_line(app: &App) -> Line<'static> {
             },
         ),
     ];
-    if !kinds.is_empty() {
-        spans.push(Span::raw(format!(" ({})", kinds.join(", "))));
+    if shown_kinds > 0 {
+        let mut shown: Vec<String> = kinds[..shown_kinds]
+            .iter()
+            .map(|(n, k)| format!("{k} {n}"))
+            .collect();
+        if shown_kinds < kinds.len() {
+            shown.push(format!("+{} more", kinds.len() - shown_kinds));
+        }
+        spans.push(Span::raw(format!(" ({})", shown.join(", "))));
     }
     spans.push(Span::styled(" · ", dim()));
     spans.push(Span::raw(format!("retries {}", audit.retries)));
-    if audit.too_early + audit.non_retryable_retried > 0 {
+    if detail == RetryDetail::Full && audit.too_early + audit.non_retryable_retried > 0 {
         spans.push(Span::styled(
             format!(
                 " ({} too early, {} not retryable)",
@@ -87,7 +145,7 @@ pub(crate) fn counts_line(app: &App) -> Line<'static> {
             Style::new().fg(Color::Red),
         ));
     }
-    Line::from(spans)
+    spans
 }
 
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -98,7 +156,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
             bold().fg(Color::White).bg(Color::Red),
         )));
     } else {
-        lines.push(counts_line(app));
+        lines.push(counts_line(app, area.width as usize));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }

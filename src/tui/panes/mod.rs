@@ -177,23 +177,45 @@ pub(crate) fn gauge(remaining: f64, limit: f64, cells: usize) -> String {
     )
 }
 
-/// A sparkline of the last `cells` values, scaled to `max`.
-pub(crate) fn spark(
-    values: impl DoubleEndedIterator<Item = f64>,
+/// A sparkline of `(t_ms, value)` points, oldest first, over `cells` columns from the
+/// first point to `now_ms`: each column shows the value as of its time (the last point
+/// at or before it), scaled to `max`; the line fills its width however few points there are.
+pub(crate) fn spark_over_time(
+    points: &std::collections::VecDeque<(f64, f64)>,
+    now_ms: f64,
     max: f64,
     cells: usize,
 ) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let mut last: Vec<f64> = values.rev().take(cells).collect();
-    last.reverse();
-    last.iter()
-        .map(|v| {
-            if max <= 0.0 {
-                BARS[0]
+    let Some(&(t0, _)) = points.front() else {
+        return String::new();
+    };
+    let t_end = now_ms.max(points.back().map_or(t0, |p| p.0));
+    let span = t_end - t0;
+    let bar = |v: f64| {
+        if max <= 0.0 {
+            BARS[0]
+        } else {
+            BARS[(((v / max).clamp(0.0, 1.0) * 7.0).round() as usize).min(7)]
+        }
+    };
+    let mut next = 0;
+    let mut cur = points[0].1;
+    (0..cells)
+        .map(|i| {
+            let t = if span > 0.0 {
+                t0 + span * (i + 1) as f64 / cells as f64
             } else {
-                let i = ((v / max).clamp(0.0, 1.0) * 7.0).round() as usize;
-                BARS[i.min(7)]
+                t_end
+            };
+            while let Some(&(tp, v)) = points.get(next) {
+                if tp > t {
+                    break;
+                }
+                cur = v;
+                next += 1;
             }
+            bar(cur)
         })
         .collect()
 }
@@ -235,6 +257,42 @@ pub(crate) fn fit(s: &str, width: usize) -> String {
     let mut out: String = s.chars().take(width - 1).collect();
     out.push('…');
     out
+}
+
+/// Cuts `s` to `width` characters at a word boundary, with `…` when cut: a word is shown
+/// whole or not at all (a single word wider than `width` is cut as [`fit`] does).
+pub(crate) fn fit_words(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(width.saturating_sub(1)).collect();
+    // The cut falls inside a word unless the next character is a space.
+    let next_is_space = s.chars().nth(width.saturating_sub(1)) == Some(' ');
+    let whole = if next_is_space {
+        head.as_str()
+    } else {
+        head.rfind(' ').map_or("", |i| &head[..i])
+    };
+    let whole = whole.trim_end_matches([' ', '·', ',', ':', '(']);
+    if whole.is_empty() {
+        return fit(s, width);
+    }
+    let spaced = format!("{whole} …");
+    if spaced.chars().count() <= width {
+        spaced
+    } else {
+        format!("{whole}…")
+    }
+}
+
+/// The first of `variants` (most detailed first) that fits in `width`, else the last one
+/// cut at a word boundary.
+pub(crate) fn first_fitting(variants: &[String], width: usize) -> String {
+    variants
+        .iter()
+        .find(|v| v.chars().count() <= width)
+        .cloned()
+        .unwrap_or_else(|| fit_words(variants.last().map_or("", String::as_str), width))
 }
 
 #[cfg(test)]

@@ -170,13 +170,21 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         .into_iter()
         .find(|w| now / 1000.0 <= *w)
         .unwrap_or(60.0);
-    let block = pane_block(
-        format!(
-            "timeline: last {span_s:.0} s · • ok ✖ 429 ! not retryable ▲ 5xx · actual vs advised wait"
-        ),
-        app,
-        Focus::Timeline,
+    // The border, the spaces around the title and the focus mark.
+    let room = (area.width as usize).saturating_sub(6);
+    let title = super::first_fitting(
+        &[
+            format!(
+                "timeline: last {span_s:.0} s · • ok ✖ 429 ! not retryable ▲ 5xx · actual vs advised wait"
+            ),
+            format!("timeline: last {span_s:.0} s · • ok ✖ 429 ! not retryable ▲ 5xx"),
+            format!("timeline: last {span_s:.0} s · • ok ✖ 429"),
+            format!("timeline: last {span_s:.0} s"),
+            "timeline".to_string(),
+        ],
+        room,
     );
+    let block = pane_block(title, app, Focus::Timeline);
     let inner = block.inner(area);
     let width = inner.width as usize;
     if s.requests == 0 || width <= LABEL + 4 {
