@@ -194,7 +194,7 @@ fn help_lists_only_the_keys_of_the_screen_it_is_on() {
         lacks(&s, HOME_ONLY, size);
         // The paste area over the live view has keys of its own.
         t.key("p");
-        t.wait_for("the paste area", 5, |s| s.contains("paste or type here"));
+        t.wait_for("the paste area", 5, |s| s.contains("type or paste"));
         t.key("Escape");
         let s = help(&t, "paste area keys");
         assert!(s.contains("type or edit the pasted text"), "{size:?}:\n{s}");

@@ -120,6 +120,16 @@ pub const BINDINGS: &[(&str, &str, &[Screen])] = &[
     ),
     ("p", "type or edit the pasted text", &[Screen::Paste]),
     (
+        "  ←→↑↓ Home End",
+        "  while typing: move the cursor (the box scrolls to it)",
+        &[Screen::Home, Screen::Paste],
+    ),
+    (
+        "  Bksp Delete",
+        "  while typing: delete before / under the cursor",
+        &[Screen::Home, Screen::Paste],
+    ),
+    (
         "  Ctrl-U",
         "  clear the paste area",
         &[Screen::Home, Screen::Paste],
