@@ -80,7 +80,11 @@ enum RetryDetail {
 /// anything is cut: first the 429s' kinds (`+2 more`), then the retries' breakdown.
 pub(crate) fn counts_line(app: &App, width: usize) -> Line<'static> {
     let s = &app.session;
-    let mut kinds: Vec<(u64, &str)> = s.by_kind.iter().map(|(k, n)| (*n, k.id())).collect();
+    let mut kinds: Vec<(u64, &str)> = s
+        .rate_limited_by_kind
+        .iter()
+        .map(|(k, n)| (*n, k.id()))
+        .collect();
     kinds.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
     let mut tries: Vec<(usize, RetryDetail)> = (0..=kinds.len())
         .rev()
