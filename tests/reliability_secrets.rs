@@ -638,7 +638,7 @@ fn probe_mock_watch_run_and_replay_never_show_a_key() {
         pages[0].1
     );
     assert!(out.contains("ratedoctor summary"), "{out}");
-    assert!(out.contains("<- 429"), "{out}");
+    assert!(out.contains("← 429"), "{out}");
     let recorded = std::fs::read_to_string(&rec_text).unwrap();
     assert!(recorded.contains("key=[REDACTED]"), "{recorded}");
     let (_, rec_json, _) = watch_through(&p, c, &mock_url, &["--json"], "watch-json.jsonl");

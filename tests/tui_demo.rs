@@ -63,8 +63,12 @@ fn demo_no_tui_prints_lines_and_the_summary() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
-    assert!(text.contains("← 429 rpm openai"), "{text}");
+    assert!(text.contains("· rpm openai · retry in"), "{text}");
     assert!(text.contains("too early"), "{text}");
+    // One event-line format (issue #14): the same arrows as run and watch, and an answer
+    // that was not streamed is not called a stream.
+    assert!(text.contains("⇣ done · "), "{text}");
+    assert!(!text.contains("⇣ stream"), "{text}");
     for want in [
         "summary (",
         "requests ",

@@ -14,13 +14,11 @@
 //! already pointed at a gateway or an Azure resource keeps talking to it.
 
 use crate::error::{AppError, ExitCode};
-use crate::event::{Event, EventKind, RetryBy};
-use crate::headers::Snapshot;
+use crate::event::Event;
 use crate::proxy::{self, Family, ProxyConfig, ProxyStats, Upstreams};
 use crate::redact::redact;
-use crate::session::{EARLY_TOLERANCE_S, Session};
+use crate::session::Session;
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
@@ -164,161 +162,9 @@ pub fn config_for(
     })
 }
 
-/// `x` in few characters: 1.2M, 25k, 512, 0.5.
-fn write_compact(o: &mut String, x: f64) {
-    let _ = if x >= 1_000_000.0 {
-        write!(o, "{:.1}M", x / 1_000_000.0)
-    } else if x >= 10_000.0 {
-        write!(o, "{:.0}k", x / 1000.0)
-    } else if x.fract() == 0.0 {
-        write!(o, "{x:.0}")
-    } else {
-        write!(o, "{x:.1}")
-    };
-}
-
-/// The budgets of a snapshot, two spaces between them; nothing when there are none.
-fn write_budgets(o: &mut String, s: &Snapshot) {
-    let mut first = true;
-    let mut sep = |o: &mut String| {
-        if !std::mem::replace(&mut first, false) {
-            o.push_str("  ");
-        }
-    };
-    for b in s
-        .budgets
-        .iter()
-        .filter(|b| b.remaining.is_some() || b.limit.is_some())
-    {
-        sep(o);
-        o.push_str(b.dimension.id());
-        if let Some(w) = b.window {
-            o.push('/');
-            o.push_str(w.id());
-        }
-        o.push(' ');
-        match b.remaining {
-            Some(r) => write_compact(o, r),
-            None => o.push('?'),
-        }
-        o.push('/');
-        match b.limit {
-            Some(l) => write_compact(o, l),
-            None => o.push('?'),
-        }
-    }
-    if let Some(r) = s.retry_after_s {
-        sep(o);
-        o.push_str("retry-after ");
-        write_compact(o, r);
-        o.push('s');
-    }
-}
-
-/// One line of text for an event.
+/// One line of text for an event (the one event-line view).
 pub fn event_line(e: &Event) -> String {
-    let mut s = String::new();
-    write_event_line(&mut s, e);
-    s
-}
-
-/// Appends the text line of an event (without a newline) to `o`.
-fn write_event_line(o: &mut String, e: &Event) {
-    let _ = write!(o, "{:>8.3}s #{:<4}", e.t_ms / 1000.0, e.id);
-    let _ = match &e.kind {
-        EventKind::RequestSent {
-            provider,
-            method,
-            path,
-            model,
-            est_input_tokens,
-            max_tokens,
-            stream,
-            group,
-            attempt,
-        } => {
-            let _ = write!(
-                o,
-                " -> {method} {path} {} [{}",
-                model.as_deref().unwrap_or("-"),
-                provider.id()
-            );
-            if let Some(n) = est_input_tokens {
-                let _ = write!(o, ", ~{n} in");
-            }
-            if let Some(n) = max_tokens {
-                let _ = write!(o, ", max {n} out");
-            }
-            if *stream {
-                o.push_str(", stream");
-            }
-            o.push(']');
-            if *attempt > 0 {
-                let _ = write!(o, " attempt {} of request {group}", attempt + 1);
-            }
-            Ok(())
-        }
-        EventKind::ResponseReceived {
-            status,
-            ttfb_ms,
-            snapshot,
-            diagnosis,
-            usage,
-            ..
-        } => {
-            let _ = write!(o, " <- {status} {ttfb_ms:.0} ms");
-            let at = o.len();
-            o.push_str("  ");
-            write_budgets(o, snapshot);
-            if o.len() == at + 2 {
-                o.truncate(at);
-            }
-            if let Some(u) = usage {
-                let _ = write!(o, "  usage {}/{}", u.input_tokens, u.output_tokens);
-            }
-            if let Some(d) = diagnosis {
-                let _ = write!(o, "  [{}] {} — {}", d.kind.id(), d.title, d.wait);
-            }
-            Ok(())
-        }
-        EventKind::RetryScheduled {
-            group,
-            wait_s,
-            advised_s,
-            by,
-            ..
-        } => {
-            let who = match by {
-                RetryBy::Client => "the program",
-                RetryBy::Ratedoctor => "ratedoctor",
-            };
-            let _ = write!(o, " retry of request {group} by {who} after {wait_s:.2} s");
-            if let Some(a) = advised_s {
-                let _ = write!(o, " (server advised {a:.2} s)");
-                if wait_s + EARLY_TOLERANCE_S < *a {
-                    o.push_str(" TOO EARLY");
-                }
-            }
-            Ok(())
-        }
-        EventKind::StreamFinished {
-            bytes,
-            elapsed_ms,
-            usage,
-            complete,
-        } => {
-            let _ = write!(
-                o,
-                " {} {bytes} B in {elapsed_ms:.0} ms",
-                if *complete { "done" } else { "CUT" }
-            );
-            if let Some(u) = usage {
-                let _ = write!(o, "  usage {} in / {} out", u.input_tokens, u.output_tokens);
-            }
-            Ok(())
-        }
-        EventKind::Failed { error } => write!(o, " FAILED {error}"),
-    };
+    crate::views::event_line::with_time(e)
 }
 
 /// The end-of-run summary as text (the one view every command uses), with a note when
@@ -432,7 +278,7 @@ impl Sink {
                 end_line(&mut self.out_json, &mut self.json_ends);
             }
             if text {
-                write_event_line(&mut self.out_text, e);
+                self.out_text.push_str(&event_line(e));
                 end_line(&mut self.out_text, &mut self.text_ends);
             }
         }
@@ -954,6 +800,7 @@ async fn wait_child(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{EventKind, RetryBy};
 
     #[test]
     fn inherited_upstreams_unless_named() {
@@ -1081,28 +928,15 @@ mod tests {
             },
         ];
         let lines: Vec<String> = events.iter().map(event_line).collect();
-        assert!(
-            lines[0].contains(
-                "-> POST /v1/chat/completions gpt-4o-mini [openai, ~3 in, max 5 out, stream]"
-            ),
-            "{}",
-            lines[0]
-        );
-        assert!(
-            lines[1].contains("<- 429 8 ms  requests/minute 0/2  retry-after 6s  [rpm]"),
-            "{}",
-            lines[1]
-        );
-        assert!(
-            lines[2].contains("by the program after 0.50 s (server advised 6.00 s) TOO EARLY"),
-            "{}",
-            lines[2]
-        );
-        assert!(
-            lines[3].contains("done 10 B in 3 ms  usage 3 in / 4 out"),
-            "{}",
-            lines[3]
-        );
+        let want = [
+            "→ POST /v1/chat/completions gpt-4o-mini · stream · ~3 in, max 5 out",
+            "← 429 in 8 ms · rpm openai · retry in 6 s · requests/minute 0/2 · retry-after 6 s",
+            "↻ #1 retried by the program after 500 ms (advised 6 s) · too early",
+            "⇣ done · 10 bytes in 3 ms · usage 3 in / 4 out",
+        ];
+        for (line, want) in lines.iter().zip(want) {
+            assert!(line.ends_with(want), "{line}\nwant {want}");
+        }
         let mut s = Session::new();
         for e in &events {
             s.apply(e);

@@ -4,17 +4,10 @@
 
 use crate::event::Event;
 use crate::session::Session;
-use crate::tui::app::Logged;
 
-/// One event as a text line.
+/// One event as a text line (the one event-line view).
 pub fn line(e: &Event) -> String {
-    let logged = Logged {
-        seq: 0,
-        event: e.clone(),
-        model: None,
-    };
-    let (text, _) = crate::tui::panes::events::describe(&logged);
-    format!("{:>8.3}s #{:<5} {text}", e.t_ms / 1000.0, e.id)
+    crate::views::event_line::with_time(e)
 }
 
 /// The after-run summary: the one every command prints.

@@ -42,14 +42,13 @@ pub(crate) fn lines(app: &App, seq: u64, width: usize) -> Vec<Line<'static>> {
         Span::styled(format!("exchange #{id}"), bold()),
         Span::styled(format!("  at {:.3} s", sel.event.t_ms / 1000.0), dim()),
     ])];
-    let (req, resp) = exchange(app, id);
-    let others = [req, resp]
-        .into_iter()
-        .flatten()
-        .filter(|l| l.seq != sel.seq);
-    for l in std::iter::once(sel).chain(others) {
+    let (_, resp) = exchange(app, id);
+    // Every line of the exchange still kept, in the order they happened; the one opened
+    // is marked.
+    for l in app.log.items.iter().filter(|l| l.event.id == id) {
         let (t, style) = events::describe(l);
-        out.push(Line::styled(format!("  {t}"), style));
+        let mark = if l.seq == sel.seq { "▸ " } else { "  " };
+        out.push(Line::styled(format!("{mark}{t}"), style));
     }
     let Some(resp) = resp else {
         out.push(Line::styled("  no response yet", dim()));
@@ -149,6 +148,26 @@ mod tests {
             |k| matches!(k, EventKind::ResponseReceived { status: 429, headers, .. } if headers.len() > 8),
         );
         insta::assert_snapshot!(pane(100, 50, &app, render));
+    }
+
+    /// Issue #14: the exchange's lines in the order they happened (the response opened,
+    /// its request still comes first), the opened one marked.
+    #[test]
+    fn the_exchange_is_listed_in_time_order() {
+        let mut app = live_app(160, 10_000);
+        open_on(&mut app, |k| {
+            matches!(k, EventKind::ResponseReceived { status: 200, .. })
+        });
+        let Overlay::Detail(seq) = app.overlay else {
+            unreachable!()
+        };
+        let text: Vec<String> = super::lines(&app, seq, 90)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let request = text.iter().position(|l| l.contains("→ POST")).unwrap();
+        let response = text.iter().position(|l| l.starts_with("▸ ← 200")).unwrap();
+        assert!(request < response, "{text:#?}");
     }
 
     #[test]

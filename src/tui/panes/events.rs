@@ -1,9 +1,9 @@
 //! The event log: newest at the bottom, scrollable, filterable (429s only, one model, one
 //! dimension); the selected line opens the detail pane with Enter.
 
-use super::{dim, fit, fit_words, pane_block, secs};
+use super::{dim, fit, fit_words, pane_block};
 use crate::duration;
-use crate::event::{EventKind, RetryBy};
+use crate::event::EventKind;
 use crate::proxy;
 use crate::tui::app::{App, Focus, LiveSource, Logged};
 use ratatui::Frame;
@@ -22,97 +22,24 @@ pub(crate) fn status_style(status: u16) -> Style {
     }
 }
 
-/// One event as a log line (without the time prefix).
+/// One event as a log line (without the time prefix): the words of every text log
+/// (`views::event_line`), coloured by what happened.
 pub(crate) fn describe(l: &Logged) -> (String, Style) {
-    match &l.event.kind {
-        EventKind::RequestSent {
-            method,
-            path,
-            model,
-            stream,
-            attempt,
-            ..
-        } => {
-            let mut t = format!("→ {method} {path}");
-            if let Some(m) = model {
-                t.push_str(&format!(" {m}"));
-            }
-            if *stream {
-                t.push_str(" (stream)");
-            }
-            if *attempt > 0 {
-                t.push_str(&format!(" retry {attempt}"));
-            }
-            (t, dim())
-        }
-        EventKind::ResponseReceived {
-            status,
-            ttfb_ms,
-            snapshot,
-            diagnosis,
-            ..
-        } => {
-            let mut t = format!("← {status}");
-            if let Some(d) = diagnosis {
-                t.push_str(&format!(" {} {}", d.kind.id(), d.provider.id()));
-                if !d.retryable {
-                    t.push_str(" · do not retry");
-                } else if let Some(r) = snapshot.retry_after_s.or(d.retry_after_s) {
-                    t.push_str(&format!(" · retry in {}", secs(r)));
-                }
-            } else {
-                t.push_str(&format!(" in {:.0} ms", ttfb_ms));
-                if let Some(b) = snapshot.tightest()
-                    && let (Some(r), Some(lim)) = (b.remaining, b.limit)
-                {
-                    t.push_str(&format!(
-                        " · {} {}/{}",
-                        b.dimension.id(),
-                        duration::count(r),
-                        duration::count(lim)
-                    ));
-                }
-            }
-            (t, status_style(*status))
-        }
+    let style = match &l.event.kind {
+        EventKind::RequestSent { .. } | EventKind::StreamFinished { .. } => dim(),
+        EventKind::ResponseReceived { status, .. } => status_style(*status),
         EventKind::RetryScheduled {
-            group,
-            wait_s,
-            advised_s,
-            by,
-            ..
+            wait_s, advised_s, ..
         } => {
-            let who = match by {
-                RetryBy::Client => "client",
-                RetryBy::Ratedoctor => "ratedoctor",
-            };
-            let mut t = format!("↻ #{group} retried by {who} after {}", secs(*wait_s));
-            let mut style = Style::new().fg(Color::Cyan);
-            if let Some(a) = advised_s {
-                t.push_str(&format!(" (advised {})", secs(*a)));
-                if wait_s + crate::session::EARLY_TOLERANCE_S < *a {
-                    t.push_str(" too early");
-                    style = Style::new().fg(Color::Red);
-                }
+            if advised_s.is_some_and(|a| wait_s + crate::session::EARLY_TOLERANCE_S < a) {
+                Style::new().fg(Color::Red)
+            } else {
+                Style::new().fg(Color::Cyan)
             }
-            (t, style)
         }
-        EventKind::StreamFinished {
-            bytes,
-            elapsed_ms,
-            complete,
-            ..
-        } => (
-            format!(
-                "⇣ stream {} bytes in {:.0} ms{}",
-                duration::count(*bytes as f64),
-                elapsed_ms,
-                if *complete { "" } else { " (cut short)" }
-            ),
-            dim(),
-        ),
-        EventKind::Failed { error } => (format!("✖ failed: {error}"), Style::new().fg(Color::Red)),
-    }
+        EventKind::Failed { .. } => Style::new().fg(Color::Red),
+    };
+    (crate::views::event_line::text(&l.event), style)
 }
 
 /// The text in `rest` columns: cut at a word, unless that loses most of the room (a long
