@@ -113,6 +113,10 @@ fn group_rows(id: u64, g: &RequestTrace, sc: &Scale) -> (Line<'static>, Line<'st
         let (prev, next) = (&pair[0], &pair[1]);
         let Some(done) = done_ms(prev) else { continue };
         let w = prev.wait_s.unwrap_or(0.0);
+        // The label compares like with like: the waits taken before each retry beside
+        // what the server advised for those same retries (not the advice of an answer no
+        // retry has followed yet, which the plot still draws).
+        adv_total += prev.advised_wait_s.unwrap_or(0.0);
         let early = prev
             .advised_wait_s
             .is_some_and(|a| w + EARLY_TOLERANCE_S < a)
@@ -130,7 +134,6 @@ fn group_rows(id: u64, g: &RequestTrace, sc: &Scale) -> (Line<'static>, Line<'st
     }
     for a in &g.attempts {
         if let (Some(done), Some(adv)) = (done_ms(a), a.advised_wait_s) {
-            adv_total += adv;
             let end = done + adv * 1000.0;
             if done < sc.t0 + sc.span_ms && end >= sc.t0 {
                 let (c0, c1) = (sc.clamp(done), sc.clamp(end));
@@ -272,6 +275,35 @@ mod tests {
         let mut app = live_app(40, 10_000);
         app.update(Msg::Error("the source stopped".into()));
         insta::assert_snapshot!(pane(80, 8, &app, render));
+    }
+
+    /// Issue #14: a client that waited 1 s as advised, then got a 429 advising 3 s that it
+    /// has not retried yet, waited as told: the label's `adv` is the 1 s of that retry, not
+    /// 4 s.
+    #[test]
+    fn adv_is_the_advice_for_the_retries_taken() {
+        use crate::backoff::FailureKind;
+        use crate::backoff::WaitBasis;
+        use crate::backoff::timeline::{AttemptOutcome, RequestTrace};
+        let rpm = AttemptOutcome::Failed {
+            kind: FailureKind::Rpm,
+            status: 429,
+        };
+        let mut g = RequestTrace::new(9);
+        g.record(0.0, 0.1, rpm, Some(1.0));
+        g.waited(1.0, WaitBasis::Hint);
+        g.record(1.1, 1.2, rpm, Some(3.0));
+        let sc = super::Scale {
+            t0: 0.0,
+            span_ms: 10_000.0,
+            cols: 40,
+        };
+        let (actual, advised) = super::group_rows(9, &g, &sc);
+        let text = |l: &ratatui::text::Line<'_>| -> String {
+            l.spans.iter().map(|s| s.content.as_ref()).collect()
+        };
+        assert!(text(&actual).contains("#9×2 1.0s"), "{}", text(&actual));
+        assert!(text(&advised).contains(" adv 1.0s"), "{}", text(&advised));
     }
 
     #[test]
