@@ -185,3 +185,81 @@ fn bad_input_is_one_line() {
         assert!(e.contains(expect) && !e.contains('\n'), "{argv:?}: {e}");
     }
 }
+
+/// The `ratedoctor` policy earns its name (issue #14 item 15): on the README's own
+/// example and three other shapes of workload it has the best share of every preset,
+/// finishes no later than any that fails nothing, fails no request itself, and serves
+/// requests in about the order they came (p99 within twice the median).
+#[test]
+fn the_ratedoctor_policy_is_the_fastest_with_no_failures() {
+    for (limits, workload) in [
+        (
+            "rpm=60,tpm=20000",
+            "requests=200,input=400,max_tokens=300,concurrency=8",
+        ),
+        (
+            "rpm=30",
+            "requests=300,input=50,max_tokens=50,concurrency=16",
+        ),
+        (
+            "rpm=500,tpm=200k",
+            "requests=2000,input=300,max_tokens=200,concurrency=64",
+        ),
+        (
+            "rpm=100,tpm=40000",
+            "requests=500,input=1000,max_tokens=500,concurrency=4",
+        ),
+    ] {
+        let a = args(&[
+            "--limits",
+            limits,
+            "--workload",
+            workload,
+            "--policy",
+            "ratedoctor",
+            "--compare",
+            "openai-sdk,anthropic-sdk,tenacity-seed,tenacity-seed+sdk,tenacity-random,google-genai",
+            "--json",
+        ]);
+        let v: Value = serde_json::from_str(&render(&a, None).unwrap()).unwrap();
+        let runs: Vec<&Value> = v["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["stats"])
+            .collect();
+        let ours = runs[0];
+        assert_eq!(ours["policy"], "ratedoctor");
+        assert_eq!(ours["failed"], 0, "{limits} {workload}");
+        let total = |r: &Value| r["total_s"].as_f64().unwrap();
+        let share = |r: &Value| r["throughput_share"].as_f64().unwrap();
+        for other in &runs[1..] {
+            // A policy that fails requests "finishes" sooner by dropping work: the share
+            // (succeeded ÷ requests × how close to the limit's pace) compares fairly.
+            assert!(
+                share(ours) + 0.005 >= share(other),
+                "{limits} {workload}: ratedoctor {:.3}, {} {:.3}",
+                share(ours),
+                other["policy"],
+                share(other)
+            );
+            if other["failed"] == 0 {
+                assert!(
+                    total(ours) <= total(other) + 1.0,
+                    "{limits} {workload}: ratedoctor {} s, {} {} s",
+                    total(ours),
+                    other["policy"],
+                    total(other)
+                );
+            }
+        }
+        let (p50, p99) = (
+            ours["p50_s"].as_f64().unwrap(),
+            ours["p99_s"].as_f64().unwrap(),
+        );
+        assert!(
+            p99 <= 2.0 * p50 + 1.0,
+            "{limits} {workload}: p50 {p50} s, p99 {p99} s"
+        );
+    }
+}

@@ -11,7 +11,10 @@ use crate::error::{AppError, ExitCode};
 pub struct BackoffArgs {
     /// Retry policy: openai-sdk, anthropic-sdk, tenacity-seed, tenacity-seed+sdk (the seed's
     /// decorator over the SDK's own retries), tenacity-random, google-genai, none,
-    /// ratedoctor, or exp:min=2,max=60,mult=1,jitter=full,attempts=6,honor-retry-after=true
+    /// ratedoctor (ours: waits exactly the server's hint, so refused clients are served in
+    /// turn; never retries quota, billing or too-large errors; gives up after 10 minutes:
+    /// every request succeeds at the limit's pace, at the price of more 429s), or
+    /// exp:min=2,max=60,mult=1,jitter=full,attempts=6,honor-retry-after=true
     #[arg(
         short = 'p',
         long,
