@@ -28,6 +28,7 @@ pub mod probe;
 pub mod proxy;
 pub mod redact;
 pub mod replay;
+pub mod serve;
 pub mod session;
 pub mod shutdown;
 pub mod simulate;

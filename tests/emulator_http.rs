@@ -447,3 +447,27 @@ async fn whole_answers_are_gzipped_when_asked_and_streams_never() {
     })
     .await;
 }
+
+/// `mock` lets slow and idle clients go and caps its connections, as the proxy does
+/// (issue #15, defect 4: 200 slowloris connections were held for 40 s, idle ones forever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_clients_are_let_go_and_a_full_emulator_says_503() {
+    within(30, async {
+        let h = start_with(MockConfig {
+            header_read_timeout: std::time::Duration::from_millis(800),
+            max_connections: 3,
+            ..MockConfig::default()
+        })
+        .await;
+        let addr = h.base_url().trim_start_matches("http://").to_string();
+        let held =
+            slow_idle_and_full(&addr, b"GET /_mock/state HTTP/1.1\r\nhost: x\r\n\r\n", 3).await;
+        drop(held);
+        // Once the held connections are gone (and the server has seen them go), it serves
+        // again.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let s = state(&client(), &h.base_url()).await;
+        assert_eq!(s["requests"], 0, "{s}");
+    })
+    .await;
+}

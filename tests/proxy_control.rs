@@ -664,7 +664,6 @@ async fn retry_after_zero_is_not_a_licence_to_hammer() {
 async fn slow_and_idle_clients_are_let_go_and_a_full_proxy_says_503() {
     // Issue #15, defect 4: 200 connections trickling a header byte a second were held for
     // 40 s, idle ones forever, with no cap on how many.
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     within(30, async {
         let emu = start(Limits::default()).await;
         let mut cfg = config(&emu.base_url());
@@ -672,47 +671,12 @@ async fn slow_and_idle_clients_are_let_go_and_a_full_proxy_says_503() {
         cfg.max_connections = 3;
         let (p, _rx) = proxy(cfg).await;
         let addr = p.base_url().trim_start_matches("http://").to_string();
-        let closed_within = |mut s: tokio::net::TcpStream, secs: f64| async move {
-            let mut buf = [0u8; 4096];
-            let started = std::time::Instant::now();
-            loop {
-                match tokio::time::timeout(Duration::from_secs_f64(secs), s.read(&mut buf)).await {
-                    Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed().as_secs_f64()),
-                    Ok(Ok(_)) => continue,
-                    Err(_) => return None,
-                }
-            }
-        };
-        // A slow header: a few bytes, then nothing.
-        let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        slow.write_all(b"POST /v1/chat/comp").await.unwrap();
-        let t = closed_within(slow, 5.0)
-            .await
-            .expect("a slow header is let go");
-        assert!(t < 3.0, "closed after {t:.1} s");
-        // An idle kept-alive connection after one answered request.
-        let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        idle.write_all(b"GET /_ratedoctor/state HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let t = closed_within(idle, 5.0)
-            .await
-            .expect("an idle connection is let go");
-        assert!(t < 3.0, "closed after {t:.1} s");
-        // Full: three held connections, the fourth is answered 503 and closed.
-        let mut held = Vec::new();
-        for _ in 0..3 {
-            held.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut extra = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        let mut answer = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(3), extra.read_to_end(&mut answer)).await;
-        let answer = String::from_utf8_lossy(&answer);
-        assert!(
-            answer.starts_with("HTTP/1.1 503") && answer.contains("too many connections"),
-            "{answer}"
-        );
+        let held = slow_idle_and_full(
+            &addr,
+            b"GET /_ratedoctor/state HTTP/1.1\r\nhost: x\r\n\r\n",
+            3,
+        )
+        .await;
         drop(held);
         p.shutdown().await;
     })

@@ -109,6 +109,11 @@ pub struct MockConfig {
     /// Delay between streamed chunks.
     pub chunk_delay: Duration,
     pub seed: u64,
+    /// How long a client may take to send a request's headers, and sit idle between
+    /// requests on a kept-alive connection.
+    pub header_read_timeout: Duration,
+    /// Open client connections at most; one more is answered 503.
+    pub max_connections: usize,
 }
 
 impl Default for MockConfig {
@@ -120,6 +125,8 @@ impl Default for MockConfig {
             latency: Duration::ZERO,
             chunk_delay: Duration::ZERO,
             seed: 0,
+            header_read_timeout: crate::serve::HEADER_READ_TIMEOUT,
+            max_connections: crate::serve::MAX_CONNECTIONS,
         }
     }
 }
@@ -142,6 +149,7 @@ impl From<&MockArgs> for MockConfig {
             latency: Duration::from_millis(a.latency),
             chunk_delay: Duration::from_millis(a.chunk_delay),
             seed: a.seed,
+            ..MockConfig::default()
         }
     }
 }
@@ -205,21 +213,17 @@ pub async fn spawn(config: MockConfig) -> Result<MockHandle, AppError> {
     let addr = listener
         .local_addr()
         .map_err(|e| AppError::Network(format!("cannot read the bound address: {e}")))?;
+    let limits = crate::serve::Limits {
+        header_read_timeout: config.header_read_timeout,
+        max_connections: config.max_connections,
+        full_body: r#"{"error":{"message":"ratedoctor mock: too many connections at once; try again shortly","type":"server_full","code":"too_many_connections"}}"#,
+    };
     let shared = Arc::new(state::Shared::new(config));
-    let app = routes::router(Arc::clone(&shared));
+    let app = hyper_util::service::TowerToHyperService::new(routes::router(Arc::clone(&shared)));
     let (stop, stopped) = oneshot::channel::<()>();
-    // No Nagle: a streamed chunk leaves at once, as a provider's server sends it, instead
-    // of waiting for the peer's (possibly delayed) ACK of the previous one.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
+    let task = tokio::spawn(crate::serve::serve(listener, limits, app, async move {
+        let _ = stopped.await;
+    }));
     Ok(MockHandle {
         addr,
         shared,

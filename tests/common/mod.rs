@@ -250,3 +250,55 @@ pub fn python_script(name: &str) -> std::path::PathBuf {
         .join("tests/python")
         .join(name)
 }
+
+/// A server with a header-read timeout under 3 s and a cap of `cap` connections (issue
+/// #15, defect 4): a client that sends a few header bytes and stops is let go; a kept-alive
+/// connection left idle after `request` is answered is let go; with `cap` connections held,
+/// one more is answered 503 "too many connections" and closed. Returns the held ones.
+pub async fn slow_idle_and_full(
+    addr: &str,
+    request: &[u8],
+    cap: usize,
+) -> Vec<tokio::net::TcpStream> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let closed_within = |mut s: tokio::net::TcpStream, secs: f64| async move {
+        let mut buf = [0u8; 4096];
+        let started = std::time::Instant::now();
+        loop {
+            match tokio::time::timeout(Duration::from_secs_f64(secs), s.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed().as_secs_f64()),
+                Ok(Ok(_)) => continue,
+                Err(_) => return None,
+            }
+        }
+    };
+    // A slow header: a few bytes, then nothing.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST /v1/chat/comp").await.unwrap();
+    let t = closed_within(slow, 5.0)
+        .await
+        .expect("a slow header is let go");
+    assert!(t < 3.0, "closed after {t:.1} s");
+    // An idle kept-alive connection after one answered request.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(request).await.unwrap();
+    let t = closed_within(idle, 5.0)
+        .await
+        .expect("an idle connection is let go");
+    assert!(t < 3.0, "closed after {t:.1} s");
+    // Full: `cap` held connections, the next one is answered 503 and closed.
+    let mut held = Vec::new();
+    for _ in 0..cap {
+        held.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut extra = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(3), extra.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 503") && answer.contains("too many connections"),
+        "{answer}"
+    );
+    held
+}
