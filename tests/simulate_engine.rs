@@ -21,6 +21,7 @@ fn run(limits: &str, wl: &str, policy: Policy) -> ratedoctor::simulate::SimRun {
         &SimOptions {
             seed: 7,
             record: 10,
+            ..SimOptions::default()
         },
     )
 }

@@ -125,6 +125,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode, AppError> {
         &SimOptions {
             seed: args.seed,
             record: 0,
+            ..SimOptions::default()
         },
     );
     let out = if args.json {

@@ -5,9 +5,13 @@ use crate::backoff::{Policy, parse_policy, split_policy_list};
 use crate::error::{AppError, ExitCode};
 use crate::simulate::render::{report_json, report_text};
 use crate::simulate::{
-    SimOptions, SimRun, parse_jsonl, parse_limits, parse_workload, recommend, simulate,
+    SimOptions, SimRun, parse_jsonl, parse_limits, parse_workload, recommend_with, simulate,
 };
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+/// Runs at least this long (requests × runs) show their progress on a terminal.
+const SHOW_PROGRESS_FROM: u64 = 5_000_000;
 
 /// Options of `ratedoctor simulate`.
 #[derive(Debug, Clone, clap::Args)]
@@ -64,6 +68,22 @@ pub struct SimulateArgs {
 
 /// The text or JSON `ratedoctor simulate` prints, with the workload file's text if given.
 pub fn render(args: &SimulateArgs, file_text: Option<&str>) -> Result<String, AppError> {
+    render_with(args, file_text, None)
+}
+
+/// A long simulation's progress: requests simulated so far, of how many in all.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+}
+
+/// [`render`], counting its progress in `progress`.
+pub fn render_with(
+    args: &SimulateArgs,
+    file_text: Option<&str>,
+    progress: Option<&'static Progress>,
+) -> Result<String, AppError> {
     let limits = parse_limits(&args.limits).map_err(AppError::Usage)?;
     let spec = match &args.workload {
         Some(w) => parse_workload(w).map_err(AppError::Usage)?,
@@ -89,9 +109,16 @@ pub fn render(args: &SimulateArgs, file_text: Option<&str>) -> Result<String, Ap
             }
         }
     }
+    if let Some(p) = progress {
+        // Every policy's run, and the recommendation's two runs of the whole workload.
+        let runs = policies.len() as u64 + if args.no_recommend { 0 } else { 2 };
+        p.total
+            .store(workload.requests.len() * runs, AtomicOrdering::Relaxed);
+    }
     let opts = SimOptions {
         seed: args.seed,
         record: args.traces,
+        progress: progress.map(|p| &p.done),
     };
     let runs: Vec<SimRun> = policies
         .iter()
@@ -104,7 +131,7 @@ pub fn render(args: &SimulateArgs, file_text: Option<&str>) -> Result<String, Ap
         if !candidates.iter().any(|p| p.name == "ratedoctor") {
             candidates.push(Policy::ratedoctor());
         }
-        recommend(&limits, &workload, &candidates, args.seed)
+        recommend_with(&limits, &workload, &candidates, &opts)
     };
     if args.json {
         let doc = report_json(&limits, &workload, &runs, rec.as_ref(), args.seed);
@@ -131,7 +158,53 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode, AppError> {
             })?),
             None => None,
         };
-    let out = render(args, text.as_deref())?;
-    print!("{out}");
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        print!("{}", render(args, text.as_deref())?);
+        return Ok(ExitCode::Ok);
+    }
+    // One per process: the counter outlives the simulation threads' borrows.
+    let progress: &'static Progress = Box::leak(Box::default());
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let shower = std::thread::spawn(move || show_progress(progress, &stopped));
+    let out = render_with(args, text.as_deref(), Some(progress));
+    let _ = stop.send(());
+    let _ = shower.join();
+    print!("{}", out?);
     Ok(ExitCode::Ok)
+}
+
+/// `simulating: 37% (111,000,000 of 300,000,000 requests)` on stderr, redrawn four times a
+/// second once the run is long enough to need it; erased at the end.
+fn show_progress(p: &Progress, stopped: &std::sync::mpsc::Receiver<()>) {
+    use std::io::Write;
+    let mut shown = false;
+    while stopped
+        .recv_timeout(std::time::Duration::from_millis(250))
+        .is_err()
+    {
+        let (done, total) = (
+            p.done.load(AtomicOrdering::Relaxed),
+            p.total.load(AtomicOrdering::Relaxed),
+        );
+        if total < SHOW_PROGRESS_FROM {
+            continue;
+        }
+        let pct = (done as f64 / total as f64 * 100.0).min(100.0);
+        let width = 30;
+        let filled = (pct / 100.0 * width as f64) as usize;
+        eprint!(
+            "\rsimulating [{}{}] {pct:>3.0}% ({} of {} requests)",
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            crate::duration::count(done as f64),
+            crate::duration::count(total as f64)
+        );
+        let _ = std::io::stderr().flush();
+        shown = true;
+    }
+    if shown {
+        eprint!("\r\x1b[2K");
+        let _ = std::io::stderr().flush();
+    }
 }

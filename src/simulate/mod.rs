@@ -15,7 +15,7 @@ pub mod spec;
 pub use engine::{
     Histogram, Outcome, SimOptions, SimRun, SimStats, advertised_hint, lower_bound, simulate,
 };
-pub use recommend::{Recommendation, SAMPLE, recommend};
+pub use recommend::{Recommendation, SAMPLE, recommend, recommend_with};
 pub use spec::{
     RequestSize, Requests, Workload, WorkloadSpec, parse_jsonl, parse_limits, parse_workload,
 };

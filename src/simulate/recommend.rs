@@ -90,6 +90,24 @@ pub fn recommend(
     policies: &[Policy],
     seed: u64,
 ) -> Option<Recommendation> {
+    recommend_with(
+        limits,
+        workload,
+        policies,
+        &SimOptions {
+            seed,
+            ..SimOptions::default()
+        },
+    )
+}
+
+/// [`recommend`] with the options of its runs (the seed, and where to count progress).
+pub fn recommend_with(
+    limits: &Limits,
+    workload: &Workload,
+    policies: &[Policy],
+    run: &SimOptions,
+) -> Option<Recommendation> {
     if policies.is_empty() || workload.requests.is_empty() {
         return None;
     }
@@ -97,7 +115,7 @@ pub fn recommend(
         requests: workload.requests.prefix(SAMPLE),
         ..workload.clone()
     };
-    let opts = SimOptions { seed, record: 0 };
+    let opts = SimOptions { record: 0, ..*run };
     let mut tried: Vec<(usize, u32, Option<u64>, SimStats)> = Vec::new();
     for (pi, p) in policies.iter().enumerate() {
         for cap in caps(&sample) {
