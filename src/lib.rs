@@ -36,6 +36,7 @@ pub mod snippet;
 pub mod table;
 pub mod tui;
 pub mod views;
+pub mod vocab;
 
 pub use error::{AppError, ExitCode};
 

@@ -5,8 +5,8 @@
 //! really differs add their own row. [`lookup`] picks the provider's row when it exists and
 //! the generic row otherwise. The text is the product's advice: short, plain, concrete.
 
-use crate::diagnose::{Cause, Kind, Provider};
 use crate::snippet::Snip;
+use crate::vocab::{Cause, Kind, Provider};
 
 /// One row: what a cause means and the fastest fix, for one provider or for all.
 pub struct Row {

@@ -10,6 +10,7 @@ const CORE: &[&str] = &[
     "diagnose",
     "headers",
     "table.rs",
+    "vocab.rs",
     "snippet.rs",
     "base64.rs",
     "redact.rs",
@@ -95,4 +96,47 @@ fn the_check_catches_io_and_clocks_but_not_comments() {
     let bad = "use tokio::time::sleep;\nlet t = std::time::SystemTime::now();\n";
     assert_eq!(find_violations("x.rs", bad).len(), 2);
     assert!(find_violations("x.rs", "// tokio is not used here\nlet x = 1;").is_empty());
+}
+
+/// The crate's modules each file of `dir` (or the file itself) imports: `use crate::X`.
+fn crate_imports(path: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(path, &mut files);
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or("").trim();
+            for part in code.split("crate::").skip(1) {
+                let module: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                out.push(format!("{}: crate::{module}", f.display()));
+            }
+        }
+    }
+    out
+}
+
+/// Issue #14 ("the house behind it"): the shared words (Provider, Kind, Window, Cause) sit
+/// in a leaf, and `headers` and `table`, which `diagnose` uses, do not use `diagnose` back.
+#[test]
+fn the_vocabulary_is_a_leaf_and_the_core_imports_point_one_way() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let vocab = crate_imports(&src.join("vocab.rs"));
+    assert!(
+        vocab.is_empty(),
+        "vocab.rs must import nothing of the crate: {vocab:?}"
+    );
+    for below in ["headers", "table.rs"] {
+        let back: Vec<String> = crate_imports(&src.join(below))
+            .into_iter()
+            .filter(|i| i.ends_with("crate::diagnose"))
+            .collect();
+        assert!(
+            back.is_empty(),
+            "{below} uses diagnose, which uses it: {back:?}"
+        );
+    }
 }

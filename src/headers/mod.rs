@@ -7,8 +7,8 @@
 //! `x-tokenlimit-*`, Mistral `ratelimitbysize-*`, Fireworks `x-ratelimit-*-tokens-*`, and the
 //! retry hints `retry-after`, `retry-after-ms`, `x-amz-retry-after`.
 
-use crate::diagnose::{Provider, Window};
 use crate::duration;
+use crate::vocab::{Provider, Window};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
