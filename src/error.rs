@@ -21,6 +21,26 @@ pub enum ExitCode {
     ApiError = 5,
     /// Something went wrong inside ratedoctor.
     Internal = 70,
+    /// A terminal UI ended by SIGHUP (128 + 1): the terminal went away.
+    #[cfg(unix)]
+    Hangup = 128 + libc::SIGHUP,
+    /// Ctrl-C in a terminal UI, or SIGINT: 128 + 2, as shells report it.
+    Interrupted = 130,
+    /// A terminal UI ended by SIGQUIT (128 + 3).
+    #[cfg(unix)]
+    Quit = 128 + libc::SIGQUIT,
+    /// A terminal UI ended by SIGUSR1 (128 + 10 on Linux).
+    #[cfg(unix)]
+    User1 = 128 + libc::SIGUSR1,
+    /// A terminal UI ended by SIGUSR2 (128 + 12 on Linux).
+    #[cfg(unix)]
+    User2 = 128 + libc::SIGUSR2,
+    /// A terminal UI ended by SIGALRM (128 + 14).
+    #[cfg(unix)]
+    Alarm = 128 + libc::SIGALRM,
+    /// A terminal UI ended by SIGTERM (128 + 15).
+    #[cfg(unix)]
+    Terminated = 128 + libc::SIGTERM,
 }
 
 /// An error that stops a command.
@@ -39,6 +59,25 @@ pub enum AppError {
 }
 
 impl ExitCode {
+    /// The code for a terminal UI that signal `n` ended (128 + n), for the signals the UI
+    /// catches (see `tui::signals`); `None` for any other.
+    pub fn from_signal(n: i32) -> Option<ExitCode> {
+        #[cfg(unix)]
+        const CAUGHT: &[ExitCode] = &[
+            ExitCode::Hangup,
+            ExitCode::Interrupted,
+            ExitCode::Quit,
+            ExitCode::User1,
+            ExitCode::User2,
+            ExitCode::Alarm,
+            ExitCode::Terminated,
+        ];
+        #[cfg(not(unix))]
+        const CAUGHT: &[ExitCode] = &[ExitCode::Interrupted];
+        let code = n.checked_add(128)?;
+        CAUGHT.iter().copied().find(|c| *c as i32 == code)
+    }
+
     /// `probe`'s burst was declined at its question: nothing was sent.
     #[allow(non_upper_case_globals)]
     pub const Declined: ExitCode = ExitCode::NoErrorFound;
@@ -69,3 +108,18 @@ impl fmt::Display for AppError {
 }
 
 impl std::error::Error for AppError {}
+
+#[cfg(test)]
+mod tests {
+    use super::ExitCode;
+
+    #[test]
+    fn a_signal_n_gives_128_plus_n() {
+        assert_eq!(ExitCode::from_signal(2), Some(ExitCode::Interrupted));
+        assert_eq!(ExitCode::Interrupted as i32, 130);
+        // Every signal that ends a UI: tui::signals's tests.
+        assert_eq!(ExitCode::from_signal(9), None);
+        assert_eq!(ExitCode::from_signal(-128), None);
+        assert_eq!(ExitCode::from_signal(i32::MAX), None);
+    }
+}

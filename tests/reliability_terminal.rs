@@ -1,8 +1,11 @@
-//! Reliability, "Terminal" (issue #8): whatever ends the terminal UI — SIGTERM, SIGINT, a
-//! panic — the terminal comes back as it was, in a real terminal (tmux): the main screen
-//! with what was printed before the UI started, the same `stty` settings (cooked mode,
-//! echo), a visible cursor, no bracketed paste left on, and a shell that takes the next
-//! command. A panic prints one line after the restore (no stack trace) and exits with 70.
+//! Reliability, "Terminal" (issues #8, #15): whatever ends the terminal UI — a signal
+//! (SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGALRM), Ctrl-C, a panic — the terminal
+//! comes back as it was, in a real terminal (tmux): the main screen with what was printed
+//! before the UI started, the same `stty` settings (cooked mode, echo), a visible cursor,
+//! no bracketed paste left on, and a shell that takes the next command. Signal N exits
+//! with 128 + N, Ctrl-C with 130. A panic prints one line after the restore (no stack
+//! trace) and exits with 70. Suspend (Ctrl-Z, `kill -TSTP`) gives the terminal back to
+//! the shell; `fg` brings the whole view back and `q` still quits.
 //!
 //! The panic comes from a test-only hook of the loop (`RATEDOCTOR_TEST_PANIC=1`: panic
 //! after the first frame; `=thread`: another thread panics then), off unless that variable
@@ -84,6 +87,15 @@ fn with_pid(t: &Tmux, cmd: &str) -> (String, std::path::PathBuf) {
     )
 }
 
+/// The number of signal `name` here (`kill -l TERM` → 15).
+fn signal_number(name: &str) -> u32 {
+    // kill(1), as `signal` uses (dash's builtin does not map names to numbers).
+    let out = Command::new("kill").args(["-l", name]).output().unwrap();
+    let n = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    n.parse()
+        .unwrap_or_else(|_| panic!("kill -l {name} gave {n:?}"))
+}
+
 fn signal(pid_file: &Path, sig: &str) {
     let pid = std::fs::read_to_string(pid_file).unwrap();
     let st = Command::new("kill")
@@ -93,20 +105,176 @@ fn signal(pid_file: &Path, sig: &str) {
     assert!(st.success());
 }
 
-#[test]
-fn sigterm_to_the_live_view_restores_the_terminal() {
+/// `name` sent to the live view of `demo`: the terminal restored, exit 128 + N.
+fn signal_to_the_live_view(name: &str) {
     if !tmux_present() {
         return;
     }
-    let t = Tmux::start("term-demo");
+    let t = Tmux::start(&format!("{}-demo", name.to_lowercase()));
     let (cmd, pid) = with_pid(&t, &format!("{BIN} demo"));
     let before = start_ui(&t, &cmd, "budgets (");
-    signal(&pid, "-TERM");
-    check_restored(&t, &before, "0");
+    signal(&pid, &format!("-{name}"));
+    let want = (128 + signal_number(name)).to_string();
+    let s = check_restored(&t, &before, &want);
+    // demo prints its summary after the view, whatever closed it.
+    assert!(
+        s.contains("ratedoctor summary"),
+        "no summary after {name}:\n{s}"
+    );
 }
 
 #[test]
-fn sigint_to_watch_restores_the_terminal_then_prints_the_summary() {
+fn sigterm_to_the_live_view_restores_the_terminal_and_exits_143() {
+    signal_to_the_live_view("TERM");
+}
+
+#[test]
+fn sigint_to_the_live_view_restores_the_terminal_and_exits_130() {
+    signal_to_the_live_view("INT");
+}
+
+#[test]
+fn sighup_to_the_live_view_restores_the_terminal_and_exits_129() {
+    signal_to_the_live_view("HUP");
+}
+
+#[test]
+fn sigquit_to_the_live_view_restores_the_terminal_and_exits_131() {
+    signal_to_the_live_view("QUIT");
+}
+
+#[test]
+fn sigusr1_to_the_live_view_restores_the_terminal_and_exits_128_plus_usr1() {
+    signal_to_the_live_view("USR1");
+}
+
+#[test]
+fn sigalrm_to_the_live_view_restores_the_terminal_and_exits_142() {
+    signal_to_the_live_view("ALRM");
+}
+
+#[test]
+fn ctrl_c_in_the_live_view_restores_the_terminal_and_exits_130() {
+    if !tmux_present() {
+        return;
+    }
+    let t = Tmux::start("ctrl-c-demo");
+    let before = start_ui(&t, &format!("{BIN} demo"), "budgets (");
+    t.key("C-c");
+    let s = check_restored(&t, &before, "130");
+    assert!(s.contains("ratedoctor summary"), "{s}");
+}
+
+#[test]
+fn ctrl_c_under_run_stops_the_program_at_once_and_exits_130() {
+    if !tmux_present() {
+        return;
+    }
+    let t = Tmux::start("ctrl-c-run");
+    let child = t.path("child-pid");
+    let before = start_ui(
+        &t,
+        &format!(
+            "{BIN} run -- sh -c 'echo $$ > {}; exec sleep 600'",
+            child.display()
+        ),
+        "budgets (",
+    );
+    t.wait_for("the program's pid", 30, |_| {
+        std::fs::read_to_string(&child).is_ok_and(|p| p.ends_with('\n'))
+    });
+    let pid = std::fs::read_to_string(&child).unwrap().trim().to_string();
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "the program runs"
+    );
+    // No "press q again" question: one Ctrl-C ends the view and the program.
+    t.key("C-c");
+    check_restored(&t, &before, "130");
+    // Stopped and reaped: gone, not a zombie.
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the program {pid} still runs after Ctrl-C"
+    );
+}
+
+/// The request count in the live view's header (`requests N`).
+fn requests(s: &str) -> Option<u64> {
+    s.lines().find_map(|l| {
+        l.split("requests ")
+            .nth(1)?
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    })
+}
+
+/// The view is stopped: the shell says so and has the terminal back as it was.
+fn check_suspended(t: &Tmux, before_stty: &str) {
+    let s = t.wait_for("the shell's Stopped line", 30, |s| s.contains("Stopped"));
+    t.assert_normal(&s);
+    assert_eq!(
+        t.stty_g(),
+        before_stty,
+        "the terminal settings while stopped"
+    );
+    assert!(
+        s.contains(BEFORE),
+        "the main screen is not back while stopped:\n{s}"
+    );
+}
+
+/// `fg`: the whole view is back (static text too: only a full redraw puts it on the
+/// fresh alternate screen), it goes on counting, and `q` quits with 0, restored.
+fn check_resumed_then_quit(t: &Tmux, before_stty: &str, count_before: u64) {
+    t.send_line("fg; echo EXIT=$?");
+    let s = t.wait_for("the view again, counting on", 30, |s| {
+        s.contains("budgets (") && requests(s).is_some_and(|n| n > count_before)
+    });
+    assert!(t.alternate_on(), "fg: not on the alternate screen:\n{s}");
+    assert!(
+        !s.contains("Stopped") && !s.contains(BEFORE),
+        "fg: the shell's screen shows through the view:\n{s}"
+    );
+    assert!(s.contains("timeline"), "fg: a pane is missing:\n{s}");
+    t.key("q");
+    check_restored(t, before_stty, "0");
+}
+
+/// Suspends `demo` with `stop` (given the pid file), checks the shell has the terminal,
+/// then `fg`, the view again, and `q`.
+fn suspend_and_resume(name: &str, stop: impl Fn(&Tmux, &Path)) {
+    if !tmux_present() {
+        return;
+    }
+    let t = Tmux::start(name);
+    t.shell("echo BEFORE-UI-$((40+2))");
+    let before = t.stty_g();
+    let (cmd, pid) = with_pid(&t, &format!("{BIN} demo"));
+    // No `; echo EXIT=$?` here: the shell runs it as soon as the job stops (148).
+    t.send_line(&cmd);
+    let s = t.wait_for("the live view", 30, |s| {
+        s.contains("budgets (") && requests(s).is_some_and(|n| n > 0)
+    });
+    let count = requests(&s).unwrap_or(0);
+    stop(&t, &pid);
+    check_suspended(&t, &before);
+    check_resumed_then_quit(&t, &before, count);
+}
+
+#[test]
+fn ctrl_z_suspends_the_live_view_and_fg_brings_it_back() {
+    suspend_and_resume("ctrl-z-demo", |t, _| t.key("C-z"));
+}
+
+#[test]
+fn sigtstp_suspends_the_live_view_and_fg_brings_it_back() {
+    suspend_and_resume("tstp-demo", |_, pid| signal(pid, "-TSTP"));
+}
+
+#[test]
+fn sigint_to_watch_restores_the_terminal_then_prints_the_summary_and_exits_130() {
     if !tmux_present() {
         return;
     }
@@ -114,7 +282,7 @@ fn sigint_to_watch_restores_the_terminal_then_prints_the_summary() {
     let (cmd, pid) = with_pid(&t, &format!("{BIN} watch --listen 127.0.0.1:0"));
     let before = start_ui(&t, &cmd, "waiting for the first response");
     signal(&pid, "-INT");
-    let s = check_restored(&t, &before, "0");
+    let s = check_restored(&t, &before, "130");
     assert!(
         s.contains("ratedoctor summary"),
         "the summary is printed on the main screen after the UI:\n{s}"
@@ -122,7 +290,7 @@ fn sigint_to_watch_restores_the_terminal_then_prints_the_summary() {
 }
 
 #[test]
-fn sigterm_to_the_explain_view_restores_the_terminal() {
+fn sigterm_to_the_explain_view_restores_the_terminal_and_exits_143() {
     if !tmux_present() {
         return;
     }
@@ -136,7 +304,7 @@ fn sigterm_to_the_explain_view_restores_the_terminal() {
     );
     let before = start_ui(&t, &cmd, "tokens per minute");
     signal(&pid, "-TERM");
-    check_restored(&t, &before, "0");
+    check_restored(&t, &before, "143");
 }
 
 /// The panic line: one line, after the restore, no stack trace, exit 70.

@@ -118,5 +118,5 @@ async fn run_tui(
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{text}");
     let _ = out.flush();
-    Ok(ExitCode::Ok)
+    Ok(app.exit_code(ExitCode::Ok))
 }

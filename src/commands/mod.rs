@@ -32,7 +32,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         None if std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
         {
-            if crate::tui::home()? {
+            let home = crate::tui::home()?;
+            if home.signal.is_none() && home.start_demo {
                 use clap::FromArgMatches;
                 let matches = demo::DemoArgs::augment_args(clap::Command::new("demo"))
                     .get_matches_from(["demo"]);
@@ -40,7 +41,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
                     .map_err(|e| AppError::Internal(format!("demo options: {e}")))?;
                 return demo::run(&args);
             }
-            Ok(ExitCode::Ok)
+            Ok(home.exit_code(ExitCode::Ok))
         }
         None => {
             let mut cmd = Cli::command();

@@ -140,6 +140,8 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
         return Err(AppError::Network(why));
     }
     let tty = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    // 128 + N when signal N (or Ctrl-C) closed the view: the report is printed first.
+    let mut ended_by_signal = None;
     if tty && !args.json && !args.no_tui {
         // The live view over the probe's events; the text report follows when it closes.
         drop(runtime);
@@ -148,7 +150,7 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
             let _ = tx.try_send(e.clone());
         }
         drop(tx);
-        crate::tui::run_live(
+        let code = crate::tui::run_live(
             crate::tui::LiveSource::Probe {
                 target: base_url.clone(),
             },
@@ -156,6 +158,7 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
             None,
             crate::tui::LiveOptions::default(),
         )?;
+        ended_by_signal = Some(code).filter(|c| *c != ExitCode::Ok);
     }
     let out = if args.json {
         view::json(&ctx, &outcome)
@@ -170,6 +173,9 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
     };
     print!("{out}");
     let _ = std::io::stdout().flush();
+    if let Some(code) = ended_by_signal {
+        return Ok(code);
+    }
 
     if let Some(f) = &outcome.failure {
         return Err(AppError::Network(f.clone()));

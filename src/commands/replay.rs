@@ -86,13 +86,15 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode, AppError> {
 
     let Some(policy) = policy else {
         let tty = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+        let mut code = ExitCode::Ok;
         if tty && !args.json && !args.no_tui {
             let (tx, rx) = tokio::sync::mpsc::channel(events.len().max(1));
             for e in events {
                 let _ = tx.try_send(e);
             }
             drop(tx);
-            crate::tui::run_live(
+            // Ok, or 128 + N after signal N: the summary is printed either way.
+            code = crate::tui::run_live(
                 crate::tui::LiveSource::Replay { path: name.clone() },
                 rx,
                 None,
@@ -110,7 +112,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode, AppError> {
             crate::commands::watch::summary_text(&session, &stats)
         };
         print_out(&out);
-        return Ok(ExitCode::Ok);
+        return Ok(code);
     };
 
     let inferred = observer.finish();

@@ -546,14 +546,16 @@ fn watch_tui(config: ProxyConfig, mut sink: Sink) -> Result<ExitCode, AppError> 
         )
         .await;
         running.finish().await?;
-        shown.map(|_| ExitCode::Ok)
+        // The summary is printed (by `finish`) whatever closed the view.
+        shown.map(|app| app.exit_code(ExitCode::Ok))
     })
 }
 
 /// `run` with the live view. Every line the program prints (stdout and stderr, keys
 /// redacted) is kept in a file and shown in its pane; after the view closes, the summary
 /// names the file and the lines are printed. Closing the view while the program runs
-/// stops it (the view asks first). Returns the program's exit code.
+/// stops it (`q` asks first; Ctrl-C and signals do not). Returns the program's exit code,
+/// or 128 + N when signal N (or Ctrl-C, 130) closed the view.
 fn run_tui(
     config: ProxyConfig,
     mut sink: Sink,
@@ -636,9 +638,9 @@ fn run_tui(
         let _ = stop_tx.send(());
         let code = waiter.await.unwrap_or(1);
         running.finish().await?;
-        shown?;
+        let app = shown?;
         kept.replay()?;
-        Ok(code)
+        Ok(app.signal.map_or(code, |n| n.saturating_add(128)))
     })
 }
 

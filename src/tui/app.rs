@@ -3,6 +3,7 @@
 
 use super::input::{Action, Mode, Screen};
 use crate::diagnose::{Diagnosis, Kind, diagnose};
+use crate::error::ExitCode;
 use crate::event::{Event, EventKind};
 use crate::headers::Dimension;
 use crate::redact::redact;
@@ -10,6 +11,9 @@ use crate::session::Session;
 use crate::snippet::{self, Snippet};
 use std::cell::RefCell;
 use std::collections::VecDeque;
+
+/// SIGINT's number (the same on every platform): Ctrl-C ends the UI as it would.
+pub const SIGINT: i32 = 2;
 
 /// Events kept for the log by default (aggregates keep counting beyond it).
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -294,6 +298,8 @@ pub enum Msg {
     SourceEnded,
     /// The source failed.
     Error(String),
+    /// Signal N (SIGTERM, SIGHUP, ...) ends the UI: quit, then exit with 128 + N.
+    Signal(i32),
 }
 
 /// What the program under `run` sends the view: a line of its output, then how it ended.
@@ -343,6 +349,12 @@ pub struct App {
     /// `q` was pressed once while the child still runs: the next one stops it.
     pub quit_armed: bool,
     pub quit: bool,
+    /// The signal that ended the UI (Ctrl-C counts as SIGINT, 2): the command exits with
+    /// 128 + it, after printing what it prints after the view.
+    pub signal: Option<i32>,
+    /// Ctrl-Z was pressed: the loop gives the terminal back and stops the process, then
+    /// clears this.
+    pub suspend: bool,
     /// Home asked to start the demo when it closes.
     pub start_demo: bool,
     /// Scroll offset of the help, detail and paste overlays.
@@ -390,6 +402,8 @@ impl App {
             child_ended_ms: None,
             quit_armed: false,
             quit: false,
+            signal: None,
+            suspend: false,
             start_demo: false,
             scroll_overlay: 0,
             scroll_explain: 0,
@@ -534,7 +548,23 @@ impl App {
             }
             Msg::SourceEnded => self.source_ended = true,
             Msg::Error(e) => self.error = Some(redact(&e).into_owned()),
+            Msg::Signal(n) => self.end_by_signal(n),
         }
+    }
+
+    /// Quits at once (a `run` program still running is stopped after the view closes), to
+    /// exit with 128 + `n`. The first signal is the one reported.
+    fn end_by_signal(&mut self, n: i32) {
+        self.signal.get_or_insert(n);
+        self.quit = true;
+    }
+
+    /// The exit code of a UI that ended now: 128 + N if signal N (or Ctrl-C) ended it,
+    /// else `otherwise`.
+    pub fn exit_code(&self, otherwise: ExitCode) -> ExitCode {
+        self.signal
+            .and_then(ExitCode::from_signal)
+            .unwrap_or(otherwise)
     }
 
     fn fold(&mut self, e: Event) {
@@ -585,6 +615,15 @@ impl App {
     }
 
     fn on_action(&mut self, a: Action) {
+        // Ctrl-C and Ctrl-Z do what the terminal would do outside raw mode, in every mode.
+        match a {
+            Action::Interrupt => return self.end_by_signal(SIGINT),
+            Action::Suspend => {
+                self.suspend = true;
+                return;
+            }
+            _ => {}
+        }
         match self.mode() {
             Mode::Filter => return self.on_filter_action(a),
             Mode::Typing => {
@@ -671,7 +710,9 @@ impl App {
             Action::PageDown => self.scroll(self.page()),
             Action::Top => self.scroll(i64::MIN / 2),
             Action::Bottom => self.scroll(i64::MAX / 2),
-            Action::Only429
+            Action::Interrupt
+            | Action::Suspend
+            | Action::Only429
             | Action::CycleModel
             | Action::CycleDimension
             | Action::ClearFilter

@@ -7,6 +7,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Quit,
+    /// Ctrl-C (raw mode turns it into a key): quit at once, no question asked, and exit
+    /// as SIGINT would (130).
+    Interrupt,
+    /// Ctrl-Z (a key in raw mode): give the terminal back and stop; `fg` resumes.
+    Suspend,
     /// From Home: leave and start `ratedoctor demo`.
     StartDemo,
     FocusNext,
@@ -83,7 +88,9 @@ const LIVE: &[Screen] = &[Screen::Live];
 
 /// Every binding, as the help pane shows it: (keys, what they do, the screens it works on).
 pub const BINDINGS: &[(&str, &str, &[Screen])] = &[
-    ("q  Ctrl-C", "quit (the terminal is restored)", ALL),
+    ("q", "quit (the terminal is restored)", ALL),
+    ("Ctrl-C", "quit at once (exit status 130)", ALL),
+    ("Ctrl-Z", "suspend (fg resumes)", ALL),
     ("Tab  Shift-Tab", "move focus between panes", LIVE),
     ("Tab  Shift-Tab", "next / previous card", &[Screen::Explain]),
     ("↑ ↓  k j", "move the selection / scroll", LIVE),
@@ -152,8 +159,14 @@ pub fn action(key: KeyEvent, mode: Mode) -> Option<Action> {
         return None;
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('C')) {
-        return Some(Action::Quit);
+    if ctrl {
+        // What the terminal would turn into SIGINT and SIGTSTP outside raw mode, in every
+        // mode (even while typing).
+        match key.code {
+            KeyCode::Char('c' | 'C') => return Some(Action::Interrupt),
+            KeyCode::Char('z' | 'Z') => return Some(Action::Suspend),
+            _ => {}
+        }
     }
     match mode {
         Mode::Typing => typing(key, ctrl),
@@ -243,7 +256,8 @@ mod tests {
     fn every_normal_binding() {
         let table: &[(KeyEvent, Action)] = &[
             (key(KeyCode::Char('q')), Action::Quit),
-            (ctrl('c'), Action::Quit),
+            (ctrl('c'), Action::Interrupt),
+            (ctrl('z'), Action::Suspend),
             (key(KeyCode::Char('d')), Action::StartDemo),
             (key(KeyCode::Tab), Action::FocusNext),
             (
@@ -287,7 +301,8 @@ mod tests {
             (key(KeyCode::Enter), Action::Back),
             (key(KeyCode::Char('/')), Action::Back),
             (key(KeyCode::Char('q')), Action::Quit),
-            (ctrl('c'), Action::Quit),
+            (ctrl('c'), Action::Interrupt),
+            (ctrl('z'), Action::Suspend),
         ];
         for (k, a) in table {
             assert_eq!(action(*k, Mode::Filter), Some(*a), "{k:?}");
@@ -314,12 +329,43 @@ mod tests {
             (key(KeyCode::PageUp), Action::PageUp),
             (key(KeyCode::PageDown), Action::PageDown),
             (ctrl('u'), Action::ClearText),
-            (ctrl('c'), Action::Quit),
+            (ctrl('c'), Action::Interrupt),
+            (ctrl('z'), Action::Suspend),
         ];
         for (k, a) in table {
             assert_eq!(action(*k, Mode::Typing), Some(*a), "{k:?}");
         }
         assert_eq!(action(ctrl('x'), Mode::Typing), None);
+    }
+
+    #[test]
+    fn ctrl_c_interrupts_and_ctrl_z_suspends_in_every_mode() {
+        // Shift held (caps lock, some terminals) still counts; a plain `c`/`z` does not.
+        let shifted = |c| {
+            KeyEvent::new(
+                KeyCode::Char(c),
+                KeyModifiers::CONTROL | KeyModifiers::SHIFT,
+            )
+        };
+        for mode in [Mode::Normal, Mode::Filter, Mode::Typing] {
+            assert_eq!(action(ctrl('c'), mode), Some(Action::Interrupt), "{mode:?}");
+            assert_eq!(
+                action(shifted('C'), mode),
+                Some(Action::Interrupt),
+                "{mode:?}"
+            );
+            assert_eq!(action(ctrl('z'), mode), Some(Action::Suspend), "{mode:?}");
+            assert_eq!(
+                action(shifted('Z'), mode),
+                Some(Action::Suspend),
+                "{mode:?}"
+            );
+            assert_ne!(action(key(KeyCode::Char('z')), mode), Some(Action::Suspend));
+            assert_ne!(
+                action(key(KeyCode::Char('c')), mode),
+                Some(Action::Interrupt)
+            );
+        }
     }
 
     #[test]
@@ -337,8 +383,8 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" ");
         for k in [
-            "q", "Ctrl-C", "Tab", "k j", "Enter", "Esc", "/", "space", "p", "?", "4", "m", "d",
-            "x", "PgUp", "G", "c",
+            "q", "Ctrl-C", "Ctrl-Z", "Tab", "k j", "Enter", "Esc", "/", "space", "p", "?", "4",
+            "m", "d", "x", "PgUp", "G", "c",
         ] {
             assert!(keys.contains(k), "help misses {k}");
         }

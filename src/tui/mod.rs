@@ -23,7 +23,8 @@
 //! ```
 //!
 //! Nothing is printed while the UI is up; the terminal is restored on quit, error, panic,
-//! Ctrl-C and SIGTERM.
+//! Ctrl-C and every signal that ends the UI (then the command exits with 128 + N; see
+//! [`signals`]), and while suspended (Ctrl-Z, SIGTSTP; `fg` redraws it all).
 
 pub mod app;
 pub mod clipboard;
@@ -32,6 +33,7 @@ pub mod fixtures;
 pub mod input;
 pub(crate) mod panes;
 pub mod run;
+pub mod signals;
 
 pub use app::{App, ChildOutput, LiveSource, Msg};
 
@@ -78,7 +80,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
 /// the user quits; call it outside any tokio runtime.
 pub fn run_explain_tui(diagnoses: Vec<Diagnosis>) -> Result<ExitCode, AppError> {
     let found = !diagnoses.is_empty();
-    runtime()?.block_on(async move {
+    let app = runtime()?.block_on(async move {
         run::run_terminal(
             App::explain(diagnoses),
             None,
@@ -88,25 +90,25 @@ pub fn run_explain_tui(diagnoses: Vec<Diagnosis>) -> Result<ExitCode, AppError> 
         )
         .await
     })?;
-    Ok(if found {
+    Ok(app.exit_code(if found {
         ExitCode::Ok
     } else {
         ExitCode::NoErrorFound
-    })
+    }))
 }
 
 /// Home (`ratedoctor` with no arguments on a terminal): the paste area and the ways in.
 /// Blocks until the user quits; call it outside any tokio runtime.
 pub fn run_home() -> Result<ExitCode, AppError> {
-    home().map(|_| ExitCode::Ok)
+    home().map(|app| app.exit_code(ExitCode::Ok))
 }
 
-/// Home; returns whether the user asked to start the demo (`d`).
-pub fn home() -> Result<bool, AppError> {
-    let app = runtime()?.block_on(async move {
+/// Home; the final state says whether the user asked to start the demo (`start_demo`,
+/// `d`) or a signal ended it ([`App::exit_code`]).
+pub fn home() -> Result<App, AppError> {
+    runtime()?.block_on(async move {
         run::run_terminal(App::home(), None, None, || 0.0, run::LoopOptions::default()).await
-    })?;
-    Ok(app.start_demo)
+    })
 }
 
 /// The live view of a source, from inside a tokio runtime: folds `events` (and, for `run`,
@@ -134,13 +136,14 @@ pub async fn live(
 }
 
 /// [`live`] for callers outside a runtime: runs the UI on its own current-thread runtime
-/// (the sources keep running on theirs). Blocks until the user quits.
+/// (the sources keep running on theirs). Blocks until the user quits; `Ok`, or 128 + N
+/// when signal N (or Ctrl-C) ended it.
 pub fn run_live(
     source: LiveSource,
     events: Receiver<Event>,
     child_lines: Option<Receiver<ChildOutput>>,
     options: LiveOptions,
 ) -> Result<ExitCode, AppError> {
-    runtime()?.block_on(live(source, events, child_lines, options))?;
-    Ok(ExitCode::Ok)
+    let app = runtime()?.block_on(live(source, events, child_lines, options))?;
+    Ok(app.exit_code(ExitCode::Ok))
 }

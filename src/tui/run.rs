@@ -1,24 +1,26 @@
 //! The event loop and the terminal (view layer, the only impure part of the TUI).
 //!
-//! [`run_loop`] selects over terminal input, the source's events, the child's lines, a stop
-//! signal and a frame tick; it drains every queued event at once and draws at most once per
+//! [`run_loop`] selects over terminal input, the source's events, the child's lines,
+//! signals and a frame tick; it drains every queued event at once and draws at most once per
 //! tick (20 fps), only when something changed or a countdown is showing. It is generic over
-//! the backend and the input stream, so tests drive it with `TestBackend` and scripted keys.
+//! the backend, the input stream, the signals and the [`Host`] that suspends, so tests
+//! drive it with `TestBackend`, scripted keys and scripted signals.
 //!
 //! [`Terminal`] guard: raw mode, alternate screen and bracketed paste on entry; restored
-//! when dropped (quit, error), by the panic hook (panic), and on SIGTERM/SIGINT/SIGHUP (the
-//! stop signal ends the loop, then the guard drops).
+//! when dropped (quit, error), by the panic hook (panic), and on every signal that ends the
+//! UI (see [`super::signals`]: the loop quits, then the guard drops). Suspend (Ctrl-Z,
+//! SIGTSTP) restores it, stops the process, and takes it again on `fg` with a full redraw.
 
 use super::app::{App, Msg};
 use super::input;
 use super::panes;
+use super::signals::{self, Signal};
 use crate::error::AppError;
 use crate::event::Event;
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent};
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 use std::thread::ThreadId;
@@ -97,39 +99,114 @@ fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App, mono: bool) -> Result
         .map_err(|e| AppError::Internal(format!("cannot draw the screen: {e}")))
 }
 
-/// Runs until the app quits, the stop future resolves, or the input fails.
+/// What the loop asks of the terminal it runs on, beyond drawing: to be given back while
+/// the process is stopped, and taken again after. Test backends have nothing to give back.
+pub trait Host {
+    /// Restores the terminal, stops the process (with `whole_group`, its whole job, as
+    /// Ctrl-Z does outside raw mode) and, once continued, takes the terminal again.
+    fn suspend(&mut self, whole_group: bool) -> Result<(), AppError>;
+    /// Takes the terminal again after SIGCONT (a shell may have reset it meanwhile).
+    fn retake(&mut self) -> Result<(), AppError>;
+}
+
+/// No terminal of its own (a test backend): suspending does nothing.
+pub struct NoHost;
+
+impl Host for NoHost {
+    fn suspend(&mut self, _whole_group: bool) -> Result<(), AppError> {
+        Ok(())
+    }
+    fn retake(&mut self) -> Result<(), AppError> {
+        Ok(())
+    }
+}
+
+/// The real terminal (stdout), owned by a [`TerminalGuard`].
+pub struct Tty;
+
+impl Host for Tty {
+    fn suspend(&mut self, whole_group: bool) -> Result<(), AppError> {
+        restore_terminal();
+        signals::stop_process(whole_group);
+        take_terminal()
+    }
+    fn retake(&mut self) -> Result<(), AppError> {
+        // Back to the settings from before the UI, then raw again: raw mode is set anew
+        // even if a shell put the terminal in cooked mode while the process was stopped.
+        let _ = crossterm::terminal::disable_raw_mode();
+        take_terminal()
+    }
+}
+
+/// After the terminal was given back or may have been reset: clear it and draw it all.
+fn redraw_all<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &App,
+    mono: bool,
+) -> Result<(), AppError> {
+    // `resize` to the size now: it clears the screen and forgets the last frame, as
+    // `clear` does, without `clear`'s cursor-position query (an answer the terminal may be
+    // slow to give right after `fg`), and takes a resize made while stopped.
+    let cleared = terminal
+        .size()
+        .and_then(|size| terminal.resize(size.into()));
+    cleared.map_err(|e| AppError::Internal(format!("cannot clear the screen: {e}")))?;
+    draw(terminal, app, mono)
+}
+
+/// Runs until the app quits (a key, or a signal that ends the UI), or the input fails.
 #[allow(clippy::too_many_arguments)]
-pub async fn run_loop<B, S, F>(
+pub async fn run_loop<B, S, G, H>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     mut input: S,
     mut events: Option<Receiver<Event>>,
     mut lines: Option<Receiver<crate::tui::ChildOutput>>,
     clock: impl Fn() -> f64,
-    stop: F,
+    mut signals: G,
+    host: &mut H,
     opts: LoopOptions,
 ) -> Result<(), AppError>
 where
     B: Backend,
     S: Stream<Item = std::io::Result<TermEvent>> + Unpin,
-    F: Future<Output = ()>,
+    G: Stream<Item = Signal> + Unpin,
+    H: Host,
 {
     let mut tick = tokio::time::interval(opts.frame);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut input_open = true;
+    let mut signals_open = true;
     #[cfg(feature = "test-hooks")]
     let mut frames = 0u64;
-    tokio::pin!(stop);
     while !app.quit {
         tokio::select! {
             biased;
-            () = &mut stop => app.quit = true,
+            sig = signals.next(), if signals_open => match sig {
+                Some(Signal::End(n)) => app.update(Msg::Signal(n)),
+                Some(Signal::Suspend) => {
+                    host.suspend(false)?;
+                    redraw_all(terminal, app, opts.mono)?;
+                    dirty = false;
+                }
+                Some(Signal::Continued) => {
+                    host.retake()?;
+                    redraw_all(terminal, app, opts.mono)?;
+                    dirty = false;
+                }
+                None => signals_open = false,
+            },
             ev = input.next(), if input_open => match ev {
                 Some(Ok(e)) => {
                     on_terminal_event(app, e);
                     send_clipboard(app, opts.osc52);
                     dirty = true;
+                    if std::mem::take(&mut app.suspend) {
+                        host.suspend(true)?;
+                        redraw_all(terminal, app, opts.mono)?;
+                        dirty = false;
+                    }
                 }
                 Some(Err(e)) => {
                     return Err(AppError::Internal(format!("cannot read the terminal: {e}")));
@@ -302,24 +379,32 @@ pub fn report_panic(line: String) {
 
 static HOOK: Once = Once::new();
 
+/// Raw mode, the alternate screen and bracketed paste, owned by this thread: on entry and
+/// after a suspend. On an error, whatever was set is undone.
+fn take_terminal() -> Result<(), AppError> {
+    if let Ok(mut owner) = OWNER.lock() {
+        *owner = Some(std::thread::current().id());
+    }
+    ACTIVE.store(true, Ordering::SeqCst);
+    let taken = crossterm::terminal::enable_raw_mode().and_then(|()| {
+        crossterm::execute!(
+            std::io::stdout(),
+            crossterm::terminal::EnterAlternateScreen,
+            EnableBracketedPaste
+        )
+    });
+    taken.map_err(|e| {
+        restore_terminal();
+        AppError::Internal(format!("cannot open the terminal UI: {e}"))
+    })
+}
+
 impl TerminalGuard {
     pub fn enter() -> Result<Self, AppError> {
         // Not `ratatui::try_init`: it installs a panic hook of its own (one more on every
         // call) that gives the terminal back on a panic of any thread, even one that leaves
         // the UI running; ours below decides by thread.
-        let open = || -> std::io::Result<ratatui::DefaultTerminal> {
-            crossterm::terminal::enable_raw_mode()?;
-            crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
-            Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
-        };
-        let terminal = open().map_err(|e| {
-            let _ = ratatui::try_restore();
-            AppError::Internal(format!("cannot open the terminal UI: {e}"))
-        })?;
-        if let Ok(mut owner) = OWNER.lock() {
-            *owner = Some(std::thread::current().id());
-        }
-        ACTIVE.store(true, Ordering::SeqCst);
+        take_terminal()?;
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
@@ -329,12 +414,11 @@ impl TerminalGuard {
                 previous(info);
             }));
         });
-        if let Err(e) = crossterm::execute!(std::io::stdout(), EnableBracketedPaste) {
-            restore_terminal();
-            return Err(AppError::Internal(format!(
-                "cannot set up the terminal: {e}"
-            )));
-        }
+        let terminal = Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+            .map_err(|e| {
+                restore_terminal();
+                AppError::Internal(format!("cannot open the terminal UI: {e}"))
+            })?;
         Ok(TerminalGuard { terminal })
     }
 }
@@ -342,30 +426,6 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore_terminal();
-    }
-}
-
-/// Resolves on SIGTERM, SIGINT or SIGHUP (Ctrl-C in raw mode arrives as a key instead).
-pub async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-            _ = hup.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -394,7 +454,8 @@ pub async fn run_terminal(
         events,
         lines,
         clock,
-        stop_signal(),
+        signals::signals(),
+        &mut Tty,
         opts,
     )
     .await;

@@ -185,6 +185,13 @@ impl Tmux {
         // `EXIT=$?` starts a screen line); the status is a line of its own, digits only.
         let s = self.wait_for("the exit status", 30, |s| exit_status(s).is_some());
         assert_eq!(exit_status(&s), Some(want_exit), "{s}");
+        self.assert_normal(&s);
+        s
+    }
+
+    /// The terminal is the shell's again: normal screen, a visible cursor, cooked mode
+    /// with echo (`s` is the screen, for the messages).
+    pub fn assert_normal(&self, s: &str) {
         assert!(!self.alternate_on(), "still on the alternate screen:\n{s}");
         let out = self.cmd(&["display-message", "-p", "-t", "t", "#{cursor_flag}"]);
         assert_eq!(
@@ -202,7 +209,6 @@ impl Tmux {
                 "{flag} left off (raw mode): {settings}"
             );
         }
-        s
     }
 }
 

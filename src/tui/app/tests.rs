@@ -37,22 +37,56 @@ fn pause_holds_events_and_resume_applies_them() {
     assert!(app.session.requests > 0);
 }
 
-#[test]
-fn quit_from_every_mode() {
-    for setup in [
+/// A live app in each mode: normal, filter bar, help, paste area (typing).
+fn in_every_mode() -> Vec<App> {
+    [
         vec![],
         vec![Action::Filter],
         vec![Action::Help],
         vec![Action::Paste],
-    ] {
+    ]
+    .into_iter()
+    .map(|setup| {
         let mut app = live_app(20, 100);
         for a in setup {
             app.update(Msg::Key(a));
         }
-        // In the paste area `q` is text; Ctrl-C always quits (input maps it to Quit).
+        app
+    })
+    .collect()
+}
+
+#[test]
+fn quit_from_every_mode() {
+    for mut app in in_every_mode() {
         app.update(Msg::Key(Action::Quit));
         assert!(app.quit);
+        assert_eq!(app.exit_code(ExitCode::Ok), ExitCode::Ok, "q exits 0");
     }
+}
+
+#[test]
+fn ctrl_c_quits_at_once_from_every_mode_with_130_and_ctrl_z_asks_to_suspend() {
+    for mut app in in_every_mode() {
+        let mode = app.mode();
+        app.update(Msg::Key(Action::Suspend));
+        assert!(app.suspend, "{mode:?}");
+        assert!(!app.quit, "{mode:?}");
+        assert!(app.paste.text.is_empty(), "Ctrl-Z is not text: {mode:?}");
+        app.update(Msg::Key(Action::Interrupt));
+        assert!(app.quit, "{mode:?}");
+        assert_eq!(app.exit_code(ExitCode::Ok), ExitCode::Interrupted);
+        assert_eq!(ExitCode::Interrupted as i32, 130);
+    }
+}
+
+#[test]
+fn a_signal_ends_the_view_and_the_first_one_is_reported() {
+    let mut app = live_app(20, 100);
+    app.update(Msg::Signal(15));
+    app.update(Msg::Signal(1));
+    assert!(app.quit);
+    assert_eq!(app.signal, Some(15));
 }
 
 #[test]
