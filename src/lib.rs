@@ -32,6 +32,7 @@ pub mod serve;
 pub mod session;
 pub mod shutdown;
 pub mod simulate;
+pub mod sink;
 pub mod snippet;
 pub mod table;
 pub mod tui;

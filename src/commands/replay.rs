@@ -109,7 +109,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode, AppError> {
             });
             format!("{v}\n")
         } else {
-            crate::commands::watch::summary_text(&session, &stats)
+            crate::views::summary::proxy_text(&session, &stats)
         };
         print_out(&out);
         return Ok(code);

@@ -101,3 +101,16 @@ pub fn text(s: &Summary, session: &Session, elapsed_s: Option<f64>) -> String {
 fn row(o: &mut String, name: &str, value: &str) {
     let _ = writeln!(o, "  {name:<15}{value}");
 }
+
+/// The end-of-run summary as text (the one view every command uses), with a note when
+/// the event consumer dropped events.
+pub fn proxy_text(s: &Session, st: &crate::proxy::ProxyStats) -> String {
+    let mut o = text(&s.summary(&st.helped()), s, None);
+    if st.dropped_events > 0 {
+        o.push_str(&format!(
+            "  note           {} events were dropped by a slow consumer\n",
+            st.dropped_events
+        ));
+    }
+    o
+}
