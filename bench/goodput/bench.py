@@ -143,6 +143,15 @@ def theoretical_min(args):
     return max(by_requests, by_tokens) + args.latency_ms / 1000.0, n, tokens, by_tokens > by_requests
 
 
+def git_commit():
+    """The commit the binary was built from, with a note when the sources differ from it."""
+    def git(*a):
+        return subprocess.run(["git", "-C", ROOT, *a], capture_output=True, text=True)
+    head = git("rev-parse", "--short", "HEAD").stdout.strip() or "unknown"
+    dirty = git("diff", "--quiet", "HEAD", "--", "src", "Cargo.toml", "Cargo.lock").returncode != 0
+    return head + (" plus uncommitted changes" if dirty else "")
+
+
 def pip_version(name):
     try:
         out = subprocess.run([args_python(), "-m", "pip", "show", name], capture_output=True, text=True).stdout
@@ -214,8 +223,18 @@ def main():
                   f"(first call after {r['first_call_s']:.2f} s, then {r['from_first_s'] / t_min:.3f}×), "
                   f"{r['http_429']} 429s seen, {r['wasted']} wasted calls, {r['failed']} failed",
                   flush=True)
+    commit = git_commit()
+    doc = {"commit": commit, "command": args.command, "t_min": t_min, "results": results}
     with open(os.path.join(args.out_dir, "results.json"), "w") as f:
-        json.dump({"t_min": t_min, "results": results}, f, indent=1)
+        json.dump(doc, f, indent=1)
+    # The per-run figures the table cites, kept in the repository (small JSON), so anyone
+    # can recompute the medians.
+    kept = os.path.join(ROOT, "bench", "results", f"{args.section}.json")
+    if not args.no_write:
+        os.makedirs(os.path.dirname(kept), exist_ok=True)
+        with open(kept, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
 
     rows = [fmt_row(WAYS[w].format(retry=args.retry), results[w], t_min) for w in ways]
     cores = os.cpu_count()
@@ -266,9 +285,9 @@ def main():
         "pause of new sends after any 429, up to 5 attempts), written here from that description; "
         "(c') is the same code given a quarter of the limits per worker, which needs the user to "
         "know how many processes share the key.",
-        f"- Made by `{args.command}` on {today}, {cores} cores (`nproc`), Python {pyver}, "
-        f"openai {pip_version('openai')}, tenacity {pip_version('tenacity')}; "
-        f"per-run figures in `{os.path.relpath(args.out_dir, ROOT)}/results.json`. Whole script: "
+        f"- Made by `{args.command}` on {today} at commit `{commit}`, {cores} cores (`nproc`), "
+        f"Python {pyver}, openai {pip_version('openai')}, tenacity {pip_version('tenacity')}; "
+        f"per-run figures in `bench/results/{args.section}.json`. Whole script: "
         f"{(time.time() - started) / 60:.1f} min of runs.",
         end,
     ])
