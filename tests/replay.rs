@@ -402,3 +402,90 @@ fn streams_failures_and_day_limits_are_inferred() {
     assert_eq!((r.succeeded, r.failed, r.wasted_calls), (1, 1, 1));
     assert_eq!(r.rate_limited, 0);
 }
+
+/// One vocabulary (issue #14): a `run` and the `replay` of its recording print the same
+/// summary numbers, and they add up — answers split into ok, 429s, overloads and other
+/// errors; the 429s by kind add up to the 429s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_and_replay_of_its_recording_give_the_same_summary() {
+    within(60, async {
+        let emu = start(Limits {
+            rpm: Some(3),
+            ..Limits::default()
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let rec = dir.path().join("run.jsonl");
+        let live = dir.path().join("live.jsonl");
+        // Six calls, each retried once at once if refused: 429s, retries, wasted calls.
+        let program = "for i in 1 2 3 4 5 6; do for try in 1 2; do \
+             code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer sk-test-vocab' \
+             -H 'Content-Type: application/json' \
+             -d \"{\\\"model\\\":\\\"gpt-4o-mini\\\",\\\"messages\\\":[{\\\"role\\\":\\\"user\\\",\\\"content\\\":\\\"job $i\\\"}],\\\"max_tokens\\\":1}\" \
+             \"$OPENAI_BASE_URL/chat/completions\"); [ \"$code\" = 200 ] && break; done; done; true";
+        let emu_url = emu.base_url();
+        let (rec_s, live_s) = (
+            rec.to_str().unwrap().to_string(),
+            live.to_str().unwrap().to_string(),
+        );
+        let args: Vec<String> = [
+            "run", "--no-tui", "--upstream", &emu_url, "--record", &rec_s, "--json-file",
+            &live_s, "--", "sh", "-c", program,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let out = tokio::task::spawn_blocking(move || cmd(&args, &[]))
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let written = std::fs::read_to_string(&live).unwrap();
+        let run: Value =
+            serde_json::from_str(written.lines().last().unwrap()).unwrap();
+        let run = &run["summary"];
+        let out = ratedoctor(&["replay", &rec_s, "--json"], &[]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let replayed = &json(&out)["summary"];
+        for field in [
+            "requests",
+            "responses",
+            "ok",
+            "rate_limited",
+            "rate_limited_by_kind",
+            "overloaded",
+            "other_errors",
+            "failures",
+            "retries_by_client",
+            "wasted_calls",
+            "failed_requests",
+        ] {
+            assert_eq!(run[field], replayed[field], "{field}: run {run} replay {replayed}");
+        }
+        let n = |f: &str| run[f].as_u64().unwrap();
+        assert!(n("rate_limited") > 0 && n("retries_by_client") > 0, "{run}");
+        assert_eq!(
+            n("ok") + n("rate_limited") + n("overloaded") + n("other_errors"),
+            n("responses")
+        );
+        let by_kind: u64 = run["rate_limited_by_kind"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(by_kind, n("rate_limited"));
+        // The text summary of the replay says the same words.
+        let out = ratedoctor(&["replay", &rec_s, "--no-tui"], &[]).await;
+        let t = text(&out.stdout);
+        assert!(
+            t.contains(&format!(
+                "requests       {}: {} ok, {} rate-limited (429)",
+                n("requests"),
+                n("ok"),
+                n("rate_limited")
+            )),
+            "{t}"
+        );
+    })
+    .await;
+}
