@@ -1,6 +1,7 @@
 //! Command-line arguments (cli layer): clap derive, no logic.
 
-use clap::{Args, Parser, Subcommand};
+use crate::error::{AppError, ExitCode};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -28,7 +29,7 @@ pub enum Command {
         ("ratedoctor probe --provider anthropic --raw", "also the raw headers"),
         ("ratedoctor probe --calls 10 --yes", "a burst: stops at the first 429"),
     ]))]
-    Probe(ProbeArgs),
+    Probe(crate::commands::probe::ProbeArgs),
     /// Watch budgets, retries and 429s of programs through a transparent local proxy.
     #[command(after_help = examples(&[
         ("ratedoctor watch", "then, elsewhere: export OPENAI_BASE_URL=http://127.0.0.1:8787/v1"),
@@ -130,85 +131,6 @@ pub struct ExplainArgs {
     pub no_tui: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct ProbeArgs {
-    /// openai, azure, anthropic, gemini, groq, together, deepseek, openrouter, mistral, xai,
-    /// fireworks, perplexity (default: from the base URL, else from the key that is set).
-    #[arg(
-        short = 'p',
-        long,
-        value_name = "PROVIDER",
-        env = "RATEDOCTOR_PROVIDER"
-    )]
-    pub provider: Option<String>,
-
-    /// API base URL (OpenAI-style providers include `/v1`; Azure: the resource endpoint).
-    #[arg(short = 'u', long, value_name = "URL", env = "RATEDOCTOR_BASE_URL")]
-    pub base_url: Option<String>,
-
-    /// Model to call (Azure: the deployment name).
-    #[arg(short = 'm', long, value_name = "MODEL")]
-    pub model: Option<String>,
-
-    /// Azure OpenAI api-version.
-    #[arg(long, value_name = "VERSION", default_value = "2024-10-21")]
-    pub api_version: String,
-
-    /// Read the key from this variable instead of the provider's usual one.
-    #[arg(long, value_name = "NAME")]
-    pub api_key_env: Option<String>,
-
-    /// Read variables from this file too (default: ./.env if present); the real
-    /// environment wins.
-    #[arg(long, value_name = "PATH")]
-    pub env_file: Option<PathBuf>,
-
-    /// Number of calls: more than 1 is a burst that shows the budget draining and stops at
-    /// the first 429.
-    #[arg(short = 'n', long, value_name = "N", default_value_t = 1)]
-    pub calls: u32,
-
-    /// Calls in flight at once during a burst.
-    #[arg(short = 'c', long, value_name = "C", default_value_t = 1)]
-    pub concurrency: u32,
-
-    /// Hard cap on calls, whatever --calls says.
-    #[arg(long, value_name = "CAP", default_value_t = 20)]
-    pub max_calls: u32,
-
-    /// Do not ask before a burst (required when not on a terminal).
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-
-    /// Also print the raw rate-limit headers.
-    #[arg(long)]
-    pub raw: bool,
-
-    /// Print one JSON document.
-    #[arg(short = 'j', long)]
-    pub json: bool,
-
-    /// Plain text even on a terminal.
-    #[arg(long)]
-    pub no_tui: bool,
-
-    /// Seconds to wait for an answer.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
-
-    /// Write every event as JSON Lines to this file.
-    #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
-}
-
-/// A number of seconds, more than 0 and at most a day (`--duration`, `--head-timeout`).
-pub fn seconds(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() && v <= 86_400.0 => Ok(v),
-        _ => Err("must be a number of seconds, more than 0".to_string()),
-    }
-}
-
 /// Parses arguments; on `--help`, `--version` or an error, prints and returns the exit code.
 pub fn parse(args: Vec<OsString>) -> Result<Cli, i32> {
     match Cli::try_parse_from(args) {
@@ -226,6 +148,46 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, i32> {
                 print!("{clean}");
             }
             Err(code)
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
+    match cli.command {
+        Some(Command::Explain(args)) => crate::commands::explain::run(&args),
+        Some(Command::Probe(args)) => crate::commands::probe::run(&args),
+        Some(Command::Mock(args)) => crate::emulator::run_cli(&args),
+        Some(Command::Backoff(args)) => crate::commands::backoff::run(&args),
+        Some(Command::Simulate(args)) => crate::commands::simulate::run(&args),
+        Some(Command::Replay(args)) => crate::commands::replay::run(&args),
+        Some(Command::Watch(args)) => crate::commands::watch::run_watch(&args),
+        Some(Command::Run(args)) => crate::commands::watch::run_run(&args),
+        Some(Command::Demo(args)) => crate::commands::demo::run(&args),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "ratedoctor", &mut std::io::stdout());
+            Ok(ExitCode::Ok)
+        }
+        None if std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
+        {
+            let home = crate::tui::home()?;
+            if home.signal.is_none() && home.start_demo {
+                use clap::FromArgMatches;
+                let matches =
+                    crate::commands::demo::DemoArgs::augment_args(clap::Command::new("demo"))
+                        .get_matches_from(["demo"]);
+                let args = crate::commands::demo::DemoArgs::from_arg_matches(&matches)
+                    .map_err(|e| AppError::Internal(format!("demo options: {e}")))?;
+                return crate::commands::demo::run(&args);
+            }
+            Ok(home.exit_code(ExitCode::Ok))
+        }
+        None => {
+            let mut cmd = Cli::command();
+            let _ = cmd.print_help();
+            Ok(ExitCode::Ok)
         }
     }
 }

@@ -237,6 +237,14 @@ pub fn human(seconds: f64) -> String {
     format!("{} days", total / 86_400)
 }
 
+/// A number of seconds, more than 0 and at most a day (`--duration`, `--head-timeout`).
+pub fn seconds_arg(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v <= 86_400.0 => Ok(v),
+        _ => Err("must be a number of seconds, more than 0".to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,8 +55,7 @@ pub fn run_with(args: Vec<std::ffi::OsString>) -> i32 {
         Err(code) => return code,
     };
     // A panic has been reported by the hook (terminal restored, one line); exit 70.
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commands::dispatch(cli)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cli::dispatch(cli)));
     match outcome {
         Ok(Ok(code)) => code as i32,
         Ok(Err(err)) => {

@@ -13,7 +13,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Stop by itself after this many seconds (default: until q; 10 s with --no-tui).
-    #[arg(short = 'd', long, value_name = "SECS", value_parser = crate::cli::seconds)]
+    #[arg(short = 'd', long, value_name = "SECS", value_parser = crate::duration::seconds_arg)]
     pub duration: Option<f64>,
 
     /// Print text lines and a summary instead of the terminal UI.

@@ -1,15 +1,87 @@
 //! `ratedoctor probe`: resolve provider, key and model, confirm a burst, run the probe
 //! source, print text or JSON, record events.
 
-use crate::cli::ProbeArgs;
 use crate::config::Env;
 use crate::error::{AppError, ExitCode};
 use crate::probe::{self, Plan, providers};
 use crate::views::probe as view;
 use crate::views::style::Style;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Options of `ratedoctor probe`.
+#[derive(Debug, clap::Args)]
+pub struct ProbeArgs {
+    /// openai, azure, anthropic, gemini, groq, together, deepseek, openrouter, mistral, xai,
+    /// fireworks, perplexity (default: from the base URL, else from the key that is set).
+    #[arg(
+        short = 'p',
+        long,
+        value_name = "PROVIDER",
+        env = "RATEDOCTOR_PROVIDER"
+    )]
+    pub provider: Option<String>,
+
+    /// API base URL (OpenAI-style providers include `/v1`; Azure: the resource endpoint).
+    #[arg(short = 'u', long, value_name = "URL", env = "RATEDOCTOR_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// Model to call (Azure: the deployment name).
+    #[arg(short = 'm', long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Azure OpenAI api-version.
+    #[arg(long, value_name = "VERSION", default_value = "2024-10-21")]
+    pub api_version: String,
+
+    /// Read the key from this variable instead of the provider's usual one.
+    #[arg(long, value_name = "NAME")]
+    pub api_key_env: Option<String>,
+
+    /// Read variables from this file too (default: ./.env if present); the real
+    /// environment wins.
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+
+    /// Number of calls: more than 1 is a burst that shows the budget draining and stops at
+    /// the first 429.
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 1)]
+    pub calls: u32,
+
+    /// Calls in flight at once during a burst.
+    #[arg(short = 'c', long, value_name = "C", default_value_t = 1)]
+    pub concurrency: u32,
+
+    /// Hard cap on calls, whatever --calls says.
+    #[arg(long, value_name = "CAP", default_value_t = 20)]
+    pub max_calls: u32,
+
+    /// Do not ask before a burst (required when not on a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// Also print the raw rate-limit headers.
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Print one JSON document.
+    #[arg(short = 'j', long)]
+    pub json: bool,
+
+    /// Plain text even on a terminal.
+    #[arg(long)]
+    pub no_tui: bool,
+
+    /// Seconds to wait for an answer.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+
+    /// Write every event as JSON Lines to this file.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
 
 pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
     let env = Env::load(args.env_file.as_deref())?;

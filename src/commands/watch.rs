@@ -63,7 +63,7 @@ pub struct WatchArgs {
     /// Seconds to wait for the upstream's response head (status and headers) before
     /// answering 504 upstream_timeout. Only the head is timed: once it has come, a body or
     /// stream may take as long as it needs.
-    #[arg(long, value_name = "SECS", default_value_t = proxy::DEFAULT_HEAD_TIMEOUT_S, value_parser = crate::cli::seconds)]
+    #[arg(long, value_name = "SECS", default_value_t = proxy::DEFAULT_HEAD_TIMEOUT_S, value_parser = crate::duration::seconds_arg)]
     pub head_timeout: f64,
 
     /// JSON Lines on stdout (one per event, then the summary) instead of text; nothing
