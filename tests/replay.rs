@@ -98,10 +98,10 @@ async fn a_recorded_probe_burst_replays_and_compares() {
         let t = text(&out.stdout);
         assert!(t.contains("ratedoctor summary"), "{t}");
         assert!(
-            t.contains("requests       4: 3 ok, 1 rate-limited (429)"),
+            t.contains("requests        4: 3 ok, 1 rate-limited (429)"),
             "{t}"
         );
-        assert!(t.contains("429s           1 (rpm 1)"), "{t}");
+        assert!(t.contains("429s            1 (rpm 1)"), "{t}");
         assert!(t.contains("recommendation"), "{t}");
 
         // The summary, as JSON.
@@ -294,8 +294,8 @@ async fn a_hand_written_recording_is_inferred_from() {
         let out = ratedoctor(&["replay", &rec_s], &[]).await;
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let t = text(&out.stdout);
-        assert!(t.contains("requests       3: "), "{t}");
-        assert!(t.contains("retries        1 by the program"), "{t}");
+        assert!(t.contains("requests        3: "), "{t}");
+        assert!(t.contains("retries         1 by the program"), "{t}");
     })
     .await;
 }
@@ -479,7 +479,7 @@ async fn run_and_replay_of_its_recording_give_the_same_summary() {
         let t = text(&out.stdout);
         assert!(
             t.contains(&format!(
-                "requests       {}: {} ok, {} rate-limited (429)",
+                "requests        {}: {} ok, {} rate-limited (429)",
                 n("requests"),
                 n("ok"),
                 n("rate_limited")

@@ -709,8 +709,8 @@ mod tests {
             s.apply(e);
         }
         let text = crate::views::summary::proxy_text(&s, &crate::proxy::ProxyStats::default());
-        assert!(text.contains("429s           1 (rpm 1)"), "{text}");
-        assert!(text.contains("tightest       openai requests"), "{text}");
+        assert!(text.contains("429s            1 (rpm 1)"), "{text}");
+        assert!(text.contains("tightest        openai requests"), "{text}");
         assert!(text.contains("recommendation "), "{text}");
     }
 }

@@ -420,12 +420,13 @@ impl Session {
                 audit.too_early
             );
         }
-        if let Some(k) = self
-            .by_kind
-            .iter()
-            .max_by_key(|(_, n)| **n)
-            .map(|(k, _)| *k)
-        {
+        // The errors by kind; 429s that came with no diagnosable body count as theirs.
+        let kinds = if self.by_kind.is_empty() {
+            &self.rate_limited_by_kind
+        } else {
+            &self.by_kind
+        };
+        if let Some(k) = kinds.iter().max_by_key(|(_, n)| **n).map(|(k, _)| *k) {
             return match k {
                 Kind::Tpm | Kind::InputTpm | Kind::OutputTpm | Kind::Tpd => {
                     "Tokens are the tight budget: lower max_tokens to what replies need and trim prompts; pace requests with ratedoctor run --pace.".to_string()

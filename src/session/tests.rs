@@ -344,3 +344,18 @@ fn the_tightest_budget_counts_a_passed_reset_as_a_refill() {
         Some(1.0)
     );
 }
+
+/// A 429 with no body to diagnose is still a 429: the recommendation does not say "No
+/// 429s yet" beside a summary that counts one.
+#[test]
+fn an_undiagnosed_429_is_not_no_429s() {
+    let mut s = Session::new();
+    s.apply(&sent(0.0, 1, 1, 0));
+    s.apply(&got(10.0, 1, 429, snap("0", None), None));
+    assert_eq!(s.rate_limited, 1);
+    assert!(
+        !s.recommendation().starts_with("No 429s yet"),
+        "{}",
+        s.recommendation()
+    );
+}

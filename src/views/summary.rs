@@ -99,7 +99,7 @@ pub fn text(s: &Summary, session: &Session, elapsed_s: Option<f64>) -> String {
 }
 
 fn row(o: &mut String, name: &str, value: &str) {
-    let _ = writeln!(o, "  {name:<15}{value}");
+    let _ = writeln!(o, "  {name:<16}{value}");
 }
 
 /// The end-of-run summary as text (the one view every command uses), with a note when
@@ -108,7 +108,7 @@ pub fn proxy_text(s: &Session, st: &crate::proxy::ProxyStats) -> String {
     let mut o = text(&s.summary(&st.helped()), s, None);
     if st.dropped_events > 0 {
         o.push_str(&format!(
-            "  note           {} events were dropped by a slow consumer\n",
+            "  note            {} events were dropped by a slow consumer\n",
             st.dropped_events
         ));
     }
