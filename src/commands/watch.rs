@@ -63,6 +63,31 @@ pub struct WatchArgs {
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=proxy::MAX_RETRIES as i64))]
     pub retry: u32,
 
+    /// With --pace: pace as one fleet with every ratedoctor proxy that calls the same
+    /// upstream with the same API key through this Redis: redis://[user:password@]host:port[/db]
+    /// or rediss:// (TLS). What is stored: the latest budget reports, the calls in flight, a
+    /// 429's advised wait; never the key (the fleet is a salted hash of upstream and key).
+    /// Redis unreachable at start: exit 4, unless --share-fallback local; lost while
+    /// running: local pacing until it is back.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "RATEDOCTOR_SHARE",
+        hide_env_values = true,
+        requires = "pace"
+    )]
+    pub share: Option<String>,
+
+    /// The fleet's name in Redis instead of the hash of (upstream, API key): proxies with
+    /// the same name pace as one whatever their keys.
+    #[arg(long, value_name = "NAME", requires = "share")]
+    pub share_name: Option<String>,
+
+    /// What to do when the --share Redis cannot be reached at start: fail (exit 4) or
+    /// pace locally until it answers.
+    #[arg(long, value_name = "MODE", value_parser = ["fail", "local"], default_value = "fail", requires = "share")]
+    pub share_fallback: String,
+
     /// Seconds to wait for the upstream's response head (status and headers) before
     /// answering 504 upstream_timeout. Only the head is timed: once it has come, a body or
     /// stream may take as long as it needs.
@@ -160,6 +185,18 @@ pub fn config_for(
         retry: args.retry,
         allow_remote: args.allow_remote,
         head_timeout: std::time::Duration::from_secs_f64(args.head_timeout),
+        share: args
+            .share
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| {
+                proxy::share::ShareConfig::new(
+                    u,
+                    args.share_name.clone(),
+                    args.share_fallback == "local",
+                )
+            })
+            .transpose()?,
         ..ProxyConfig::default()
     })
 }
@@ -965,6 +1002,9 @@ mod tests {
             pace: false,
             retry: 0,
             head_timeout: 2.5,
+            share: None,
+            share_name: None,
+            share_fallback: "fail".into(),
             json: false,
             json_file: None,
             no_tui: false,
