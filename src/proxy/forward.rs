@@ -317,9 +317,16 @@ struct FleetHold {
 }
 
 impl FleetHold {
-    async fn settle(&mut self, snapshot: Option<&Snapshot>, rate_limited: bool, ago: Duration) {
+    /// Settles in the background: the answer goes back to the client without waiting
+    /// on Redis.
+    fn settle(&mut self, snapshot: Option<&Snapshot>, rate_limited: bool, counted: Instant) {
         if let Some(t) = self.ticket.take() {
-            self.fleet.settle(&t, snapshot, rate_limited, ago).await;
+            let (fleet, snapshot) = (Arc::clone(&self.fleet), snapshot.cloned());
+            tokio::spawn(async move {
+                fleet
+                    .settle(&t, snapshot.as_ref(), rate_limited, counted)
+                    .await;
+            });
         }
     }
 }
@@ -535,7 +542,7 @@ async fn exchange(
                     ),
                 };
                 if let Some(h) = &mut fleet_hold {
-                    h.settle(None, false, Duration::ZERO).await;
+                    h.settle(None, false, Instant::now());
                 }
                 if let Some(r) = &mut reservation {
                     r.settle(None, false, None);
@@ -576,8 +583,13 @@ async fn exchange(
         drop(pairs);
         let server = server_time(resp.headers());
         if let Some(h) = &mut fleet_hold {
-            let ago = counted_ago(sent_at.elapsed(), server);
-            h.settle(Some(&snapshot), status == 429, ago).await;
+            let now = Instant::now();
+            let ago = counted_ago(now.saturating_duration_since(sent_at), server);
+            h.settle(
+                Some(&snapshot),
+                status == 429,
+                now.checked_sub(ago).unwrap_or(sent_at),
+            );
         }
         if let Some(r) = &mut reservation {
             r.settle(Some(&snapshot), status == 429, server);

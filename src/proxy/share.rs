@@ -567,13 +567,14 @@ impl Fleet {
     }
 
     /// Settles a reservation with the answer: `snapshot` (none: no answer), whether it was
-    /// a 429, and how long ago the server counted it.
+    /// a 429, and about when the server counted it (sent to Redis as an age taken at the
+    /// call, so a settle that waited its turn dates the report no later).
     pub async fn settle(
         &self,
         ticket: &Ticket,
         snapshot: Option<&Snapshot>,
         rate_limited: bool,
-        counted_ago: Duration,
+        counted: Instant,
     ) {
         if !self.joined() {
             return;
@@ -591,7 +592,7 @@ impl Fleet {
             .arg(u8::from(snapshot.is_some() && !rate_limited))
             .arg(u8::from(rate_limited))
             .arg(retry_ms)
-            .arg(counted_ago.as_millis() as u64)
+            .arg(counted.elapsed().as_millis() as u64)
             .arg(KEY_TTL_MS);
         for b in snapshot.map(|s| s.budgets.as_slice()).unwrap_or_default() {
             let (Some(k), Some(limit), Some(remaining)) = (kind(b.dimension), b.limit, b.remaining)
@@ -620,7 +621,7 @@ impl Fleet {
     /// Frees a reservation whose request never got an answer (its client left).
     pub fn abandon(self: &Arc<Self>, ticket: Ticket) {
         let me = Arc::clone(self);
-        tokio::spawn(async move { me.settle(&ticket, None, false, Duration::ZERO).await });
+        tokio::spawn(async move { me.settle(&ticket, None, false, Instant::now()).await });
     }
 }
 
