@@ -224,7 +224,9 @@ for _, d in ipairs(dims) do
       if rate > 0 then regained = rate * (now - seen) / 1000 elseif now >= full_at then regained = limit end
       local projected = math.min(limit, remaining + regained)
       local late = {0, 0, 0}
-      local charged = redis.call('ZRANGEBYSCORE', p .. ':charged', '(' .. seen, '+inf')
+      -- Calls counted within 100 ms of the report are of its burst, whose order is not
+      -- known: the report kept is the one that leaves least, which counts them.
+      local charged = redis.call('ZRANGEBYSCORE', p .. ':charged', '(' .. (seen + 100), '+inf')
       for _, c in ipairs(charged) do
         local a, b = string.match(c, '^[^|]*|([^|]*)|([^|]*)$')
         if a then
@@ -248,9 +250,11 @@ end
 local block = tonumber(redis.call('GET', p .. ':block') or '0')
 if block - now > wait then wait = block - now end
 if #dims == 0 then
-  local first = redis.call('SET', p .. ':probe', now, 'NX', 'PX', probe_ms)
+  -- Nothing known: the first request goes alone and the others wait for its answer, at
+  -- most probe_ms from when it went.
+  local first = redis.call('SET', p .. ':probe', now, 'NX', 'PX', key_ttl)
   if not first then
-    local left = redis.call('PTTL', p .. ':probe')
+    local left = tonumber(redis.call('GET', p .. ':probe') or '0') + probe_ms - now
     if left > wait then wait = left end
   end
 end
