@@ -489,3 +489,76 @@ async fn the_password_never_shows() {
     })
     .await;
 }
+
+/// A member killed with requests in flight: its reservations leave the ledger within
+/// seconds (it stops beating), and the others carry on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_member_frees_its_reservations() {
+    let Some(redis) = Redis::start("a_killed_member_frees_its_reservations", &[]) else {
+        return;
+    };
+    within(60, async {
+        // One fleet by name, over two emulators: the dying member's calls hang for 10 s.
+        let slow = start_with(emulator(6000, 10_000)).await;
+        let fast = start_with(emulator(6000, 10)).await;
+        let url = redis.url();
+        let mut dying = Child::watch(
+            &[
+                "--pace",
+                "--share",
+                &url,
+                "--share-name",
+                "t",
+                "--upstream",
+                &slow.base_url(),
+            ],
+            false,
+        )
+        .await;
+        let mut cfg = shared_config(&fast.base_url(), None);
+        cfg.share = Some(ShareConfig::new(&url, Some("t".into()), false).unwrap());
+        let alive = proxy(cfg).await.0;
+        let in_flight = || {
+            let out = std::process::Command::new("redis-cli")
+                .args(["-p", &redis.port.to_string()])
+                .args(["HLEN", "ratedoctor:fleet:name:t:openai:inflight"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(0)
+        };
+        let base = dying.url.clone();
+        let hanging = tokio::spawn(async move { burst(&base, KEY, 5).await });
+        assert!(
+            eventually(5, || in_flight() == 5).await,
+            "in flight: {}",
+            in_flight()
+        );
+        dying.kill().await;
+        hanging.abort();
+        // The member is dead after 3 s without a beat; the next admission drops its calls.
+        let c = client();
+        let t0 = Instant::now();
+        loop {
+            let a = openai(&c, &alive.base_url(), KEY, &chat_body("go on", Some(5))).await;
+            assert_eq!(a.status, 200);
+            if in_flight() == 0 {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(6),
+                "in flight: {}",
+                in_flight()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(
+            eventually(3, || alive.state_json()["fleet"]["members_alive"] == 1).await,
+            "{}",
+            alive.state_json()
+        );
+    })
+    .await;
+}
