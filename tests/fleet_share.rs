@@ -26,6 +26,14 @@ struct Redis {
     args: Vec<String>,
 }
 
+/// Whether `tool arg` runs and succeeds.
+fn runs(tool: &str, arg: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -37,11 +45,7 @@ fn free_port() -> u16 {
 impl Redis {
     /// A new server on a free port; `None` (after the skip note) without `redis-server`.
     fn start(what: &str, extra: &[&str]) -> Option<Redis> {
-        let found = std::process::Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
+        if !runs("redis-server", "--version") {
             skip::skip(what, "redis-server is not installed");
             return None;
         }
@@ -559,6 +563,77 @@ async fn a_killed_member_frees_its_reservations() {
             "{}",
             alive.state_json()
         );
+    })
+    .await;
+}
+
+/// `rediss://`: TLS through rustls, the server's certificate checked against the roots
+/// (here a throwaway CA given by `SSL_CERT_FILE`, made with the openssl command).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_joins_over_tls() {
+    let what = "rediss_joins_over_tls";
+    if Redis::start(what, &[]).is_none() {
+        return;
+    }
+    if !runs("openssl", "version") {
+        skip::skip(what, "the openssl command is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let sh = format!(
+        "cd {d} && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca \
+         && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost \
+         && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf \
+         && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 1 -extfile ext.cnf"
+    );
+    let made = std::process::Command::new("sh")
+        .args(["-c", &sh])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let port = free_port();
+    let args: Vec<String> = [
+        "--port",
+        "0",
+        "--tls-port",
+        &port.to_string(),
+        "--tls-cert-file",
+        &format!("{d}/srv.pem"),
+        "--tls-key-file",
+        &format!("{d}/srv.key"),
+        "--tls-ca-cert-file",
+        &format!("{d}/ca.pem"),
+        "--tls-auth-clients",
+        "no",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let _redis = Redis::on(port, args);
+    within(60, async {
+        let emu = start_with(emulator(6000, 10)).await;
+        let url = format!("rediss://127.0.0.1:{port}");
+        let mut cmd = ratedoctor_cmd();
+        cmd.env("SSL_CERT_FILE", format!("{d}/ca.pem"));
+        let mut w = Child::watch_with(
+            cmd,
+            &["--pace", "--share", &url, "--upstream", &emu.base_url()],
+        )
+        .await;
+        let statuses = burst(&w.url, KEY, 5).await;
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        let state: serde_json::Value = client()
+            .get(format!("{}/_ratedoctor/state", w.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(state["fleet"]["joined"], true, "{state}");
+        assert_eq!(state["fleet"]["ledger"], url);
+        w.kill().await;
     })
     .await;
 }
