@@ -13,6 +13,7 @@ mod proxy_common;
 use common::*;
 use proxy_common::*;
 use ratedoctor::emulator::MockConfig;
+use ratedoctor::event::EventKind;
 use ratedoctor::limiter::Limits;
 use ratedoctor::proxy::ProxyHandle;
 use ratedoctor::proxy::share::ShareConfig;
@@ -295,11 +296,8 @@ async fn a_lost_redis_never_stops_traffic_and_is_rejoined() {
     };
     within(90, async {
         let emu = start_with(emulator(6000, 20)).await;
-        let p = Arc::new(
-            proxy(shared_config(&emu.base_url(), Some(&redis.url())))
-                .await
-                .0,
-        );
+        let (p, mut rx) = proxy(shared_config(&emu.base_url(), Some(&redis.url()))).await;
+        let p = Arc::new(p);
         let c = client();
         let call = |i: usize| {
             let (c, base) = (c.clone(), p.base_url());
@@ -344,6 +342,15 @@ async fn a_lost_redis_never_stops_traffic_and_is_rejoined() {
         }
         assert!(redis.dump(None).contains(":inflight") || redis.dump(None).contains(":admitted"));
         assert_eq!(emu.state()["ok"], 70);
+        // Each loss and rejoin is recorded.
+        let events = drain(&mut rx);
+        let ledger = |joined| {
+            count(
+                &events,
+                |k| matches!(k, EventKind::Ledger { joined: j, .. } if *j == joined),
+            )
+        };
+        assert_eq!((ledger(false), ledger(true)), (2, 2));
     })
     .await;
 }
@@ -489,7 +496,11 @@ async fn the_password_never_shows() {
         for text in &everything {
             assert!(!text.contains(PW), "the password shows in:\n{text}");
         }
-        assert!(!everything[2].is_empty(), "nothing was recorded");
+        assert!(
+            everything[2].contains(r#""event":"ledger""#),
+            "the loss is not recorded:\n{}",
+            everything[2]
+        );
     })
     .await;
 }

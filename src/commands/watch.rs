@@ -355,6 +355,7 @@ fn write_event_line(o: &mut String, e: &Event) {
             Ok(())
         }
         EventKind::Failed { error } => write!(o, " FAILED {error}"),
+        EventKind::Ledger { detail, .. } => write!(o, " FLEET {detail}"),
     };
 }
 
@@ -632,9 +633,10 @@ impl Running {
 
 /// `ratedoctor watch`: serves until Ctrl-C or SIGTERM, then prints the summary.
 pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
-    let config = config_for(args, default_addr(DEFAULT_LISTEN), &[])?;
+    let mut config = config_for(args, default_addr(DEFAULT_LISTEN), &[])?;
     let sink = Sink::new(args, false)?;
     if use_tui(args) {
+        quiet_share(&mut config);
         return watch_tui(config, sink);
     }
     runtime()?.block_on(async {
@@ -663,9 +665,10 @@ pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
     let env: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
-    let config = config_for(&args.watch, default_addr("127.0.0.1:0"), &env)?;
+    let mut config = config_for(&args.watch, default_addr("127.0.0.1:0"), &env)?;
     let sink = Sink::new(&args.watch, true)?;
     if use_tui(&args.watch) {
+        quiet_share(&mut config);
         let code = run_tui(config, sink, program, rest)?;
         return exit_with(code);
     }
@@ -714,6 +717,14 @@ fn exit_with(code: i32) -> Result<ExitCode, AppError> {
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(code)
+}
+
+/// Under the live view the fleet's losses and rejoins are events in its log, not lines on
+/// stderr.
+fn quiet_share(config: &mut ProxyConfig) {
+    if let Some(s) = &mut config.share {
+        s.quiet = true;
+    }
 }
 
 /// The live view is used on a terminal unless `--no-tui` or `--json`.

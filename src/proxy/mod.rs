@@ -371,6 +371,16 @@ pub async fn spawn(
         held: Mutex::new(HashMap::new()),
         fleet,
     });
+    if let Some(mut changes) = shared.fleet.as_ref().and_then(|f| f.changes()) {
+        // Each loss and rejoin of the fleet's ledger is recorded, as an event of no exchange.
+        let weak = Arc::downgrade(&shared);
+        tokio::spawn(async move {
+            while let Some((joined, detail)) = changes.recv().await {
+                let Some(shared) = weak.upgrade() else { return };
+                shared.emit(0, EventKind::Ledger { joined, detail });
+            }
+        });
+    }
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
     Ok(ProxyHandle {

@@ -60,6 +60,9 @@ pub struct ShareConfig {
     pub name: Option<String>,
     /// `--share-fallback local`: start on local pacing when Redis cannot be reached.
     pub fallback_local: bool,
+    /// No warnings on stderr while running (the live view owns the terminal); the
+    /// [`Fleet::changes`] events still say it.
+    pub quiet: bool,
 }
 
 impl std::fmt::Debug for ShareConfig {
@@ -99,6 +102,7 @@ impl ShareConfig {
             url: url.to_string(),
             name,
             fallback_local,
+            quiet: false,
         })
     }
 
@@ -380,6 +384,10 @@ pub struct Fleet {
     view: Mutex<FleetView>,
     /// Times Redis was lost while running.
     pub lost: AtomicU64,
+    quiet: bool,
+    /// Each loss and rejoin: (joined, what happened), for the proxy to record.
+    tell: tokio::sync::mpsc::UnboundedSender<(bool, String)>,
+    told: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<(bool, String)>>>,
 }
 
 impl std::fmt::Debug for Fleet {
@@ -419,6 +427,7 @@ impl Fleet {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
+        let (tell, told) = tokio::sync::mpsc::unbounded_channel();
         let fleet = Arc::new(Fleet {
             conn,
             shown: shown.clone(),
@@ -432,6 +441,9 @@ impl Fleet {
             prefixes: Mutex::new(HashSet::new()),
             view: Mutex::new(FleetView::default()),
             lost: AtomicU64::new(0),
+            quiet: config.quiet,
+            tell,
+            told: Mutex::new(Some(told)),
         });
         let mut conn = fleet.conn.clone();
         let ping = tokio::time::timeout(
@@ -449,14 +461,33 @@ impl Fleet {
                 if !config.fallback_local {
                     return Err(AppError::Network(unreachable(why)));
                 }
-                eprintln!(
-                    "ratedoctor: {}; pacing locally (--share-fallback local) until it answers",
+                let said = format!(
+                    "{}; pacing locally (--share-fallback local) until it answers",
                     unreachable(why)
                 );
+                eprintln!("ratedoctor: {said}");
+                let _ = fleet.tell.send((false, said));
             }
         }
         tokio::spawn(beat(Arc::downgrade(&fleet)));
         Ok(fleet)
+    }
+
+    /// Each loss of the ledger and each rejoin from now on, the ones since the start
+    /// first: (joined, what happened). Once; `None` after.
+    pub fn changes(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<(bool, String)>> {
+        self.told
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// Says a loss or a rejoin: on stderr unless quiet, and as an event.
+    fn say(&self, joined: bool, said: String) {
+        if !self.quiet {
+            eprintln!("ratedoctor: {said}");
+        }
+        let _ = self.tell.send((joined, said));
     }
 
     /// Whether this member paces with the fleet now.
@@ -499,9 +530,12 @@ impl Fleet {
     fn lose(&self, why: &str) {
         if self.up.swap(false, Ordering::Relaxed) {
             self.lost.fetch_add(1, Ordering::Relaxed);
-            eprintln!(
-                "ratedoctor: lost the shared ledger at {} ({why}); pacing locally until it is back",
-                self.shown
+            self.say(
+                false,
+                format!(
+                    "lost the shared ledger at {} ({why}); pacing locally until it is back",
+                    self.shown
+                ),
             );
         }
     }
@@ -652,7 +686,7 @@ async fn beat(fleet: Weak<Fleet>) {
             )
             .await;
             if matches!(ping, Ok(Ok(_))) && !f.up.swap(true, Ordering::Relaxed) {
-                eprintln!("ratedoctor: rejoined the shared ledger at {}", f.shown);
+                f.say(true, format!("rejoined the shared ledger at {}", f.shown));
             }
             continue;
         }

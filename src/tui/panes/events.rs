@@ -112,6 +112,14 @@ pub(crate) fn describe(l: &Logged) -> (String, Style) {
             dim(),
         ),
         EventKind::Failed { error } => (format!("✖ failed: {error}"), Style::new().fg(Color::Red)),
+        EventKind::Ledger {
+            joined: true,
+            detail,
+        } => (format!("⇄ fleet: {detail}"), dim()),
+        EventKind::Ledger {
+            joined: false,
+            detail,
+        } => (format!("⚠ fleet: {detail}"), Style::new().fg(Color::Yellow)),
     }
 }
 
