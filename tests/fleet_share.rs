@@ -648,3 +648,70 @@ async fn rediss_joins_over_tls() {
     })
     .await;
 }
+
+/// The run: three `watch --pace --retry 3 --share` processes, each with its own
+/// burst that alone fits and together overshoots: no client sees a 429, at most 1% of the
+/// calls are wasted, and `replay` reads each member's recording.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_watch_processes_with_retry_waste_nothing() {
+    let Some(redis) = Redis::start("three_watch_processes_with_retry_waste_nothing", &[]) else {
+        return;
+    };
+    within(120, async {
+        let emu = start_with(emulator(120, 200)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let url = redis.url();
+        let mut members = Vec::new();
+        for i in 0..3 {
+            let record = dir.path().join(format!("member{i}.jsonl"));
+            let args = [
+                "--pace",
+                "--retry",
+                "3",
+                "--share",
+                &url,
+                "--record",
+                record.to_str().unwrap(),
+                "--upstream",
+                &emu.base_url(),
+            ];
+            members.push((Child::watch(&args, false).await, record));
+        }
+        let runs: Vec<_> = members
+            .iter()
+            .map(|(m, _)| tokio::spawn(burst_owned(m.url.clone(), 45)))
+            .collect();
+        let mut statuses = Vec::new();
+        for r in runs {
+            statuses.extend(r.await.unwrap());
+        }
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        let refused = emu.state()["rate_limited_total"].as_u64().unwrap();
+        assert!(
+            refused <= 1,
+            "{refused} calls of 135 were refused and retried"
+        );
+        for (m, record) in &mut members {
+            std::process::Command::new("kill")
+                .args(["-TERM", &m.pid.to_string()])
+                .status()
+                .unwrap();
+            let _ = tokio::time::timeout(Duration::from_secs(10), m.proc.wait()).await;
+            let out = ratedoctor_cmd()
+                .args(["replay", "--json", record.to_str().unwrap()])
+                .output()
+                .await
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            let text = String::from_utf8_lossy(&out.stdout);
+            let n: u64 = text
+                .split("\"requests\":")
+                .nth(1)
+                .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            assert!((45..=46).contains(&n), "{text}");
+        }
+    })
+    .await;
+}
