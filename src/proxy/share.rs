@@ -192,9 +192,9 @@ fn kind(d: Dimension) -> Option<u8> {
 /// cannot include, half a request kept in hand), the 429 block and, with nothing known
 /// yet, one probe at a time; then reserve, or say how many milliseconds to wait.
 const ADMIT: &str = r#"
-local p, member, resid = ARGV[1], ARGV[2], ARGV[3]
-local need_in, need_out = tonumber(ARGV[4]), tonumber(ARGV[5])
-local probe_ms, margin, ttl, key_ttl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local p, member, base, resid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local need_in, need_out = tonumber(ARGV[5]), tonumber(ARGV[6])
+local probe_ms, margin, ttl, key_ttl = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local members = p .. ':members'
@@ -266,7 +266,7 @@ if wait > 0 then
   return {0, math.ceil(wait), redis.call('ZCARD', members), used[1]}
 end
 redis.call('HSET', flight, resid, member .. '|' .. need_in .. '|' .. need_out)
-redis.call('HINCRBY', p .. ':admitted', member, 1)
+redis.call('HINCRBY', p .. ':admitted', base, 1)
 for _, k in ipairs({members, flight, p .. ':admitted'}) do redis.call('PEXPIRE', k, key_ttl) end
 return {1, 0, redis.call('ZCARD', members), used[1] + 1}
 "#;
@@ -335,13 +335,13 @@ return 1
 /// The beat: this member is alive; what the fleet looks like (members alive, requests in
 /// flight, 429s, this member's admissions and the fleet's).
 const BEAT_SCRIPT: &str = r#"
-local p, member, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local p, member, base, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local members = p .. ':members'
 redis.call('ZADD', members, now, member)
 redis.call('ZREMRANGEBYSCORE', members, '-inf', now - ttl)
-local mine = tonumber(redis.call('HGET', p .. ':admitted', member) or '0')
+local mine = tonumber(redis.call('HGET', p .. ':admitted', base) or '0')
 local total = 0
 local all = redis.call('HGETALL', p .. ':admitted')
 for i = 2, #all, 2 do total = total + tonumber(all[i]) end
@@ -373,7 +373,12 @@ pub struct Fleet {
     conn: ConnectionManager,
     shown: String,
     name: Option<String>,
+    /// This process in the fleet; [`Fleet::member`] adds the generation.
     member: String,
+    /// Bumped at each rejoin: reservations whose settling an outage lost belong to the
+    /// generation before, which no longer beats, and so leave the ledger within
+    /// [`MEMBER_TTL`].
+    generation: AtomicU64,
     up: AtomicBool,
     next: AtomicU64,
     admit: redis::Script,
@@ -433,6 +438,7 @@ impl Fleet {
             shown: shown.clone(),
             name: config.name.clone(),
             member: format!("{}-{:x}", std::process::id(), nanos & 0xffff_ffff_ffff),
+            generation: AtomicU64::new(0),
             up: AtomicBool::new(false),
             next: AtomicU64::new(0),
             admit: redis::Script::new(ADMIT),
@@ -488,6 +494,15 @@ impl Fleet {
             eprintln!("ratedoctor: {said}");
         }
         let _ = self.tell.send((joined, said));
+    }
+
+    /// This member as the ledger knows it now: `PROCESS.GENERATION`.
+    fn member(&self) -> String {
+        format!(
+            "{}.{}",
+            self.member,
+            self.generation.load(Ordering::Relaxed)
+        )
     }
 
     /// Whether this member paces with the fleet now.
@@ -572,7 +587,7 @@ impl Fleet {
             .insert(prefix.to_string());
         let resid = format!(
             "{}:{}",
-            self.member,
+            self.member(),
             self.next.fetch_add(1, Ordering::Relaxed)
         );
         loop {
@@ -581,6 +596,7 @@ impl Fleet {
             }
             let mut inv = self.admit.prepare_invoke();
             inv.arg(prefix)
+                .arg(self.member())
                 .arg(&self.member)
                 .arg(&resid)
                 .arg(input.max(0.0).round() as u64)
@@ -614,9 +630,8 @@ impl Fleet {
         rate_limited: bool,
         counted: Instant,
     ) {
-        if !self.joined() {
-            return;
-        }
+        // Tried even while the member paces locally: Redis may be back already, and a
+        // reservation left unsettled would hold its share until this generation ends.
         let mut inv = self.settle.prepare_invoke();
         let retry_ms = snapshot
             .filter(|_| rate_limited)
@@ -685,6 +700,9 @@ async fn beat(fleet: Weak<Fleet>) {
                 redis::cmd("PING").query_async::<String>(&mut conn),
             )
             .await;
+            if matches!(ping, Ok(Ok(_))) {
+                f.generation.fetch_add(1, Ordering::Relaxed);
+            }
             if matches!(ping, Ok(Ok(_))) && !f.up.swap(true, Ordering::Relaxed) {
                 f.say(true, format!("rejoined the shared ledger at {}", f.shown));
             }
@@ -693,7 +711,10 @@ async fn beat(fleet: Weak<Fleet>) {
         let mut view = FleetView::default();
         for p in &prefixes {
             let mut inv = f.beat.prepare_invoke();
-            inv.arg(p).arg(&f.member).arg(MEMBER_TTL.as_millis() as u64);
+            inv.arg(p)
+                .arg(f.member())
+                .arg(&f.member)
+                .arg(MEMBER_TTL.as_millis() as u64);
             let Some((alive, flight, n429, mine, total)) =
                 f.call::<(u64, u64, u64, u64, u64)>(inv).await
             else {
