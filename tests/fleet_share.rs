@@ -405,13 +405,14 @@ async fn an_unreachable_redis_at_start_exits_4_unless_fallback_local() {
         assert!(!said.contains("Hunter2"), "{said}");
         w.kill().await;
 
-        // --share needs --pace.
-        let out = ratedoctor_cmd()
-            .args(["watch", "--no-tui", "--share", &url])
-            .output()
-            .await
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2));
+        // Without --pace, --share (or a fleet-wide RATEDOCTOR_SHARE) is ignored, said once.
+        let mut cmd = ratedoctor_cmd();
+        cmd.env("RATEDOCTOR_SHARE", &url);
+        let mut w = Child::watch_with(cmd, &[]).await;
+        let said = w.stderr.lock().unwrap().join("\n");
+        assert!(said.contains("RATEDOCTOR_SHARE) ignored"), "{said}");
+        assert!(!said.contains("Hunter2"), "{said}");
+        w.kill().await;
     })
     .await;
 }

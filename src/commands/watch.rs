@@ -68,13 +68,12 @@ pub struct WatchArgs {
     /// or rediss:// (TLS). What is stored: the latest budget reports, the calls in flight, a
     /// 429's advised wait; never the key (the fleet is a salted hash of upstream and key).
     /// Redis unreachable at start: exit 4, unless --share-fallback local; lost while
-    /// running: local pacing until it is back.
+    /// running: local pacing until it is back. Without --pace it is ignored (with a note).
     #[arg(
         long,
         value_name = "URL",
         env = "RATEDOCTOR_SHARE",
-        hide_env_values = true,
-        requires = "pace"
+        hide_env_values = true
     )]
     pub share: Option<String>,
 
@@ -189,6 +188,15 @@ pub fn config_for(
             .share
             .as_deref()
             .filter(|u| !u.trim().is_empty())
+            .filter(|_| {
+                // A fleet-wide RATEDOCTOR_SHARE must not break a plain `watch`.
+                if !args.pace {
+                    eprintln!(
+                        "ratedoctor: --share (or RATEDOCTOR_SHARE) ignored: it shares --pace's pacing, and --pace is off"
+                    );
+                }
+                args.pace
+            })
             .map(|u| {
                 proxy::share::ShareConfig::new(
                     u,
