@@ -34,7 +34,7 @@ pub enum Command {
     #[command(after_help = examples(&[
         ("ratedoctor watch", "then, elsewhere: export OPENAI_BASE_URL=http://127.0.0.1:8787/v1"),
         ("ratedoctor watch --no-tui --record run.jsonl", "event lines, and a recording"),
-        ("ratedoctor watch --listen 127.0.0.1:0", "any free port"),
+        ("ratedoctor watch --pace --retry 3 --share redis://redis.internal:6379", "pace as one fleet with every proxy on the same key"),
     ]))]
     Watch(crate::commands::watch::WatchArgs),
     /// Run a program with its SDKs pointed at the proxy; exits with the program's code.

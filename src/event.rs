@@ -82,6 +82,9 @@ pub enum EventKind {
     },
     /// The exchange failed without an HTTP answer (refused, reset, timeout).
     Failed { error: String },
+    /// `--share`: this member left the fleet's ledger (Redis lost: it paces locally) or
+    /// joined it again. Not about any exchange (`id` 0).
+    Ledger { joined: bool, detail: String },
 }
 
 /// One event.

@@ -60,6 +60,30 @@ pub struct WatchArgs {
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=proxy::MAX_RETRIES as i64))]
     pub retry: u32,
 
+    /// With --pace: pace as one fleet with every ratedoctor proxy that calls the same
+    /// upstream with the same API key through this Redis: redis://[user:password@]host:port[/db]
+    /// or rediss:// (TLS). What is stored: the latest budget reports, the calls in flight, a
+    /// 429's advised wait; never the key (the fleet is a salted hash of upstream and key).
+    /// Redis unreachable at start: exit 4, unless --share-fallback local; lost while
+    /// running: local pacing until it is back. Without --pace it is ignored (with a note).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "RATEDOCTOR_SHARE",
+        hide_env_values = true
+    )]
+    pub share: Option<String>,
+
+    /// The fleet's name in Redis instead of the hash of (upstream, API key): proxies with
+    /// the same name pace as one whatever their keys.
+    #[arg(long, value_name = "NAME", requires = "share")]
+    pub share_name: Option<String>,
+
+    /// What to do when the --share Redis cannot be reached at start: fail (exit 4) or
+    /// pace locally until it answers.
+    #[arg(long, value_name = "MODE", value_parser = ["fail", "local"], default_value = "fail", requires = "share")]
+    pub share_fallback: String,
+
     /// Seconds to wait for the upstream's response head (status and headers) before
     /// answering 504 upstream_timeout. Only the head is timed: once it has come, a body or
     /// stream may take as long as it needs.
@@ -157,6 +181,27 @@ pub fn config_for(
         retry: args.retry,
         allow_remote: args.allow_remote,
         head_timeout: std::time::Duration::from_secs_f64(args.head_timeout),
+        share: args
+            .share
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .filter(|_| {
+                // A fleet-wide RATEDOCTOR_SHARE must not break a plain `watch`.
+                if !args.pace {
+                    eprintln!(
+                        "ratedoctor: --share (or RATEDOCTOR_SHARE) ignored: it shares --pace's pacing, and --pace is off"
+                    );
+                }
+                args.pace
+            })
+            .map(|u| {
+                proxy::share::ShareConfig::new(
+                    u,
+                    args.share_name.clone(),
+                    args.share_fallback == "local",
+                )
+            })
+            .transpose()?,
         ..ProxyConfig::default()
     })
 }
@@ -219,7 +264,7 @@ impl Running {
 
 /// `ratedoctor watch`: serves until Ctrl-C or SIGTERM, then prints the summary.
 pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
-    let config = config_for(args, default_addr(DEFAULT_LISTEN), &[])?;
+    let mut config = config_for(args, default_addr(DEFAULT_LISTEN), &[])?;
     let sink = Sink::new(
         args.json,
         args.json_file.as_deref(),
@@ -227,6 +272,7 @@ pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
         false,
     )?;
     if use_tui(args) {
+        quiet_share(&mut config);
         return watch_tui(config, sink);
     }
     runtime()?.block_on(async {
@@ -255,7 +301,7 @@ pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
     let env: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
-    let config = config_for(&args.watch, default_addr("127.0.0.1:0"), &env)?;
+    let mut config = config_for(&args.watch, default_addr("127.0.0.1:0"), &env)?;
     let sink = Sink::new(
         args.watch.json,
         args.watch.json_file.as_deref(),
@@ -263,6 +309,7 @@ pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
         true,
     )?;
     if use_tui(&args.watch) {
+        quiet_share(&mut config);
         let code = run_tui(config, sink, program, rest)?;
         return exit_with(code);
     }
@@ -311,6 +358,14 @@ fn exit_with(code: i32) -> Result<ExitCode, AppError> {
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(code)
+}
+
+/// Under the live view the fleet's losses and rejoins are events in its log, not lines on
+/// stderr.
+fn quiet_share(config: &mut ProxyConfig) {
+    if let Some(s) = &mut config.share {
+        s.quiet = true;
+    }
 }
 
 /// The live view is used on a terminal unless `--no-tui` or `--json`.
@@ -602,6 +657,9 @@ mod tests {
             pace: false,
             retry: 0,
             head_timeout: 2.5,
+            share: None,
+            share_name: None,
+            share_fallback: "fail".into(),
             json: false,
             json_file: None,
             no_tui: false,

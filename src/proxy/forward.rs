@@ -309,6 +309,45 @@ impl Drop for Reservation {
     }
 }
 
+/// A request's reservation in the fleet's ledger (`--share`): settled with the answer,
+/// or freed when the exchange is dropped first.
+struct FleetHold {
+    fleet: Arc<super::share::Fleet>,
+    ticket: Option<super::share::Ticket>,
+}
+
+impl FleetHold {
+    /// Settles in the background: the answer goes back to the client without waiting
+    /// on Redis.
+    fn settle(&mut self, snapshot: Option<&Snapshot>, rate_limited: bool, counted: Instant) {
+        if let Some(t) = self.ticket.take() {
+            let (fleet, snapshot) = (Arc::clone(&self.fleet), snapshot.cloned());
+            tokio::spawn(async move {
+                fleet
+                    .settle(&t, snapshot.as_ref(), rate_limited, counted)
+                    .await;
+            });
+        }
+    }
+}
+
+impl Drop for FleetHold {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticket.take() {
+            self.fleet.abandon(t);
+        }
+    }
+}
+
+/// About how long before its answer the server counted a request answered after `took`:
+/// the server's own time on it when it says, else the answer less one way's travel (as
+/// [`super::pace`] dates a report).
+fn counted_ago(took: Duration, server: Option<Duration>) -> Duration {
+    server
+        .unwrap_or_else(|| took - (took / 2).min(Duration::from_millis(50)))
+        .min(took)
+}
+
 /// Wakes the held requests `--pace` has just let go, and the one first in line now.
 fn wake_held(shared: &Shared, ids: &[u64]) {
     if ids.is_empty() {
@@ -370,6 +409,10 @@ async fn exchange(
         max_tokens: out.info.max_tokens.unwrap_or(0) as f64,
     };
     let pace = shared.config.pace;
+    let fleet = shared.fleet.as_ref().filter(|_| pace).map(|f| {
+        let prefix = f.prefix(&out.target.base, provider, &out.headers, out.pq.query());
+        (Arc::clone(f), prefix)
+    });
     let mut tries = 0u32;
     // Seconds this request has waited for its retries so far.
     let mut waited = 0.0f64;
@@ -392,13 +435,42 @@ async fn exchange(
                 },
             );
         }
-        let mut reservation = pace.then(|| Reservation {
+        // --share: while this member is in the fleet, the fleet's ledger paces the request;
+        // else (no --share, or Redis is down) the local pacer does.
+        let mut fleet_hold = None;
+        if let Some((f, prefix)) = &fleet
+            && f.joined()
+        {
+            let asked = Instant::now();
+            let ticket = f
+                .admit(
+                    prefix,
+                    need.input_tokens,
+                    need.max_tokens,
+                    super::pace::MAX_HOLD,
+                )
+                .await;
+            let waited = asked.elapsed();
+            if ticket.is_some() && waited >= Duration::from_millis(5) {
+                shared.counters.paced.fetch_add(1, Ordering::Relaxed);
+                shared
+                    .counters
+                    .paced_ms
+                    .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
+            }
+            fleet_hold = ticket.map(|t| FleetHold {
+                fleet: Arc::clone(f),
+                ticket: Some(t),
+            });
+        }
+        let local = pace && fleet_hold.is_none();
+        let mut reservation = local.then(|| Reservation {
             shared: Arc::clone(shared),
             provider,
             id,
             armed: true,
         });
-        if pace {
+        if local {
             // Listed before it is put in line, so an answer that lets it go at once finds it.
             let wake = Arc::new(tokio::sync::Notify::new());
             shared.held().insert(id, Arc::clone(&wake));
@@ -469,6 +541,9 @@ async fn exchange(
                         ),
                     ),
                 };
+                if let Some(h) = &mut fleet_hold {
+                    h.settle(None, false, Instant::now());
+                }
                 if let Some(r) = &mut reservation {
                     r.settle(None, false, None);
                 }
@@ -506,8 +581,18 @@ async fn exchange(
         let snapshot: Snapshot =
             headers::parse(&pairs, Some(provider), Some(jiff::Timestamp::now()));
         drop(pairs);
+        let server = server_time(resp.headers());
+        if let Some(h) = &mut fleet_hold {
+            let now = Instant::now();
+            let ago = counted_ago(now.saturating_duration_since(sent_at), server);
+            h.settle(
+                Some(&snapshot),
+                status == 429,
+                now.checked_sub(ago).unwrap_or(sent_at),
+            );
+        }
         if let Some(r) = &mut reservation {
-            r.settle(Some(&snapshot), status == 429, server_time(resp.headers()));
+            r.settle(Some(&snapshot), status == 429, server);
         }
 
         if tries < retries && matches!(status, 429 | 503 | 529) {

@@ -23,6 +23,7 @@ pub mod inspect;
 pub mod pace;
 mod report;
 pub mod route;
+pub mod share;
 mod tee;
 mod upstream;
 
@@ -92,6 +93,9 @@ pub struct ProxyConfig {
     /// Time from sending to the upstream's response head (504 after); a body that has
     /// started is not timed (`--head-timeout`).
     pub head_timeout: Duration,
+    /// `--share`: pace with every proxy of the same fleet through this Redis (with
+    /// `pace`).
+    pub share: Option<share::ShareConfig>,
 }
 
 impl Default for ProxyConfig {
@@ -108,6 +112,7 @@ impl Default for ProxyConfig {
             max_connections: 4096,
             connect_timeout: Duration::from_secs(10),
             head_timeout: Duration::from_secs_f64(DEFAULT_HEAD_TIMEOUT_S),
+            share: None,
         }
     }
 }
@@ -145,6 +150,8 @@ pub(crate) struct Shared {
     pub held: Mutex<HashMap<u64, Arc<Notify>>>,
     /// Where each family's requests go, worked out once.
     pub targets: Vec<(Family, Arc<upstream::Target>)>,
+    /// `--share`: the fleet's ledger.
+    pub fleet: Option<Arc<share::Fleet>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -334,6 +341,15 @@ pub async fn spawn(
             config.listen
         )));
     }
+    let fleet = match (&config.share, config.pace) {
+        (Some(share), true) => Some(share::Fleet::join(share).await?),
+        (Some(_), false) => {
+            return Err(AppError::Usage(
+                "--share paces with the fleet: it needs --pace".into(),
+            ));
+        }
+        _ => None,
+    };
     let clients = upstream::Clients::new(config.connect_timeout)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -353,7 +369,18 @@ pub async fn spawn(
         groups: Mutex::new(group::Grouper::default()),
         pacer: Mutex::new(pace::Pacer::default()),
         held: Mutex::new(HashMap::new()),
+        fleet,
     });
+    if let Some(mut changes) = shared.fleet.as_ref().and_then(|f| f.changes()) {
+        // Each loss and rejoin of the fleet's ledger is recorded, as an event of no exchange.
+        let weak = Arc::downgrade(&shared);
+        tokio::spawn(async move {
+            while let Some((joined, detail)) = changes.recv().await {
+                let Some(shared) = weak.upgrade() else { return };
+                shared.emit(0, EventKind::Ledger { joined, detail });
+            }
+        });
+    }
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
     Ok(ProxyHandle {

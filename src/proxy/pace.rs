@@ -118,6 +118,18 @@ fn regain(
     (remaining, rate)
 }
 
+/// [`regain`] of one budget of a report: what is left and how fast it comes back, for the
+/// fleet's ledger ([`super::share`]), which weighs it as [`Pacer::recheck`] does.
+pub(crate) fn regain_of(
+    b: &crate::headers::Budget,
+    limit: f64,
+    remaining: f64,
+    reset_s: f64,
+) -> (f64, Option<f64>) {
+    let precision = reset_precision(reset_s, b.reset_at.is_some());
+    regain(b.window, limit, remaining, reset_s, precision)
+}
+
 /// How finely a reset was given: a reset instant is taken to the second (Anthropic's
 /// RFC 3339 time; OpenRouter's epoch milliseconds are finer, so this errs low); a duration
 /// (OpenAI's `1.234s`, `6m0s`) to its last nonzero decimal, at least the millisecond.

@@ -200,6 +200,51 @@ pub(crate) fn metrics(shared: &Shared) -> String {
         "502/504 answers made by the proxy.",
     );
     let _ = writeln!(o, "ratedoctor_proxy_errors_total {}", st.proxy_errors);
+    if let Some(f) = &shared.fleet {
+        let v = f.view();
+        let gauges = [
+            (
+                "ratedoctor_fleet_joined",
+                "gauge",
+                "1 while pacing with the fleet (--share), 0 while pacing locally.",
+                u64::from(v.joined),
+            ),
+            (
+                "ratedoctor_fleet_members_alive",
+                "gauge",
+                "Members of the fleet alive.",
+                v.members_alive,
+            ),
+            (
+                "ratedoctor_fleet_in_flight",
+                "gauge",
+                "Requests in flight across the fleet.",
+                v.in_flight,
+            ),
+            (
+                "ratedoctor_fleet_rate_limited_total",
+                "counter",
+                "429s seen across the fleet.",
+                v.rate_limited,
+            ),
+            (
+                "ratedoctor_fleet_admitted_here_total",
+                "counter",
+                "Requests the fleet admitted from this member.",
+                v.admitted_here,
+            ),
+            (
+                "ratedoctor_fleet_admitted_total",
+                "counter",
+                "Requests the fleet admitted from every member.",
+                v.admitted_total,
+            ),
+        ];
+        for (name, kind, help, n) in gauges {
+            family(&mut o, name, kind, help);
+            let _ = writeln!(o, "{name} {n}");
+        }
+    }
     o
 }
 
@@ -263,7 +308,21 @@ pub fn summary_json_at(s: &Session, st: &super::ProxyStats, now_ms: f64) -> Valu
 /// `/_ratedoctor/state`.
 pub(crate) fn state_json(shared: &Shared) -> Value {
     let s = shared.session().clone();
-    summary_json_at(&s, &stats(shared), shared.t_ms())
+    let mut v = summary_json_at(&s, &stats(shared), shared.t_ms());
+    if let (Some(f), Some(o)) = (&shared.fleet, v.as_object_mut()) {
+        o.insert("fleet".into(), fleet_json(f));
+    }
+    v
+}
+
+/// `--share`: the fleet as this member saw it at its last beat.
+fn fleet_json(f: &super::share::Fleet) -> Value {
+    let v = f.view();
+    let share = (v.admitted_total > 0).then(|| v.admitted_here as f64 / v.admitted_total as f64);
+    json!({"ledger": f.shown(), "joined": v.joined, "members_alive": v.members_alive,
+        "in_flight": v.in_flight, "rate_limited": v.rate_limited,
+        "admitted_here": v.admitted_here, "admitted_total": v.admitted_total,
+        "share": share, "lost": f.lost.load(std::sync::atomic::Ordering::Relaxed)})
 }
 
 #[cfg(test)]

@@ -202,7 +202,7 @@ impl Observer {
                     }
                 }
             }
-            EventKind::RetryScheduled { .. } => {}
+            EventKind::RetryScheduled { .. } | EventKind::Ledger { .. } => {}
         }
     }
 

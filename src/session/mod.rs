@@ -281,7 +281,7 @@ impl Session {
                     }
                 }
             }
-            EventKind::RetryScheduled { .. } => {}
+            EventKind::RetryScheduled { .. } | EventKind::Ledger { .. } => {}
             EventKind::StreamFinished { usage, .. } => {
                 if let Some(u) = usage {
                     self.input_tokens += u.input_tokens;

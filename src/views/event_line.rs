@@ -122,6 +122,14 @@ pub fn text(e: &Event) -> String {
             }
         }
         EventKind::Failed { error } => write!(o, "✖ failed: {error}"),
+        EventKind::Ledger {
+            joined: true,
+            detail,
+        } => write!(o, "⇄ fleet: {detail}"),
+        EventKind::Ledger {
+            joined: false,
+            detail,
+        } => write!(o, "⚠ fleet: {detail}"),
     };
     o
 }

@@ -198,8 +198,19 @@ impl Child {
         Child::start(&all, capture).await
     }
 
+    /// [`Child::watch`] from `cmd` (a [`ratedoctor_cmd`] with more set, such as its
+    /// environment), its stdout not kept.
+    pub async fn watch_with(cmd: tokio::process::Command, args: &[&str]) -> Child {
+        let mut all = vec!["watch", "--no-tui", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Child::start_from(cmd, &all, false).await
+    }
+
     async fn start(args: &[&str], capture: bool) -> Child {
-        let mut cmd = ratedoctor_cmd();
+        Child::start_from(ratedoctor_cmd(), args, capture).await
+    }
+
+    async fn start_from(mut cmd: tokio::process::Command, args: &[&str], capture: bool) -> Child {
         cmd.args(args)
             .stdin(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())

@@ -1,7 +1,8 @@
-//! One rule for the tests that need a tool from outside the crate (tmux, python3, the
-//! official Python SDKs): missing, the test says so on stdout (outside the harness's
-//! capture, so `cargo test` shows it) and skips; with `RATEDOCTOR_REQUIRE_TOOLS=1`, which
-//! `.ci/run` sets after installing them, a missing tool fails the test instead.
+//! One rule for the tests that need a tool from outside the crate (tmux, redis-server,
+//! python3, the official Python SDKs): missing, the test says so on stdout (outside the
+//! harness's capture, so `cargo test` shows it) and skips; with
+//! `RATEDOCTOR_REQUIRE_TOOLS=1`, which `.ci/run` sets after installing them, a missing tool
+//! fails the test instead.
 #![allow(dead_code)]
 
 /// Whether a missing tool is a failure.

@@ -1,0 +1,775 @@
+//! `--share redis://…` (sources layer): fleet pacing. Every ratedoctor proxy that calls
+//! the same upstream with the same API key joins one fleet in Redis, and a request the
+//! local pacer ([`super::pace`]) lets go is also admitted by the fleet's ledger before it
+//! is forwarded.
+//!
+//! What the fleet shares, per fleet and provider, under one key prefix:
+//! - `…:t:DIM`: the freshest budget report of each dimension (limit, remaining, how fast it
+//!   comes back, when it is full), dated by the time the server counted its request, on
+//!   Redis's clock (the member sends how long ago that was, so no clocks need agree);
+//! - `…:inflight`: the reservations, requests let through and not answered yet, each
+//!   with its member; a member that stops beating (`…:members`, every [`BEAT`]) loses them
+//!   within [`MEMBER_TTL`];
+//! - `…:charged`: answered requests counted after the report of some dimension, which
+//!   that report cannot include;
+//! - `…:block`: a retryable 429's advised wait, which holds the whole fleet.
+//!
+//! Admission is one Lua script (EVALSHA): it drops the reservations of dead members, weighs
+//! the request against each budget as [`super::pace`] does (the report's projection less
+//! what it cannot include, half a request kept in hand) and reserves, or says how long to
+//! wait. Nothing stored holds the API key: the fleet's identity is a salted SHA-256 of
+//! (upstream URL, key), or `--share-name`.
+//!
+//! Faults: every call to Redis is bounded by [`CALL_TIMEOUT`]; a failure puts this member
+//! on local pacing at once (one warning), and the beat rejoins when Redis answers again.
+//! Traffic never waits on a Redis that is down.
+
+use crate::diagnose::Provider;
+use crate::error::AppError;
+use crate::headers::{Dimension, Snapshot};
+use hyper::HeaderMap;
+use redis::aio::ConnectionManager;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// The longest one call to Redis may take; past it, this member paces locally.
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+/// How often a member says it is alive (and, when Redis was lost, tries to rejoin).
+pub const BEAT: Duration = Duration::from_millis(500);
+/// A member not heard from for this long is dead: its reservations are freed.
+pub const MEMBER_TTL: Duration = Duration::from_secs(3);
+/// How long to wait for Redis at start.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// A fleet's keys vanish this long after its last use.
+const KEY_TTL_MS: u64 = 600_000;
+/// A held request asks the fleet again at least this often.
+const POLL: Duration = Duration::from_millis(200);
+/// Mixed into the fleet identity, so the hash is ratedoctor's own and no bare hash of a key.
+const SALT: &str = "ratedoctor-fleet-v1";
+
+/// `--share`, `--share-name`, `--share-fallback`.
+#[derive(Clone)]
+pub struct ShareConfig {
+    /// The Redis URL as given: it may hold a password, so it is never printed
+    /// ([`ShareConfig::shown`] is).
+    url: String,
+    /// `--share-name`: the fleet's name instead of the hash of (upstream, key).
+    pub name: Option<String>,
+    /// `--share-fallback local`: start on local pacing when Redis cannot be reached.
+    pub fallback_local: bool,
+    /// No warnings on stderr while running (the live view owns the terminal); the
+    /// [`Fleet::changes`] events still say it.
+    pub quiet: bool,
+}
+
+impl std::fmt::Debug for ShareConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShareConfig")
+            .field("url", &redact_url(&self.url))
+            .field("name", &self.name)
+            .field("fallback_local", &self.fallback_local)
+            .finish()
+    }
+}
+
+impl ShareConfig {
+    /// Checks the URL: `redis://` or `rediss://`, with a host.
+    pub fn new(url: &str, name: Option<String>, fallback_local: bool) -> Result<Self, AppError> {
+        let url = url.trim();
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err(AppError::Usage(format!(
+                "--share {}: expected redis://[user:password@]host:port[/db] or rediss://…",
+                redact_url(url)
+            )));
+        };
+        if !matches!(scheme, "redis" | "rediss") || host_port(rest).is_empty() {
+            return Err(AppError::Usage(format!(
+                "--share {}: expected redis://[user:password@]host:port[/db] or rediss://…",
+                redact_url(url)
+            )));
+        }
+        if let Some(n) = &name
+            && (n.is_empty() || n.len() > 100 || n.chars().any(|c| c.is_control() || c == ' '))
+        {
+            return Err(AppError::Usage(
+                "--share-name: 1 to 100 characters, no spaces".into(),
+            ));
+        }
+        Ok(ShareConfig {
+            url: url.to_string(),
+            name,
+            fallback_local,
+            quiet: false,
+        })
+    }
+
+    /// `scheme://host:port`, for messages: no user, no password, no database.
+    pub fn shown(&self) -> String {
+        let (scheme, rest) = self.url.split_once("://").unwrap_or(("redis", &self.url));
+        format!("{scheme}://{}", host_port(rest))
+    }
+
+    /// The URL with its password replaced: `redis://user:[REDACTED]@host:port/0`.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.url)
+    }
+}
+
+/// `host:port` of what follows `scheme://`.
+fn host_port(rest: &str) -> &str {
+    let after_user = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    after_user.split(['/', '?', '#']).next().unwrap_or_default()
+}
+
+/// A Redis URL with the secret part of its user info replaced: the password after
+/// `user:`, or the whole user info when it has no colon (it may be a bare password).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((user_info, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    let user_info = match user_info.split_once(':') {
+        Some((user, _)) => format!("{user}:[REDACTED]"),
+        None => "[REDACTED]".to_string(),
+    };
+    format!("{scheme}://{user_info}@{host}")
+}
+
+/// The API key a request carries, if any: `Authorization: Bearer`, `x-api-key`,
+/// `api-key`, `x-goog-api-key`, or `key=` in the query.
+fn api_key<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> &'a str {
+    for name in ["authorization", "x-api-key", "api-key", "x-goog-api-key"] {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            let v = v.trim();
+            return v
+                .strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .unwrap_or(v)
+                .trim();
+        }
+    }
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|kv| kv.strip_prefix("key="))
+        .unwrap_or_default()
+}
+
+/// The fleet's identity: a salted SHA-256 of (upstream URL, API key), in hex; never the
+/// key itself.
+pub fn fleet_id(upstream: &str, key: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [SALT, upstream.trim_end_matches('/'), key] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// How a dimension's units are made of a request's: 0 requests, 1 input and output
+/// tokens, 2 input tokens, 3 output tokens; `None`: not paced.
+fn kind(d: Dimension) -> Option<u8> {
+    match d {
+        Dimension::Requests => Some(0),
+        Dimension::Tokens | Dimension::ProjectTokens => Some(1),
+        Dimension::InputTokens => Some(2),
+        Dimension::OutputTokens => Some(3),
+        Dimension::Images => None,
+    }
+}
+
+/// Admission: drop dead members' reservations, weigh the request against every budget
+/// (the freshest report's projection, less the reservations and the answered requests it
+/// cannot include, half a request kept in hand), the 429 block and, with nothing known
+/// yet, one probe at a time; then reserve, or say how many milliseconds to wait.
+const ADMIT: &str = r#"
+local p, member, base, resid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local need_in, need_out = tonumber(ARGV[5]), tonumber(ARGV[6])
+local probe_ms, margin, ttl, key_ttl = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local members = p .. ':members'
+redis.call('ZADD', members, now, member)
+redis.call('ZREMRANGEBYSCORE', members, '-inf', now - ttl)
+local flight = p .. ':inflight'
+local all = redis.call('HGETALL', flight)
+local used = {0, 0, 0}
+for i = 1, #all, 2 do
+  local m, a, b = string.match(all[i + 1], '^([^|]*)|([^|]*)|([^|]*)$')
+  if m == nil or redis.call('ZSCORE', members, m) == false then
+    redis.call('HDEL', flight, all[i])
+  else
+    used[1] = used[1] + 1
+    used[2] = used[2] + tonumber(a)
+    used[3] = used[3] + tonumber(b)
+  end
+end
+local function units(kind, r, a, b)
+  if kind == 0 then return r elseif kind == 1 then return a + b elseif kind == 2 then return a else return b end
+end
+local wait = 0
+local dims = redis.call('SMEMBERS', p .. ':dims')
+for _, d in ipairs(dims) do
+  local f = redis.call('HMGET', p .. ':t:' .. d, 'limit', 'remaining', 'rate', 'full_at', 'seen', 'kind')
+  if f[1] then
+    local limit, remaining, rate, full_at, seen, kind = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5]), tonumber(f[6])
+    local n = units(kind, 1, need_in, need_out)
+    if n > 0 and n <= limit then
+      local regained = 0
+      if rate > 0 then regained = rate * (now - seen) / 1000 elseif now >= full_at then regained = limit end
+      local projected = math.min(limit, remaining + regained)
+      local late = {0, 0, 0}
+      -- Calls counted within 100 ms of the report are of its burst, whose order is not
+      -- known: the report kept is the one that leaves least, which counts them.
+      local charged = redis.call('ZRANGEBYSCORE', p .. ':charged', '(' .. (seen + 100), '+inf')
+      for _, c in ipairs(charged) do
+        local a, b = string.match(c, '^[^|]*|([^|]*)|([^|]*)$')
+        if a then
+          late[1] = late[1] + 1
+          late[2] = late[2] + tonumber(a)
+          late[3] = late[3] + tonumber(b)
+        end
+      end
+      local unreported = units(kind, used[1] + late[1], used[2] + late[2], used[3] + late[3])
+      local keep = 0
+      if kind == 0 then keep = margin end
+      local short = n + keep - (projected - unreported)
+      if short > 0 then
+        local w
+        if rate > 0 then w = short / rate * 1000 else w = full_at - now end
+        if w > wait then wait = w end
+      end
+    end
+  end
+end
+local block = tonumber(redis.call('GET', p .. ':block') or '0')
+if block - now > wait then wait = block - now end
+if #dims == 0 then
+  -- Nothing known: the first request goes alone and the others wait for its answer, at
+  -- most probe_ms from when it went.
+  local first = redis.call('SET', p .. ':probe', now, 'NX', 'PX', key_ttl)
+  if not first then
+    local left = tonumber(redis.call('GET', p .. ':probe') or '0') + probe_ms - now
+    if left > wait then wait = left end
+  end
+end
+if wait > 0 then
+  return {0, math.ceil(wait), redis.call('ZCARD', members), used[1]}
+end
+redis.call('HSET', flight, resid, member .. '|' .. need_in .. '|' .. need_out)
+redis.call('HINCRBY', p .. ':admitted', base, 1)
+for _, k in ipairs({members, flight, p .. ':admitted'}) do redis.call('PEXPIRE', k, key_ttl) end
+return {1, 0, redis.call('ZCARD', members), used[1] + 1}
+"#;
+
+/// Settling: the reservation leaves the line; an answered request is charged (dated when
+/// the server counted it); a 429 is counted and its advised wait holds the fleet; each
+/// budget report replaces the stored one when it is fresher (or, dated within 100 ms of
+/// it, leaves less).
+const SETTLE: &str = r#"
+local p, resid = ARGV[1], ARGV[2]
+local charged, limited, retry_ms, age_ms = ARGV[3] == '1', ARGV[4] == '1', tonumber(ARGV[5]), tonumber(ARGV[6])
+local key_ttl = tonumber(ARGV[7])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local counted = now - age_ms
+local flight = p .. ':inflight'
+local rec = redis.call('HGET', flight, resid)
+redis.call('HDEL', flight, resid)
+if charged and rec then
+  local _, a, b = string.match(rec, '^([^|]*)|([^|]*)|([^|]*)$')
+  redis.call('ZADD', p .. ':charged', counted, resid .. '|' .. (a or 0) .. '|' .. (b or 0))
+end
+if limited then
+  redis.call('INCR', p .. ':n429')
+  redis.call('PEXPIRE', p .. ':n429', key_ttl)
+  if retry_ms > 0 then
+    local old = tonumber(redis.call('GET', p .. ':block') or '0')
+    if now + retry_ms > old then
+      redis.call('SET', p .. ':block', now + retry_ms, 'PX', retry_ms + 1000)
+    end
+  end
+end
+local i = 8
+while ARGV[i] do
+  local d, kind, limit, remaining, rate, reset_ms = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+  i = i + 6
+  local key = p .. ':t:' .. d
+  local old = redis.call('HMGET', key, 'limit', 'remaining', 'rate', 'full_at', 'seen')
+  local better = old[1] == false or tonumber(old[1]) ~= limit or counted > tonumber(old[5]) + 100
+  if not better and counted >= tonumber(old[5]) - 100 then
+    local orate, ofull, oseen = tonumber(old[3]), tonumber(old[4]), tonumber(old[5])
+    local oproj = tonumber(old[2])
+    if orate > 0 then oproj = oproj + orate * (now - oseen) / 1000 elseif now >= ofull then oproj = limit end
+    local proj = remaining
+    if rate > 0 then proj = proj + rate * (now - counted) / 1000 end
+    better = math.min(proj, limit) < math.min(oproj, limit)
+  end
+  if better then
+    redis.call('HSET', key, 'limit', limit, 'remaining', remaining, 'rate', rate, 'full_at', now + reset_ms, 'seen', counted, 'kind', kind)
+    redis.call('PEXPIRE', key, key_ttl)
+    redis.call('SADD', p .. ':dims', d)
+    redis.call('PEXPIRE', p .. ':dims', key_ttl)
+  end
+end
+local cut = nil
+for _, d in ipairs(redis.call('SMEMBERS', p .. ':dims')) do
+  local seen = tonumber(redis.call('HGET', p .. ':t:' .. d, 'seen') or '0')
+  if cut == nil or seen < cut then cut = seen end
+end
+if cut == nil or cut < now - 120000 then cut = now - 120000 end
+redis.call('ZREMRANGEBYSCORE', p .. ':charged', '-inf', cut)
+redis.call('PEXPIRE', p .. ':charged', key_ttl)
+return 1
+"#;
+
+/// The beat: this member is alive; what the fleet looks like (members alive, requests in
+/// flight, 429s, this member's admissions and the fleet's).
+const BEAT_SCRIPT: &str = r#"
+local p, member, base, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local members = p .. ':members'
+redis.call('ZADD', members, now, member)
+redis.call('ZREMRANGEBYSCORE', members, '-inf', now - ttl)
+local mine = tonumber(redis.call('HGET', p .. ':admitted', base) or '0')
+local total = 0
+local all = redis.call('HGETALL', p .. ':admitted')
+for i = 2, #all, 2 do total = total + tonumber(all[i]) end
+return {redis.call('ZCARD', members), redis.call('HLEN', p .. ':inflight'), tonumber(redis.call('GET', p .. ':n429') or '0'), mine, total}
+"#;
+
+/// What the fleet looked like at the last beat, summed over the fleets this member is in.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct FleetView {
+    /// Whether this member paces with the fleet now (else locally).
+    pub joined: bool,
+    pub members_alive: u64,
+    pub in_flight: u64,
+    pub rate_limited: u64,
+    /// This member's admissions, and the fleet's.
+    pub admitted_here: u64,
+    pub admitted_total: u64,
+}
+
+/// A reservation in the fleet's ledger, to settle with the answer.
+#[derive(Debug, Clone)]
+pub struct Ticket {
+    prefix: String,
+    resid: String,
+}
+
+/// This member's link to the fleets it paces with.
+pub struct Fleet {
+    conn: ConnectionManager,
+    shown: String,
+    name: Option<String>,
+    /// This process in the fleet; [`Fleet::member`] adds the generation.
+    member: String,
+    /// Bumped at each rejoin: reservations whose settling an outage lost belong to the
+    /// generation before, which no longer beats, and so leave the ledger within
+    /// [`MEMBER_TTL`].
+    generation: AtomicU64,
+    up: AtomicBool,
+    next: AtomicU64,
+    admit: redis::Script,
+    settle: redis::Script,
+    beat: redis::Script,
+    /// Every prefix used, for the beat.
+    prefixes: Mutex<HashSet<String>>,
+    view: Mutex<FleetView>,
+    /// Times Redis was lost while running.
+    pub lost: AtomicU64,
+    quiet: bool,
+    /// Each loss and rejoin: (joined, what happened), for the proxy to record.
+    tell: tokio::sync::mpsc::UnboundedSender<(bool, String)>,
+    told: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<(bool, String)>>>,
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("at", &self.shown)
+            .field("member", &self.member)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Redis's error, without anything of the URL.
+fn reason(e: &redis::RedisError) -> String {
+    let s = e.to_string();
+    let s = s.lines().next().unwrap_or_default();
+    redact_url(s)
+}
+
+impl Fleet {
+    /// Connects (at most [`CONNECT_TIMEOUT`]) and starts the beat. Redis unreachable: the
+    /// one-line error (exit 4), or, with `--share-fallback local`, a warning and a member
+    /// that paces locally until Redis answers.
+    pub async fn join(config: &ShareConfig) -> Result<Arc<Fleet>, AppError> {
+        let shown = config.shown();
+        let unreachable =
+            |why: String| format!("cannot reach the shared ledger at {shown} ({why})");
+        let client = redis::Client::open(config.url.as_str()).map_err(|e| {
+            AppError::Usage(format!("--share {}: {}", config.redacted(), reason(&e)))
+        })?;
+        let cm_config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CALL_TIMEOUT * 4))
+            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_lazy_with_config(client, cm_config)
+            .map_err(|e| AppError::Network(unreachable(reason(&e))))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let (tell, told) = tokio::sync::mpsc::unbounded_channel();
+        let fleet = Arc::new(Fleet {
+            conn,
+            shown: shown.clone(),
+            name: config.name.clone(),
+            member: format!("{}-{:x}", std::process::id(), nanos & 0xffff_ffff_ffff),
+            generation: AtomicU64::new(0),
+            up: AtomicBool::new(false),
+            next: AtomicU64::new(0),
+            admit: redis::Script::new(ADMIT),
+            settle: redis::Script::new(SETTLE),
+            beat: redis::Script::new(BEAT_SCRIPT),
+            prefixes: Mutex::new(HashSet::new()),
+            view: Mutex::new(FleetView::default()),
+            lost: AtomicU64::new(0),
+            quiet: config.quiet,
+            tell,
+            told: Mutex::new(Some(told)),
+        });
+        let mut conn = fleet.conn.clone();
+        let ping = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            redis::cmd("PING").query_async::<String>(&mut conn),
+        )
+        .await;
+        match ping {
+            Ok(Ok(_)) => fleet.up.store(true, Ordering::Relaxed),
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => reason(&e),
+                    _ => format!("no answer in {} s", CONNECT_TIMEOUT.as_secs()),
+                };
+                if !config.fallback_local {
+                    return Err(AppError::Network(unreachable(why)));
+                }
+                let said = format!(
+                    "{}; pacing locally (--share-fallback local) until it answers",
+                    unreachable(why)
+                );
+                eprintln!("ratedoctor: {said}");
+                let _ = fleet.tell.send((false, said));
+            }
+        }
+        tokio::spawn(beat(Arc::downgrade(&fleet)));
+        Ok(fleet)
+    }
+
+    /// Each loss of the ledger and each rejoin from now on, the ones since the start
+    /// first: (joined, what happened). Once; `None` after.
+    pub fn changes(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<(bool, String)>> {
+        self.told
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// Says a loss or a rejoin: on stderr unless quiet, and as an event.
+    fn say(&self, joined: bool, said: String) {
+        if !self.quiet {
+            eprintln!("ratedoctor: {said}");
+        }
+        let _ = self.tell.send((joined, said));
+    }
+
+    /// This member as the ledger knows it now: `PROCESS.GENERATION`.
+    fn member(&self) -> String {
+        format!(
+            "{}.{}",
+            self.member,
+            self.generation.load(Ordering::Relaxed)
+        )
+    }
+
+    /// Whether this member paces with the fleet now.
+    pub fn joined(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// `scheme://host:port` of the ledger.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// The fleet view as of the last beat.
+    pub fn view(&self) -> FleetView {
+        let mut v = *self
+            .view
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        v.joined = self.joined();
+        v
+    }
+
+    /// The key prefix of the fleet of requests to `upstream` for `provider` with these
+    /// headers.
+    pub fn prefix(
+        &self,
+        upstream: &str,
+        provider: Provider,
+        headers: &HeaderMap,
+        query: Option<&str>,
+    ) -> String {
+        let id = match &self.name {
+            Some(n) => format!("name:{n}"),
+            None => fleet_id(upstream, api_key(headers, query)),
+        };
+        format!("ratedoctor:fleet:{id}:{}", provider.id())
+    }
+
+    /// Redis failed: pace locally from now on, saying so once, until the beat rejoins.
+    fn lose(&self, why: &str) {
+        if self.up.swap(false, Ordering::Relaxed) {
+            self.lost.fetch_add(1, Ordering::Relaxed);
+            self.say(
+                false,
+                format!(
+                    "lost the shared ledger at {} ({why}); pacing locally until it is back",
+                    self.shown
+                ),
+            );
+        }
+    }
+
+    /// One script call, bounded by [`CALL_TIMEOUT`]; a failure loses the fleet.
+    async fn call<T: redis::FromRedisValue>(&self, inv: redis::ScriptInvocation<'_>) -> Option<T> {
+        let mut conn = self.conn.clone();
+        match tokio::time::timeout(CALL_TIMEOUT, inv.invoke_async::<T>(&mut conn)).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                self.lose(&reason(&e));
+                None
+            }
+            Err(_) => {
+                self.lose(&format!("no answer in {} ms", CALL_TIMEOUT.as_millis()));
+                None
+            }
+        }
+    }
+
+    /// Waits until the fleet admits the request, and reserves it; `None` when this member
+    /// paces locally (Redis is down, or went down while it waited), or after `max` in all.
+    pub async fn admit(
+        &self,
+        prefix: &str,
+        input: f64,
+        output: f64,
+        max: Duration,
+    ) -> Option<Ticket> {
+        let start = Instant::now();
+        self.prefixes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(prefix.to_string());
+        let resid = format!(
+            "{}:{}",
+            self.member(),
+            self.next.fetch_add(1, Ordering::Relaxed)
+        );
+        loop {
+            if !self.joined() {
+                return None;
+            }
+            let mut inv = self.admit.prepare_invoke();
+            inv.arg(prefix)
+                .arg(self.member())
+                .arg(&self.member)
+                .arg(&resid)
+                .arg(input.max(0.0).round() as u64)
+                .arg(output.max(0.0).round() as u64)
+                .arg(super::pace::PROBE_WAIT.as_millis() as u64)
+                .arg(0.5f64)
+                .arg(MEMBER_TTL.as_millis() as u64)
+                .arg(KEY_TTL_MS);
+            let (ok, wait_ms, _, _): (u8, u64, u64, u64) = self.call(inv).await?;
+            if ok == 1 {
+                return Some(Ticket {
+                    prefix: prefix.to_string(),
+                    resid,
+                });
+            }
+            let left = max.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(wait_ms).min(POLL).min(left)).await;
+        }
+    }
+
+    /// Settles a reservation with the answer: `snapshot` (none: no answer), whether it was
+    /// a 429, and about when the server counted it (sent to Redis as an age taken at the
+    /// call, so a settle that waited its turn dates the report no later).
+    pub async fn settle(
+        &self,
+        ticket: &Ticket,
+        snapshot: Option<&Snapshot>,
+        rate_limited: bool,
+        counted: Instant,
+    ) {
+        // Tried even while the member paces locally: Redis may be back already, and a
+        // reservation left unsettled would hold its share until this generation ends.
+        let mut inv = self.settle.prepare_invoke();
+        let retry_ms = snapshot
+            .filter(|_| rate_limited)
+            .and_then(|s| s.retry_after_s)
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(0, |s| {
+                (s.min(super::pace::MAX_HOLD.as_secs_f64()) * 1000.0) as u64
+            });
+        inv.arg(&ticket.prefix)
+            .arg(&ticket.resid)
+            .arg(u8::from(snapshot.is_some() && !rate_limited))
+            .arg(u8::from(rate_limited))
+            .arg(retry_ms)
+            .arg(counted.elapsed().as_millis() as u64)
+            .arg(KEY_TTL_MS);
+        for b in snapshot.map(|s| s.budgets.as_slice()).unwrap_or_default() {
+            let (Some(k), Some(limit), Some(remaining)) = (kind(b.dimension), b.limit, b.remaining)
+            else {
+                continue;
+            };
+            if limit <= 0.0 || !limit.is_finite() || !remaining.is_finite() {
+                continue;
+            }
+            let reset_s = b.reset_s.unwrap_or(60.0).clamp(0.0, 120.0);
+            let (remaining, rate) = super::pace::regain_of(b, limit, remaining.min(limit), reset_s);
+            let dim = match b.window {
+                Some(w) => format!("{}/{}", b.dimension.id(), w.id()),
+                None => b.dimension.id().to_string(),
+            };
+            inv.arg(dim)
+                .arg(k)
+                .arg(limit)
+                .arg(remaining)
+                .arg(rate.unwrap_or(-1.0))
+                .arg((reset_s * 1000.0) as u64);
+        }
+        let _: Option<i64> = self.call(inv).await;
+    }
+
+    /// Frees a reservation whose request never got an answer (its client left).
+    pub fn abandon(self: &Arc<Self>, ticket: Ticket) {
+        let me = Arc::clone(self);
+        tokio::spawn(async move { me.settle(&ticket, None, false, Instant::now()).await });
+    }
+}
+
+/// Every [`BEAT`]: says this member is alive in each of its fleets and reads the fleet
+/// view; rejoins when Redis answers again after a loss. Ends with the fleet.
+async fn beat(fleet: Weak<Fleet>) {
+    let mut tick = tokio::time::interval(BEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(f) = fleet.upgrade() else { return };
+        let prefixes: Vec<String> = f
+            .prefixes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect();
+        let mut conn = f.conn.clone();
+        if !f.joined() {
+            let ping = tokio::time::timeout(
+                CALL_TIMEOUT,
+                redis::cmd("PING").query_async::<String>(&mut conn),
+            )
+            .await;
+            if matches!(ping, Ok(Ok(_))) {
+                f.generation.fetch_add(1, Ordering::Relaxed);
+            }
+            if matches!(ping, Ok(Ok(_))) && !f.up.swap(true, Ordering::Relaxed) {
+                f.say(true, format!("rejoined the shared ledger at {}", f.shown));
+            }
+            continue;
+        }
+        let mut view = FleetView::default();
+        for p in &prefixes {
+            let mut inv = f.beat.prepare_invoke();
+            inv.arg(p)
+                .arg(f.member())
+                .arg(&f.member)
+                .arg(MEMBER_TTL.as_millis() as u64);
+            let Some((alive, flight, n429, mine, total)) =
+                f.call::<(u64, u64, u64, u64, u64)>(inv).await
+            else {
+                break;
+            };
+            view.members_alive = view.members_alive.max(alive);
+            view.in_flight += flight;
+            view.rate_limited += n429;
+            view.admitted_here += mine;
+            view.admitted_total += total;
+        }
+        *f.view
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = view;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_is_never_shown() {
+        let c = ShareConfig::new("redis://me:s3cret-pw@10.0.0.5:6380/2", None, false).unwrap();
+        assert_eq!(c.shown(), "redis://10.0.0.5:6380");
+        assert_eq!(c.redacted(), "redis://me:[REDACTED]@10.0.0.5:6380/2");
+        assert!(!format!("{c:?}").contains("s3cret"));
+        assert_eq!(
+            redact_url("rediss://:pw@host:6379"),
+            "rediss://:[REDACTED]@host:6379"
+        );
+        assert_eq!(redact_url("redis://pw@host"), "redis://[REDACTED]@host");
+        assert_eq!(redact_url("redis://host:1"), "redis://host:1");
+        let bad = ShareConfig::new("http://u:pw@host", None, false).unwrap_err();
+        assert!(!bad.to_string().contains("pw@"), "{bad}");
+        assert!(ShareConfig::new("redis://", None, false).is_err());
+    }
+
+    #[test]
+    fn the_fleet_is_the_upstream_and_the_key_and_never_holds_the_key() {
+        let key = "sk-proj-abcdefghijklmnop";
+        let a = fleet_id("https://api.openai.com/v1", key);
+        assert_eq!(a, fleet_id("https://api.openai.com/v1/", key));
+        assert_ne!(a, fleet_id("https://api.openai.com/v1", "sk-proj-other"));
+        assert_ne!(a, fleet_id("https://example.test/v1", key));
+        assert_eq!(a.len(), 32);
+        for w in key.as_bytes().windows(8) {
+            assert!(!a.contains(std::str::from_utf8(w).unwrap()));
+        }
+        let mut h = HeaderMap::new();
+        h.insert("authorization", format!("Bearer {key}").parse().unwrap());
+        assert_eq!(api_key(&h, None), key);
+        assert_eq!(
+            api_key(&HeaderMap::new(), Some("alt=sse&key=AIzaX")),
+            "AIzaX"
+        );
+    }
+}
