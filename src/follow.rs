@@ -56,12 +56,29 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, AppError> {
     }
     let (tx, rx) = sync_channel::<Msg>(16);
     install_signals(tx.clone())?;
-    let name = path.display().to_string();
+    let name = if path.as_os_str() == "-" {
+        "stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
     if path.as_os_str() == "-" {
         std::thread::spawn(move || read_pipe(&tx));
     } else {
-        let from_start = args.from_start;
-        std::thread::spawn(move || read_file(&path, from_start, &tx));
+        // Opened here, so that a file that cannot be read is one line and exit 3.
+        let first = match open(&path, !args.from_start) {
+            Ok(o) => Some(o),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!("ratedoctor: {name} does not exist yet; waiting for it");
+                None
+            }
+            Err(e) => {
+                return Err(AppError::Unreadable(format!(
+                    "cannot read {name}: {}",
+                    io_reason(&e)
+                )));
+            }
+        };
+        std::thread::spawn(move || read_file(&path, first, &tx));
     }
     follow(&rx, args.json, &name)
 }
@@ -275,20 +292,13 @@ fn drain(open: &mut Open, buf: &mut [u8], tx: &SyncSender<Msg>) -> Result<bool, 
     }
 }
 
-fn read_file(path: &Path, from_start: bool, tx: &SyncSender<Msg>) {
+/// Follows `path`, from `current` (`None`: not there yet).
+fn read_file(path: &Path, mut current: Option<Open>, tx: &SyncSender<Msg>) {
     let name = path.display().to_string();
     let fail = |why: String| {
         let _ = tx.send(Msg::Failed(format!("cannot read {name}: {why}")));
     };
     let mut buf = vec![0u8; CHUNK];
-    let mut current = match open(path, !from_start) {
-        Ok(o) => Some(o),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("ratedoctor: {name} does not exist yet; waiting for it");
-            None
-        }
-        Err(e) => return fail(io_reason(&e)),
-    };
     loop {
         let Some(cur) = current.as_mut() else {
             // Not there yet (or between a rename and the new file): a new file is read from
