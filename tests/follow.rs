@@ -248,3 +248,37 @@ fn a_missing_input_is_one_line_and_several_are_refused() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("--follow reads one input"), "{err}");
 }
+
+/// Peak resident memory of a running process, from /proc (Linux).
+fn peak_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn an_endless_pipe_of_ordinary_lines_keeps_memory_flat() {
+    let mut f = spawn(&["explain", "--follow", "--json", "-"], Stdio::piped());
+    let mut w = f.child.stdin.take().unwrap();
+    let line = "2025-10-02T08:00:00.112Z INFO GET /v1/items?page=3 200 in 12 ms region=eu-west-1\n";
+    let chunk = line.repeat(1 << 14);
+    // 128 MiB of lines, then one error: read while the pipe stays open.
+    let mut written = 0;
+    while written < 128 << 20 {
+        w.write_all(chunk.as_bytes()).unwrap();
+        written += chunk.len();
+    }
+    w.write_all(error_lines(1).as_bytes()).unwrap();
+    w.flush().unwrap();
+    f.expect(1);
+    let peak = peak_kib(f.child.id()).expect("VmHWM in /proc");
+    eprintln!("peak RSS after 128 MiB: {peak} KiB");
+    drop(w);
+    let (code, stderr, _) = f.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        peak < 64 * 1024,
+        "peak RSS {peak} KiB after 128 MiB of input"
+    );
+}
