@@ -19,8 +19,8 @@ pub enum Command {
     /// Diagnose every API error in pasted text, files or stdin.
     #[command(after_help = examples(&[
         ("ratedoctor explain error.txt", "the cards, scrollable, on a terminal"),
-        ("pbpaste | ratedoctor explain -", "a pasted error from stdin"),
         ("ratedoctor explain --json app.log", "every error of a log, as JSON"),
+        ("kubectl logs -f POD | ratedoctor explain --follow -", "each error as it comes"),
     ]))]
     Explain(ExplainArgs),
     /// Show an API key's live budgets for the price of one token (or a capped burst).
@@ -129,6 +129,15 @@ pub struct ExplainArgs {
     /// Plain text even on a terminal.
     #[arg(long)]
     pub no_tui: bool,
+
+    /// Keep reading the one INPUT as it grows, as `tail -F` does (rotation, truncation, a
+    /// pipe that never ends): a line per new diagnosis, or with --json a JSON line each.
+    #[arg(short = 'f', long, conflicts_with_all = ["text", "table"])]
+    pub follow: bool,
+
+    /// With --follow: read the file's existing content first (default: start at its end).
+    #[arg(long, requires = "follow")]
+    pub from_start: bool,
 }
 
 /// Parses arguments; on `--help`, `--version` or an error, prints and returns the exit code.

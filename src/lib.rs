@@ -20,6 +20,7 @@ pub mod duration;
 pub mod emulator;
 pub mod error;
 pub mod event;
+pub mod follow;
 pub mod headers;
 pub mod limiter;
 pub mod listen;

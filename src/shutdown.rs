@@ -29,6 +29,11 @@ impl StopSignals {
 
     /// Resolves on the first Ctrl-C (SIGINT) or SIGTERM.
     pub async fn wait(&mut self) {
+        self.wait_which().await;
+    }
+
+    /// Resolves on the first Ctrl-C (SIGINT) or SIGTERM: true for Ctrl-C.
+    pub async fn wait_which(&mut self) -> bool {
         #[cfg(unix)]
         {
             let int = async {
@@ -48,13 +53,14 @@ impl StopSignals {
                 }
             };
             tokio::select! {
-                () = int => {}
-                () = term => {}
+                () = int => true,
+                () = term => false,
             }
         }
         #[cfg(not(unix))]
         {
             let _ = tokio::signal::ctrl_c().await;
+            true
         }
     }
 }

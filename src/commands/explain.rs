@@ -18,6 +18,9 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, AppError> {
         print_out(&table::render())?;
         return Ok(ExitCode::Ok);
     }
+    if args.follow {
+        return crate::follow::run(args);
+    }
 
     let mut all: Vec<Diagnosis> = Vec::new();
     let several = args.inputs.len() + args.text.len() > 1;
@@ -121,7 +124,7 @@ fn terminal_width() -> usize {
     crossterm::terminal::size().map_or(100, |(w, _)| (w as usize).clamp(40, 200))
 }
 
-fn print_out(s: &str) -> Result<(), AppError> {
+pub(crate) fn print_out(s: &str) -> Result<(), AppError> {
     let mut out = std::io::stdout().lock();
     match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
@@ -171,7 +174,7 @@ fn read_one(path: &Path) -> Result<(Vec<Diagnosis>, u64), AppError> {
     scan(file, &name.to_string())
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),

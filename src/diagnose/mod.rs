@@ -13,6 +13,7 @@ mod evidence;
 pub mod normalize;
 mod segment;
 mod signals;
+mod stream;
 mod types;
 pub mod value;
 
@@ -20,6 +21,7 @@ pub use types::*;
 
 use classify::{Facts, classify};
 pub use segment::{Block, MAX_BLOCK, Segmenter, TRIGGERS, has_trigger, safe_cut};
+pub use stream::{Found, Stream, leading_time};
 
 /// The engine's gated patterns (see [`crate::pattern::Gated`]).
 pub(crate) fn gates() -> impl Iterator<Item = &'static crate::pattern::Gated> {
@@ -163,10 +165,15 @@ impl Folding {
         fold(&mut self.folded, d);
     }
 
-    fn finish(mut self) -> Vec<Diagnosis> {
+    /// Folds the vague mentions still waiting for a specific reading: they are final.
+    fn settle(&mut self) {
         for p in std::mem::take(&mut self.pending) {
             fold(&mut self.folded, p);
         }
+    }
+
+    fn finish(mut self) -> Vec<Diagnosis> {
+        self.settle();
         self.folded.sort_by_key(|d| d.span[0]);
         self.folded
     }

@@ -3,6 +3,7 @@
 pub mod card;
 pub mod event_line;
 pub mod explain;
+pub mod follow;
 pub mod probe;
 pub mod style;
 pub mod summary;
