@@ -3,7 +3,6 @@
 use crate::error::{AppError, ExitCode};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 /// Diagnose HTTP 429 "Too Many Requests" from AI APIs: which limit, how long to wait,
 /// what to change.
@@ -22,7 +21,7 @@ pub enum Command {
         ("ratedoctor explain --json app.log", "every error of a log, as JSON"),
         ("kubectl logs -f POD | ratedoctor explain --follow -", "each error as it comes"),
     ]))]
-    Explain(ExplainArgs),
+    Explain(crate::commands::explain::ExplainArgs),
     /// Show an API key's live budgets for the price of one token (or a capped burst).
     #[command(after_help = examples(&[
         ("ratedoctor probe", "provider from the one API key that is set"),
@@ -106,38 +105,6 @@ fn examples(lines: &[(&str, &str)]) -> String {
         out.push_str(&format!("\n  {command}\n      {what}"));
     }
     out
-}
-
-#[derive(Debug, Args)]
-pub struct ExplainArgs {
-    /// Files to read; `-` is stdin. With none (and no --text), stdin is read.
-    #[arg(value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
-
-    /// Diagnose this text instead of reading files (may be repeated).
-    #[arg(short = 't', long, value_name = "STRING")]
-    pub text: Vec<String>,
-
-    /// Print one JSON document on stdout instead of cards.
-    #[arg(short = 'j', long)]
-    pub json: bool,
-
-    /// Print the cause/fix table and exit.
-    #[arg(long)]
-    pub table: bool,
-
-    /// Plain text even on a terminal.
-    #[arg(long)]
-    pub no_tui: bool,
-
-    /// Keep reading the one INPUT as it grows, as `tail -F` does (rotation, truncation, a
-    /// pipe that never ends): a line per new diagnosis, or with --json a JSON line each.
-    #[arg(short = 'f', long, conflicts_with_all = ["text", "table"])]
-    pub follow: bool,
-
-    /// With --follow: read the file's existing content first (default: start at its end).
-    #[arg(long, requires = "follow")]
-    pub from_start: bool,
 }
 
 /// Parses arguments; on `--help`, `--version` or an error, prints and returns the exit code.

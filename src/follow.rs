@@ -7,7 +7,6 @@
 //! a [`Stream`], flushes it after [`IDLE`] without new bytes, and prints. Ctrl-C exits 130,
 //! SIGTERM 0, the end of a pipe 0; each after the one-line summary on stderr.
 
-use crate::cli::ExplainArgs;
 use crate::commands::explain::{io_reason, print_out};
 use crate::diagnose::{Found, Stream};
 use crate::error::{AppError, ExitCode};
@@ -38,7 +37,16 @@ enum Msg {
     Stop(bool),
 }
 
-pub fn run(args: &ExplainArgs) -> Result<ExitCode, AppError> {
+/// What `explain --follow` was asked: its inputs (one), JSON or text, and whether to read
+/// what the file already holds first.
+#[derive(Debug, Clone)]
+pub struct FollowOptions {
+    pub inputs: Vec<PathBuf>,
+    pub json: bool,
+    pub from_start: bool,
+}
+
+pub fn run(args: &FollowOptions) -> Result<ExitCode, AppError> {
     let path = match args.inputs.as_slice() {
         [] => PathBuf::from("-"),
         [one] => one.clone(),

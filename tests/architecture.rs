@@ -140,3 +140,17 @@ fn the_vocabulary_is_a_leaf_and_the_core_imports_point_one_way() {
         );
     }
 }
+
+/// Issue #14: arguments flow one way. The parser (`cli.rs`) knows the commands and
+/// dispatches to them; no command, source or view reads the parser back.
+#[test]
+fn nothing_imports_the_cli_but_the_entry_point() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let back: Vec<String> = crate_imports(&src)
+        .into_iter()
+        .filter(|i| i.ends_with("crate::cli"))
+        .filter(|i| !i.starts_with(&src.join("cli.rs").display().to_string()))
+        .filter(|i| !i.starts_with(&src.join("lib.rs").display().to_string()))
+        .collect();
+    assert!(back.is_empty(), "these read the parser back: {back:?}");
+}

@@ -1,14 +1,46 @@
 //! `ratedoctor explain`: read files, stdin or `--text`, stream them through the explain
 //! engine, print cards or JSON.
 
-use crate::cli::ExplainArgs;
 use crate::diagnose::{Analyzer, Block, Diagnosis, Scanner, Segmenter};
 use crate::error::{AppError, ExitCode};
 use crate::table;
 use crate::views::explain as view;
 use crate::views::style::Style;
 use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Options of `ratedoctor explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// Files to read; `-` is stdin. With none (and no --text), stdin is read.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Diagnose this text instead of reading files (may be repeated).
+    #[arg(short = 't', long, value_name = "STRING")]
+    pub text: Vec<String>,
+
+    /// Print one JSON document on stdout instead of cards.
+    #[arg(short = 'j', long)]
+    pub json: bool,
+
+    /// Print the cause/fix table and exit.
+    #[arg(long)]
+    pub table: bool,
+
+    /// Plain text even on a terminal.
+    #[arg(long)]
+    pub no_tui: bool,
+
+    /// Keep reading the one INPUT as it grows, as `tail -F` does (rotation, truncation, a
+    /// pipe that never ends): a line per new diagnosis, or with --json a JSON line each.
+    #[arg(short = 'f', long, conflicts_with_all = ["text", "table"])]
+    pub follow: bool,
+
+    /// With --follow: read the file's existing content first (default: start at its end).
+    #[arg(long, requires = "follow")]
+    pub from_start: bool,
+}
 
 /// Read size; memory stays bounded by this plus the segmenter's block limit.
 const CHUNK: usize = 1 << 20;
@@ -19,7 +51,11 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, AppError> {
         return Ok(ExitCode::Ok);
     }
     if args.follow {
-        return crate::follow::run(args);
+        return crate::follow::run(&crate::follow::FollowOptions {
+            inputs: args.inputs.clone(),
+            json: args.json,
+            from_start: args.from_start,
+        });
     }
 
     let mut all: Vec<Diagnosis> = Vec::new();
