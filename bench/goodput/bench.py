@@ -213,6 +213,8 @@ def main():
     print(f"workload: {n} requests, {tokens} tokens charged; limits rpm={args.rpm} tpm={args.tpm}; "
           f"theoretical minimum {t_min:.2f} s", flush=True)
     results = {w: [] for w in ways}
+    # The commit the binary was built from: read before the runs, which take minutes.
+    commit = git_commit()
     started = time.time()
     # Interleave the ways, so a slow spell of the machine does not fall on one way only.
     for i in range(args.runs):
@@ -223,7 +225,6 @@ def main():
                   f"(first call after {r['first_call_s']:.2f} s, then {r['from_first_s'] / t_min:.3f}×), "
                   f"{r['http_429']} 429s seen, {r['wasted']} wasted calls, {r['failed']} failed",
                   flush=True)
-    commit = git_commit()
     doc = {"commit": commit, "command": args.command, "t_min": t_min, "results": results}
     with open(os.path.join(args.out_dir, "results.json"), "w") as f:
         json.dump(doc, f, indent=1)
