@@ -260,6 +260,13 @@ async fn a_burst_stops_at_the_first_429_and_diagnoses_it() {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["calls"], 4, "3 allowed, the 4th refused, then stop");
         assert_eq!(v["stopped_on_429"], true);
+        // The burst's summary is the one every command prints (issue #14).
+        let sum = &v["summary"];
+        assert_eq!(
+            (sum["requests"].as_u64(), sum["ok"].as_u64()),
+            (Some(4), Some(3))
+        );
+        assert_eq!(sum["rate_limited_by_kind"]["rpm"], 1, "{sum}");
         let d = &v["diagnoses"][0];
         assert_eq!(
             (d["provider"].as_str(), d["kind"].as_str()),

@@ -232,8 +232,21 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
         )?;
         ended_by_signal = Some(code).filter(|c| *c != ExitCode::Ok);
     }
+    // A burst ends with the summary every command prints (a single call has nothing to
+    // sum up); in JSON, under "summary".
+    let session = burst.then(|| {
+        let mut s = crate::session::Session::new();
+        for e in &outcome.events {
+            s.apply(e);
+        }
+        s
+    });
     let out = if args.json {
-        view::json(&ctx, &outcome)
+        let doc = view::json(&ctx, &outcome);
+        match &session {
+            Some(s) => with_summary(&doc, s),
+            None => doc,
+        }
     } else {
         let style = Style {
             color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
@@ -241,7 +254,16 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
         if burst {
             println!();
         }
-        view::text(&ctx, &outcome, style, 100)
+        let mut text = view::text(&ctx, &outcome, style, 100);
+        if let Some(s) = &session {
+            text.push('\n');
+            text.push_str(&crate::views::summary::text(
+                &s.summary(&crate::session::Helped::default()),
+                s,
+                None,
+            ));
+        }
+        text
     };
     print!("{out}");
     let _ = std::io::stdout().flush();
@@ -258,4 +280,17 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, AppError> {
         Some(x) if x.status >= 400 || x.not_json => Ok(ExitCode::ApiError),
         _ => Ok(ExitCode::Ok),
     }
+}
+
+/// The probe's JSON document with the burst's summary added under `summary`.
+fn with_summary(doc: &str, s: &crate::session::Session) -> String {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(doc) else {
+        return doc.to_string();
+    };
+    if let Some(o) = v.as_object_mut()
+        && let Ok(summary) = serde_json::to_value(s.summary(&crate::session::Helped::default()))
+    {
+        o.insert("summary".into(), summary);
+    }
+    serde_json::to_string_pretty(&v).map_or_else(|_| doc.to_string(), |t| t + "\n")
 }

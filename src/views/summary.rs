@@ -63,8 +63,10 @@ pub fn text(s: &Summary, session: &Session, elapsed_s: Option<f64>) -> String {
         &mut o,
         "failed",
         &format!(
-            "{} requests ({} given up early: the server had asked to wait a minute or less)",
-            s.failed_requests, s.gave_up_early
+            "{} request{} ({} given up early: the server had asked to wait a minute or less)",
+            s.failed_requests,
+            if s.failed_requests == 1 { "" } else { "s" },
+            s.gave_up_early
         ),
     );
     let now = session.last_ms;
