@@ -134,7 +134,25 @@ const CARDS: &str = "copy the card's snippet";
 
 fn help(t: &Tmux, title: &str) -> String {
     t.key("?");
-    let s = t.wait_for(title, 10, |s| s.contains(title));
+    t.wait_for(title, 10, |s| s.contains(title));
+    // The whole pane, not a frame caught half drawn: two captures 150 ms apart that agree
+    // (the live view behind it keeps changing, the help pane's lines do not).
+    let pane_lines = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.contains('│'))
+            .map(|l| l.split('│').nth(1).unwrap_or("").to_string())
+            .collect()
+    };
+    let mut s = t.screen();
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let next = t.screen();
+        if pane_lines(&next) == pane_lines(&s) {
+            s = next;
+            break;
+        }
+        s = next;
+    }
     t.key("Escape");
     t.wait_for("the help to close", 5, |s| !s.contains(title));
     s
