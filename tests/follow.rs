@@ -2,6 +2,10 @@
 //! writer (this test) appends to, rotates and truncates, and a pipe.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::bin;
+
 use serde_json::Value;
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -11,15 +15,6 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "sk-proj-LEAKCHECKq8Zt3VbN5mK2xR7wY4pL9sD1fG6hJ0aE";
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ratedoctor"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .env("HOME", std::env::temp_dir());
-    c
-}
 
 fn rpm_body() -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/02_openai_rpm_compact_json.txt");

@@ -302,3 +302,14 @@ pub async fn slow_idle_and_full(
     );
     held
 }
+
+/// The real binary with a clean environment: only PATH, NO_COLOR and a HOME with no
+/// `.env` of the user's.
+pub fn bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ratedoctor"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .env("HOME", std::env::temp_dir());
+    c
+}
