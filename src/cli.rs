@@ -42,7 +42,7 @@ pub enum Command {
         ("ratedoctor run --pace --retry 3 -- python my_job.py", "pace and retry for it"),
         ("ratedoctor run --no-tui -- node batch.js", "its output untouched, then the summary"),
     ]))]
-    Run(crate::commands::watch::RunArgs),
+    Run(crate::commands::run::RunArgs),
     /// See everything at work: the emulator, the proxy, a built-in workload and the live view.
     #[command(after_help = examples(&[
         ("ratedoctor demo", "the live view; q quits"),
@@ -138,7 +138,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Simulate(args)) => crate::commands::simulate::run(&args),
         Some(Command::Replay(args)) => crate::commands::replay::run(&args),
         Some(Command::Watch(args)) => crate::commands::watch::run_watch(&args),
-        Some(Command::Run(args)) => crate::commands::watch::run_run(&args),
+        Some(Command::Run(args)) => crate::commands::run::run_run(&args),
         Some(Command::Demo(args)) => crate::commands::demo::run(&args),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();

@@ -121,6 +121,64 @@ fn run_keeps_every_line_of_the_program_and_asks_before_stopping_it() {
     assert!(s.contains("the program printed 1 line"), "{s}");
 }
 
+/// A program that reads its input gets what is typed, as in a terminal (issue #14, item
+/// 1): when it blocks on a prompt the keys go to it (`q` included), the prompt and the
+/// answer make one line, Esc gives the keys back to the view and `i` hands them over
+/// again, Ctrl-D ends its input; its exit code is `run`'s.
+#[test]
+fn an_interactive_program_gets_what_is_typed_under_the_live_view() {
+    if !tmux_present() {
+        return;
+    }
+    let t = Tmux::start("runinput");
+    let prog = t.path("ask.py");
+    std::fs::write(
+        &prog,
+        "import sys\nname = input('Your name: ')\nprint('hello', name, flush=True)\n\
+         rest = sys.stdin.read()\nprint('got', len(rest.splitlines()), 'more lines:', \
+         '|'.join(rest.splitlines()), flush=True)\nsys.exit(5)\n",
+    )
+    .unwrap();
+    t.send_line(&format!(
+        "{BIN} run -- python3 {}; echo EXIT=$?",
+        prog.display()
+    ));
+    let s = t.wait_for("the prompt, with the keys handed over", 30, |s| {
+        s.contains("waits for input")
+            && s.contains("› Your name:")
+            && s.contains("typing to the program")
+    });
+    assert!(t.alternate_on(), "{s}");
+    // Esc gives the keys back (the footer lists the view's keys), `i` hands them over.
+    t.key("Escape");
+    t.wait_for("the view's keys", 5, |s| s.contains("i type to program"));
+    t.key("i");
+    t.wait_for("the input line again", 5, |s| {
+        s.contains("typing to the program")
+    });
+    t.cmd(&["send-keys", "-t", "t", "-l", "Bob"]);
+    t.key("Enter");
+    t.wait_for("the answer", 10, |s| {
+        s.contains("hello Bob") && s.contains("Your name: Bob")
+    });
+    // It reads the rest of its input: `q` is typed to it, not a quit.
+    t.wait_for("the second wait", 10, |s| {
+        s.contains("waits for input") && s.contains("typing to the program")
+    });
+    t.cmd(&["send-keys", "-t", "t", "-l", "q"]);
+    t.key("Enter");
+    t.cmd(&["send-keys", "-t", "t", "-l", "x y"]);
+    t.key("Enter");
+    t.key("C-d");
+    let s = t.wait_for("the program's end", 10, |s| s.contains("exited (code 5)"));
+    assert!(s.contains("got 2 more lines: q|x y"), "{s}");
+    assert!(t.alternate_on(), "{s}");
+    t.key("q");
+    let s = t.assert_restored("5");
+    assert!(s.contains("Your name: Bob"), "{s}");
+    assert!(s.contains("got 2 more lines: q|x y"), "{s}");
+}
+
 /// Declining a burst at its question sends nothing and exits 1, not 0 (issue #14): a
 /// script can tell "nothing done" from "probed". The base URL has nothing listening, so a
 /// call sent by mistake would fail with exit code 4.

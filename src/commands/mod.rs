@@ -5,5 +5,6 @@ pub mod demo;
 pub mod explain;
 pub mod probe;
 pub mod replay;
+pub mod run;
 pub mod simulate;
 pub mod watch;

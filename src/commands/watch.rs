@@ -1,6 +1,6 @@
-//! `ratedoctor watch` and `ratedoctor run -- CMD` (cli layer): start the proxy source,
-//! print one line per event (or JSON lines), record events, and print the end-of-run
-//! summary; `run` also starts the program with its SDKs pointed at the proxy.
+//! `ratedoctor watch` (cli layer): start the proxy source, print one line per event (or
+//! JSON lines), record events, and print the end-of-run summary. `run` (in [`super::run`])
+//! is `watch` plus a program with its SDKs pointed at the proxy.
 //!
 //! Variables `run` sets in the child's environment (and only there), each pointing at the
 //! proxy: `OPENAI_BASE_URL` and `OPENAI_API_BASE` (with `/v1`; openai-python and
@@ -16,10 +16,7 @@
 use crate::error::{AppError, ExitCode};
 use crate::event::Event;
 use crate::proxy::{self, Family, ProxyConfig, Upstreams};
-use crate::redact::redact;
 use crate::sink::{Sink, consume};
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::sync::{mpsc, watch};
@@ -104,17 +101,6 @@ pub struct WatchArgs {
     /// Plain text even on a terminal.
     #[arg(long)]
     pub no_tui: bool,
-}
-
-/// Options of `ratedoctor run`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub watch: WatchArgs,
-
-    /// The program to run and its arguments (after `--`).
-    #[arg(last = true, required = true, value_name = "CMD")]
-    pub command: Vec<String>,
 }
 
 /// Provider variables whose value, when set, becomes a family's default upstream in `run`.
@@ -211,26 +197,26 @@ pub fn event_line(e: &Event) -> String {
     crate::views::event_line::with_time(e)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| AppError::Internal(format!("cannot start the runtime: {e}")))
 }
 
-fn default_addr(s: &str) -> SocketAddr {
+pub(crate) fn default_addr(s: &str) -> SocketAddr {
     s.parse()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8787)))
 }
 
 /// Starts the proxy and the event consumer; `finish` stops both and prints the summary.
-struct Running {
-    handle: proxy::ProxyHandle,
+pub(crate) struct Running {
+    pub(crate) handle: proxy::ProxyHandle,
     stop: watch::Sender<bool>,
     consumer: tokio::task::JoinHandle<Sink>,
 }
 
-async fn start(config: ProxyConfig, sink: Sink) -> Result<Running, AppError> {
+pub(crate) async fn start(config: ProxyConfig, sink: Sink) -> Result<Running, AppError> {
     if !proxy::is_loopback(&config.listen) && config.allow_remote {
         eprintln!(
             "ratedoctor: WARNING: listening on {}, which other machines can reach; anyone who can connect can spend your API keys through it",
@@ -249,7 +235,7 @@ async fn start(config: ProxyConfig, sink: Sink) -> Result<Running, AppError> {
 }
 
 impl Running {
-    async fn finish(self) -> Result<(), AppError> {
+    pub(crate) async fn finish(self) -> Result<(), AppError> {
         // The proxy folds every event into its own session: the summary is read from it.
         let (session, stats) = self.handle.finish().await;
         let _ = self.stop.send(true);
@@ -291,85 +277,16 @@ pub fn run_watch(args: &WatchArgs) -> Result<ExitCode, AppError> {
     })
 }
 
-/// `ratedoctor run -- CMD`: runs the program with its SDKs pointed at a proxy on a free
-/// loopback port and exits with the program's exit code. ratedoctor's own output goes
-/// to stderr so the program's stdout stays its own.
-pub fn run_run(args: &RunArgs) -> Result<ExitCode, AppError> {
-    let Some((program, rest)) = args.command.split_first() else {
-        return Err(AppError::Usage("run needs a command after --".into()));
-    };
-    let env: Vec<(String, String)> = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect();
-    let mut config = config_for(&args.watch, default_addr("127.0.0.1:0"), &env)?;
-    let sink = Sink::new(
-        args.watch.json,
-        args.watch.json_file.as_deref(),
-        args.watch.record.as_deref(),
-        true,
-    )?;
-    if use_tui(&args.watch) {
-        quiet_share(&mut config);
-        let code = run_tui(config, sink, program, rest)?;
-        return exit_with(code);
-    }
-    let code = runtime()?.block_on(async {
-        let running = start(config, sink).await?;
-        let base = running.handle.base_url();
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(rest);
-        for (k, v) in child_env(&base) {
-            cmd.env(k, v);
-        }
-        if args.watch.json {
-            // stdout carries the JSON Lines alone: the program's stdout joins stderr.
-            cmd.stdout(stderr_for_child()?);
-        }
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) => {
-                let code = spawn_failed(program, &e);
-                running.finish().await?;
-                return Ok(code);
-            }
-        };
-        eprintln!("ratedoctor: watching {program} through {base}");
-        let status = wait_child(&mut child).await;
-        running.finish().await?;
-        Ok::<i32, AppError>(exit_code_of(status))
-    })?;
-    exit_with(code)
-}
-
-/// Our stderr, for a child's stdout to write to.
-fn stderr_for_child() -> Result<std::process::Stdio, AppError> {
-    use std::os::fd::AsFd;
-    std::io::stderr()
-        .as_fd()
-        .try_clone_to_owned()
-        .map(std::process::Stdio::from)
-        .map_err(|e| AppError::Internal(format!("cannot pass stderr to the program: {e}")))
-}
-
-fn exit_with(code: i32) -> Result<ExitCode, AppError> {
-    if code == 0 {
-        return Ok(ExitCode::Ok);
-    }
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    std::process::exit(code)
-}
-
 /// Under the live view the fleet's losses and rejoins are events in its log, not lines on
 /// stderr.
-fn quiet_share(config: &mut ProxyConfig) {
+pub(crate) fn quiet_share(config: &mut ProxyConfig) {
     if let Some(s) = &mut config.share {
         s.quiet = true;
     }
 }
 
 /// The live view is used on a terminal unless `--no-tui` or `--json`.
-fn use_tui(args: &WatchArgs) -> bool {
+pub(crate) fn use_tui(args: &WatchArgs) -> bool {
     use std::io::IsTerminal;
     !args.no_tui && !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
 }
@@ -392,254 +309,6 @@ fn watch_tui(config: ProxyConfig, mut sink: Sink) -> Result<ExitCode, AppError> 
         // The summary is printed (by `finish`) whatever closed the view.
         shown.map(|app| app.exit_code(ExitCode::Ok))
     })
-}
-
-/// `run` with the live view. Every line the program prints (stdout and stderr, keys
-/// redacted) is kept in a file and shown in its pane; after the view closes, the summary
-/// names the file and the lines are printed. Closing the view while the program runs
-/// stops it (`q` asks first; Ctrl-C and signals do not). Returns the program's exit code,
-/// or 128 + N when signal N (or Ctrl-C, 130) closed the view.
-fn run_tui(
-    config: ProxyConfig,
-    mut sink: Sink,
-    program: &str,
-    rest: &[String],
-) -> Result<i32, AppError> {
-    use crate::tui::ChildOutput;
-    runtime()?.block_on(async {
-        let (tx, rx) = mpsc::channel(8192);
-        sink.forward = Some(tx);
-        let running = start(config, sink).await?;
-        let base = running.handle.base_url();
-        let mut cmd = tokio::process::Command::new(program);
-        // The view owns the terminal, so the program reads no input (run it with --no-tui
-        // to type into it).
-        cmd.args(rest)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        for (k, v) in child_env(&base) {
-            cmd.env(k, v);
-        }
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) => {
-                let code = spawn_failed(program, &e);
-                running.finish().await?;
-                return Ok(code);
-            }
-        };
-        let kept = match KeptOutput::create() {
-            Ok(k) => k,
-            Err(e) => {
-                let _ = child.start_kill();
-                let _ = child.wait().await;
-                running.finish().await?;
-                return Err(e);
-            }
-        };
-        let (line_tx, line_rx) = mpsc::channel::<ChildOutput>(4096);
-        let out = child
-            .stdout
-            .take()
-            .map(|o| tokio::spawn(pump(o, kept.clone(), line_tx.clone())));
-        let err = child
-            .stderr
-            .take()
-            .map(|e| tokio::spawn(pump(e, kept.clone(), line_tx.clone())));
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let waiter = tokio::spawn(async move {
-            let status = tokio::select! {
-                s = child.wait() => s,
-                _ = stop_rx => {
-                    let _ = child.start_kill();
-                    child.wait().await
-                }
-            };
-            // Every line first, then the end (a grandchild may hold a pipe open).
-            for pump in [out, err].into_iter().flatten() {
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), pump).await;
-            }
-            let code = exit_code_of(status);
-            let _ = line_tx.send(ChildOutput::Exited(code)).await;
-            code
-        });
-        let command = std::iter::once(program.to_string())
-            .chain(rest.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let shown = crate::tui::live(
-            crate::tui::LiveSource::Run {
-                command,
-                proxy: base.clone(),
-            },
-            rx,
-            Some(line_rx),
-            crate::tui::LiveOptions::default(),
-        )
-        .await;
-        let _ = stop_tx.send(());
-        let code = waiter.await.unwrap_or(1);
-        running.finish().await?;
-        let app = shown?;
-        kept.replay()?;
-        Ok(app.signal.map_or(code, |n| n.saturating_add(128)))
-    })
-}
-
-/// The program's output under the live view: every line, kept in a file.
-#[derive(Clone)]
-struct KeptOutput {
-    path: PathBuf,
-    file: std::sync::Arc<std::sync::Mutex<BufWriter<File>>>,
-    lines: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl KeptOutput {
-    fn create() -> Result<KeptOutput, AppError> {
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        let path =
-            std::env::temp_dir().join(format!("ratedoctor-run-{}-{stamp}.log", std::process::id()));
-        let file = File::create(&path).map_err(|e| {
-            AppError::Unreadable(format!(
-                "cannot keep the program's output in {}: {e}",
-                path.display()
-            ))
-        })?;
-        Ok(KeptOutput {
-            path,
-            file: std::sync::Arc::new(std::sync::Mutex::new(BufWriter::new(file))),
-            lines: std::sync::Arc::default(),
-        })
-    }
-
-    fn keep(&self, line: &str) {
-        if let Ok(mut f) = self.file.lock() {
-            let _ = writeln!(f, "{line}");
-        }
-        self.lines
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// After the view: where the output is, then the output itself on stdout.
-    fn replay(&self) -> Result<(), AppError> {
-        if let Ok(mut f) = self.file.lock() {
-            let _ = f.flush();
-        }
-        let n = self.lines.load(std::sync::atomic::Ordering::Relaxed);
-        eprintln!(
-            "ratedoctor: the program printed {n} line{} (kept in {}){}",
-            if n == 1 { "" } else { "s" },
-            self.path.display(),
-            if n > 0 { ":" } else { "" }
-        );
-        if n > 0 {
-            let mut f = File::open(&self.path).map_err(|e| {
-                AppError::Unreadable(format!("cannot read {}: {e}", self.path.display()))
-            })?;
-            let mut out = std::io::stdout().lock();
-            // A closed stdout (| head) ends the replay quietly.
-            let _ = std::io::copy(&mut f, &mut out);
-            let _ = out.flush();
-        }
-        Ok(())
-    }
-}
-
-/// Reads one of the program's streams to its end: each line (any bytes) is redacted,
-/// kept, and sent to the view, which waits for it rather than lose it.
-async fn pump(
-    stream: impl tokio::io::AsyncRead + Unpin,
-    kept: KeptOutput,
-    view: mpsc::Sender<crate::tui::ChildOutput>,
-) {
-    use tokio::io::AsyncBufReadExt;
-    let mut reader = tokio::io::BufReader::new(stream);
-    let mut buf = Vec::new();
-    let mut view_open = true;
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let raw = String::from_utf8_lossy(&buf);
-        let line = raw.trim_end_matches(['\n', '\r']);
-        let clean = redact(line);
-        kept.keep(&clean);
-        if view_open {
-            view_open = view
-                .send(crate::tui::ChildOutput::Line(clean.into_owned()))
-                .await
-                .is_ok();
-        }
-    }
-}
-
-/// A program that cannot be started: says so in one line and gives the shell's code, 127
-/// when it is not found, 126 when it cannot be executed.
-fn spawn_failed(program: &str, e: &std::io::Error) -> i32 {
-    eprintln!("ratedoctor: cannot run {program}: {e}");
-    match e.kind() {
-        std::io::ErrorKind::NotFound => 127,
-        _ => 126,
-    }
-}
-
-fn exit_code_of(status: std::io::Result<std::process::ExitStatus>) -> i32 {
-    match status {
-        Ok(s) => {
-            if let Some(c) = s.code() {
-                return c;
-            }
-            #[cfg(unix)]
-            {
-                use std::os::unix::process::ExitStatusExt;
-                if let Some(sig) = s.signal() {
-                    return 128 + sig;
-                }
-            }
-            1
-        }
-        Err(_) => 1,
-    }
-}
-
-/// Waits for the child. Ctrl-C reaches the child too (same process group), so the first
-/// one is left to it; a second one, or SIGTERM, kills it.
-async fn wait_child(
-    child: &mut tokio::process::Child,
-) -> std::io::Result<std::process::ExitStatus> {
-    let mut interrupts = 0;
-    #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    loop {
-        #[cfg(unix)]
-        let terminated = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let terminated = std::future::pending::<()>();
-        tokio::select! {
-            status = child.wait() => return status,
-            _ = tokio::signal::ctrl_c() => {
-                interrupts += 1;
-                if interrupts > 1 {
-                    let _ = child.start_kill();
-                }
-            }
-            () = terminated => {
-                let _ = child.start_kill();
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -290,6 +290,10 @@ pub enum Msg {
     Event(Event),
     /// One line of the child's output (`run`).
     ChildLine(String),
+    /// What the child printed since its last line, with no newline yet (a prompt).
+    ChildPartial(String),
+    /// Whether the child is blocked reading the input the view gives it.
+    ChildWaiting(bool),
     /// The child ended with this exit code (128 + N after signal N).
     ChildExited(i32),
     /// Milliseconds since the session started.
@@ -306,7 +310,36 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChildOutput {
     Line(String),
+    /// The start of a line that has no newline yet (a prompt waiting for an answer).
+    Partial(String),
+    /// The program is (true) or is no longer (false) blocked reading its input.
+    Waiting(bool),
     Exited(i32),
+}
+
+/// What the view sends the program under `run`: a line typed to it, or the end of its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToChild {
+    Line(String),
+    End,
+}
+
+/// The program's input under `run`'s live view: a line editor whose lines go to the
+/// program's stdin.
+#[derive(Debug, Clone, Default)]
+pub struct ChildInput {
+    /// The program's stdin is a pipe the view writes to (false once Ctrl-D closed it).
+    pub open: bool,
+    /// Keys go to the input line.
+    pub typing: bool,
+    /// The line being typed (Enter sends it).
+    pub line: String,
+    /// The program is blocked reading its input.
+    pub waiting: bool,
+    /// Typing opened because the program waits (it closes when the program stops).
+    auto: bool,
+    /// Esc closed typing while the program waited: not opened again until its next wait.
+    declined: bool,
 }
 
 /// Everything the panes draw.
@@ -334,6 +367,12 @@ pub struct App {
     pub scroll_timeline: usize,
     pub scroll_child: usize,
     pub child: VecDeque<String>,
+    /// The child's unfinished last line (a prompt), shown after its lines.
+    pub child_partial: Option<String>,
+    /// The child's input (`run`).
+    pub child_input: ChildInput,
+    /// What to send the child, taken by the loop that owns the pipe.
+    pub to_child: Vec<ToChild>,
     /// Lines the child printed in all (the pane keeps the newest [`CHILD_LINES`]).
     pub child_total: u64,
     /// Whether the source has a child process (shows the child pane).
@@ -393,6 +432,9 @@ impl App {
             scroll_timeline: 0,
             scroll_child: 0,
             child: VecDeque::new(),
+            child_partial: None,
+            child_input: ChildInput::default(),
+            to_child: Vec::new(),
             child_total: 0,
             has_child: false,
             now_ms: 0.0,
@@ -437,6 +479,7 @@ impl App {
     pub fn live(source: LiveSource, capacity: usize) -> Self {
         let mut app = App::base(View::Live, capacity);
         app.has_child = matches!(source, LiveSource::Run { .. });
+        app.child_input.open = app.has_child;
         app.source = Some(source);
         app
     }
@@ -445,7 +488,9 @@ impl App {
     pub fn mode(&self) -> Mode {
         if self.filter_open {
             Mode::Filter
-        } else if self.paste.typing && (self.view == View::Home || self.overlay == Overlay::Paste) {
+        } else if (self.paste.typing && (self.view == View::Home || self.overlay == Overlay::Paste))
+            || self.typing_to_child()
+        {
             Mode::Typing
         } else {
             Mode::Normal
@@ -461,9 +506,18 @@ impl App {
             Overlay::None => match self.view {
                 View::Home => Screen::Home,
                 View::Explain => Screen::Explain,
+                View::Live if self.has_child => Screen::Run,
                 View::Live => Screen::Live,
             },
         }
+    }
+
+    /// Whether keys go to the program's input line now.
+    pub fn typing_to_child(&self) -> bool {
+        self.child_input.typing
+            && self.view == View::Live
+            && self.overlay == Overlay::None
+            && !self.filter_open
     }
 
     /// The card in hand and its snippet: the selected explain card, the first card of the
@@ -489,7 +543,7 @@ impl App {
                     _ => return None,
                 }
             }
-            Screen::Live => return None,
+            Screen::Live | Screen::Run => return None,
         };
         Some((what, snippet::of(d)?))
     }
@@ -516,6 +570,7 @@ impl App {
     pub fn update(&mut self, msg: Msg) {
         match msg {
             Msg::Key(a) => self.on_action(a),
+            Msg::Paste(text) if self.typing_to_child() => self.paste_to_child(&text),
             Msg::Paste(text) => self.on_paste(&text),
             Msg::Event(e) => {
                 if self.paused {
@@ -535,11 +590,17 @@ impl App {
                 }
                 self.child.push_back(redact(&line).into_owned());
                 self.child_total += 1;
+                self.child_partial = None;
             }
+            Msg::ChildPartial(text) => self.child_partial = Some(redact(&text).into_owned()),
+            Msg::ChildWaiting(waiting) => self.on_child_waiting(waiting),
             Msg::ChildExited(code) => {
                 self.child_exit = Some(code);
                 self.child_ended_ms = Some(self.elapsed_s() * 1000.0);
                 self.quit_armed = false;
+                self.child_input.open = false;
+                self.child_input.typing = false;
+                self.child_input.waiting = false;
             }
             Msg::Tick(now) => {
                 if !self.paused {
@@ -550,6 +611,77 @@ impl App {
             Msg::Error(e) => self.error = Some(redact(&e).into_owned()),
             Msg::Signal(n) => self.end_by_signal(n),
         }
+    }
+
+    /// A program that waits for its input gets the keys (as a terminal would give them),
+    /// unless Esc took them back during this wait; when it stops waiting, they come back.
+    fn on_child_waiting(&mut self, waiting: bool) {
+        let input = &mut self.child_input;
+        input.waiting = waiting && input.open;
+        if input.waiting {
+            if !input.typing && !input.declined {
+                input.typing = true;
+                input.auto = true;
+                self.focus = Focus::Child;
+                self.scroll_child = 0;
+            }
+        } else {
+            input.declined = false;
+            if std::mem::take(&mut input.auto) && input.line.is_empty() {
+                input.typing = false;
+            }
+        }
+    }
+
+    /// A paste while typing to the program: its lines are sent, the last one is kept on
+    /// the input line (as a terminal does).
+    fn paste_to_child(&mut self, text: &str) {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let mut lines = text.split('\n').peekable();
+        while let Some(l) = lines.next() {
+            self.child_input.line.push_str(l);
+            if lines.peek().is_some() {
+                let line = std::mem::take(&mut self.child_input.line);
+                self.to_child.push(ToChild::Line(line));
+            }
+        }
+    }
+
+    /// Handles a key while typing to the program; false when the normal table should.
+    fn on_child_typing_action(&mut self, a: Action) -> bool {
+        let input = &mut self.child_input;
+        match a {
+            Action::Char(c) => input.line.push(c),
+            Action::Backspace => {
+                input.line.pop();
+            }
+            Action::ClearText => input.line.clear(),
+            Action::Newline => {
+                let line = std::mem::take(&mut input.line);
+                self.to_child.push(ToChild::Line(line));
+                self.scroll_child = 0;
+            }
+            Action::EndInput => {
+                if !input.line.is_empty() {
+                    // As a terminal does: Ctrl-D after text sends the text, unfinished.
+                    let line = std::mem::take(&mut input.line);
+                    self.to_child.push(ToChild::Line(line));
+                }
+                self.to_child.push(ToChild::End);
+                input.open = false;
+                input.typing = false;
+                input.waiting = false;
+                self.status = Some("the program's input is closed (EOF)".to_string());
+            }
+            Action::Back => {
+                input.typing = false;
+                input.auto = false;
+                input.declined = input.waiting;
+            }
+            Action::PageUp | Action::PageDown => return false,
+            _ => {}
+        }
+        true
     }
 
     /// Quits at once (a `run` program still running is stopped after the view closes), to
@@ -626,6 +758,11 @@ impl App {
         }
         match self.mode() {
             Mode::Filter => return self.on_filter_action(a),
+            Mode::Typing if self.typing_to_child() => {
+                if self.on_child_typing_action(a) {
+                    return;
+                }
+            }
             Mode::Typing => {
                 if self.on_typing_action(a) {
                     return;
@@ -637,6 +774,21 @@ impl App {
         self.status = None;
         match a {
             Action::Copy => self.copy(),
+            Action::Input => {
+                if self.view == View::Live && self.overlay == Overlay::None && self.has_child {
+                    if self.child_input.open {
+                        self.child_input.typing = true;
+                        self.focus = Focus::Child;
+                        self.scroll_child = 0;
+                    } else {
+                        self.status = Some(if self.child_exit.is_some() {
+                            "the program has ended".to_string()
+                        } else {
+                            "the program's input is closed".to_string()
+                        });
+                    }
+                }
+            }
             // Quitting stops a program that still runs: the first press only says so.
             Action::Quit if self.child_running() && !armed => self.quit_armed = true,
             Action::Quit => self.quit = true,
@@ -712,6 +864,7 @@ impl App {
             Action::Bottom => self.scroll(i64::MAX / 2),
             Action::Interrupt
             | Action::Suspend
+            | Action::EndInput
             | Action::Only429
             | Action::CycleModel
             | Action::CycleDimension

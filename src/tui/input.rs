@@ -52,6 +52,10 @@ pub enum Action {
     ClearText,
     /// Copy the snippet of the card in hand to the clipboard.
     Copy,
+    /// `run`'s live view: type a line to the program's input.
+    Input,
+    /// While typing to the program: Ctrl-D, the end of its input.
+    EndInput,
 }
 
 /// Which table applies.
@@ -60,7 +64,7 @@ pub enum Mode {
     Normal,
     /// The filter bar is open.
     Filter,
-    /// The paste area takes typed text.
+    /// The paste area, or the program's input line (`run`), takes typed text.
     Typing,
 }
 
@@ -70,6 +74,8 @@ pub enum Screen {
     Home,
     Explain,
     Live,
+    /// The live view of `run`: the live view's keys and the program's input.
+    Run,
     /// The paste area over another view.
     Paste,
     /// An event's detail over the live view.
@@ -80,11 +86,13 @@ const ALL: &[Screen] = &[
     Screen::Home,
     Screen::Explain,
     Screen::Live,
+    Screen::Run,
     Screen::Paste,
     Screen::Detail,
 ];
 const SCROLLS: &[Screen] = &[Screen::Home, Screen::Explain, Screen::Paste, Screen::Detail];
-const LIVE: &[Screen] = &[Screen::Live];
+const LIVE: &[Screen] = &[Screen::Live, Screen::Run];
+const RUN: &[Screen] = &[Screen::Run];
 
 /// Every binding, as the help pane shows it: (keys, what they do, the screens it works on).
 pub const BINDINGS: &[(&str, &str, &[Screen])] = &[
@@ -123,8 +131,16 @@ pub const BINDINGS: &[(&str, &str, &[Screen])] = &[
     (
         "p",
         "paste an error: it is diagnosed as it lands",
-        &[Screen::Home, Screen::Explain, Screen::Live],
+        &[Screen::Home, Screen::Explain, Screen::Live, Screen::Run],
     ),
+    (
+        "i",
+        "type to the program (it opens by itself when the program waits for input)",
+        RUN,
+    ),
+    ("  Enter", "  send the line to the program", RUN),
+    ("  Ctrl-D", "  end the program's input (EOF)", RUN),
+    ("  Esc", "  back to the view's keys", RUN),
     ("p", "type or edit the pasted text", &[Screen::Paste]),
     (
         "  ←→↑↓ Home End",
@@ -181,6 +197,7 @@ fn typing(key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Enter => Some(Action::Newline),
         KeyCode::Backspace => Some(Action::Backspace),
         KeyCode::Char('u') if ctrl => Some(Action::ClearText),
+        KeyCode::Char('d') if ctrl => Some(Action::EndInput),
         KeyCode::Char(_) if ctrl => None,
         KeyCode::Char(c) => Some(Action::Char(c)),
         KeyCode::Tab => Some(Action::Char('\t')),
@@ -236,6 +253,7 @@ fn normal(key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Char('d') => Some(Action::StartDemo),
         KeyCode::Char('?') => Some(Action::Help),
         KeyCode::Char('c') => Some(Action::Copy),
+        KeyCode::Char('i') => Some(Action::Input),
         _ => None,
     }
 }

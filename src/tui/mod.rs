@@ -35,13 +35,21 @@ pub(crate) mod panes;
 pub mod run;
 pub mod signals;
 
-pub use app::{App, ChildOutput, LiveSource, Msg};
+pub use app::{App, ChildOutput, LiveSource, Msg, ToChild};
 
 use crate::diagnose::Diagnosis;
 use crate::error::{AppError, ExitCode};
 use crate::event::Event;
 use std::time::Instant;
-use tokio::sync::mpsc::Receiver;
+use tokio::sync::mpsc::{Receiver, UnboundedSender};
+
+/// The program under `run`, as the view sees it: its output (lines, prompts, whether it
+/// waits for input, how it ended) and, when its stdin is a pipe, where typed lines go.
+#[derive(Debug)]
+pub struct ChildLink {
+    pub output: Receiver<ChildOutput>,
+    pub input: Option<UnboundedSender<ToChild>>,
+}
 
 /// Options of the live view.
 #[derive(Debug, Clone, Copy)]
@@ -112,12 +120,12 @@ pub fn home() -> Result<App, AppError> {
 }
 
 /// The live view of a source, from inside a tokio runtime: folds `events` (and, for `run`,
-/// the child's output lines) until the user quits (or the source ends, with
+/// the child's output and input) until the user quits (or the source ends, with
 /// `quit_when_done`). Returns the final state (for an after-run summary).
 pub async fn live(
     source: LiveSource,
     events: Receiver<Event>,
-    child_lines: Option<Receiver<ChildOutput>>,
+    child: Option<ChildLink>,
     options: LiveOptions,
 ) -> Result<App, AppError> {
     let start = options.start.unwrap_or_else(Instant::now);
@@ -125,7 +133,7 @@ pub async fn live(
     run::run_terminal(
         app,
         Some(events),
-        child_lines,
+        child,
         move || start.elapsed().as_secs_f64() * 1000.0,
         run::LoopOptions {
             quit_when_done: options.quit_when_done,
@@ -141,9 +149,9 @@ pub async fn live(
 pub fn run_live(
     source: LiveSource,
     events: Receiver<Event>,
-    child_lines: Option<Receiver<ChildOutput>>,
+    child: Option<ChildLink>,
     options: LiveOptions,
 ) -> Result<ExitCode, AppError> {
-    let app = runtime()?.block_on(live(source, events, child_lines, options))?;
+    let app = runtime()?.block_on(live(source, events, child, options))?;
     Ok(app.exit_code(ExitCode::Ok))
 }

@@ -161,7 +161,7 @@ pub async fn run_loop<B, S, G, H>(
     app: &mut App,
     mut input: S,
     mut events: Option<Receiver<Event>>,
-    mut lines: Option<Receiver<crate::tui::ChildOutput>>,
+    child: Option<crate::tui::ChildLink>,
     clock: impl Fn() -> f64,
     mut signals: G,
     host: &mut H,
@@ -178,6 +178,10 @@ where
     let mut dirty = true;
     let mut input_open = true;
     let mut signals_open = true;
+    let (mut lines, to_child) = match child {
+        Some(c) => (Some(c.output), c.input),
+        None => (None, None),
+    };
     #[cfg(feature = "test-hooks")]
     let mut frames = 0u64;
     while !app.quit {
@@ -201,6 +205,7 @@ where
                 Some(Ok(e)) => {
                     on_terminal_event(app, e);
                     send_clipboard(app, opts.osc52);
+                    send_to_child(app, to_child.as_ref());
                     dirty = true;
                     if std::mem::take(&mut app.suspend) {
                         host.suspend(true)?;
@@ -286,6 +291,21 @@ fn send_clipboard(app: &mut App, osc52: bool) {
     }
 }
 
+/// Hands what was typed to the program to the task that writes its stdin.
+fn send_to_child(
+    app: &mut App,
+    to: Option<&tokio::sync::mpsc::UnboundedSender<crate::tui::ToChild>>,
+) {
+    for m in app.to_child.drain(..) {
+        if to.is_none_or(|to| to.send(m).is_err()) {
+            app.child_input.open = false;
+            app.child_input.typing = false;
+            app.status = Some("the program's input is closed".to_string());
+            break;
+        }
+    }
+}
+
 /// After the UI: the snippet copied last, for terminals that ignore OSC 52.
 fn print_copied(app: &App) {
     if let Some(s) = &app.copied {
@@ -299,6 +319,8 @@ fn print_copied(app: &App) {
 fn child_msg(app: &mut App, out: crate::tui::ChildOutput) {
     app.update(match out {
         crate::tui::ChildOutput::Line(l) => Msg::ChildLine(l),
+        crate::tui::ChildOutput::Partial(l) => Msg::ChildPartial(l),
+        crate::tui::ChildOutput::Waiting(w) => Msg::ChildWaiting(w),
         crate::tui::ChildOutput::Exited(code) => Msg::ChildExited(code),
     });
 }
@@ -433,7 +455,7 @@ impl Drop for TerminalGuard {
 pub async fn run_terminal(
     mut app: App,
     events: Option<Receiver<Event>>,
-    lines: Option<Receiver<crate::tui::ChildOutput>>,
+    child: Option<crate::tui::ChildLink>,
     clock: impl Fn() -> f64,
     mut opts: LoopOptions,
 ) -> Result<App, AppError> {
@@ -452,7 +474,7 @@ pub async fn run_terminal(
         &mut app,
         input,
         events,
-        lines,
+        child,
         clock,
         signals::signals(),
         &mut Tty,

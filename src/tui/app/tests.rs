@@ -1,5 +1,6 @@
 use super::*;
 use crate::tui::fixtures::{SAMPLE_RPM, live_app, scripted_events};
+use crate::tui::input::{Mode, Screen};
 
 #[test]
 fn events_fold_into_the_session_and_the_ring() {
@@ -327,4 +328,100 @@ fn quitting_while_the_program_runs_asks_first_and_its_end_stops_the_clock() {
     );
     app.update(Msg::Key(Action::Quit));
     assert!(app.quit, "an ended program: q quits at once");
+}
+
+fn run_app() -> App {
+    App::live(
+        LiveSource::Run {
+            command: "python3 ask.py".into(),
+            proxy: "http://127.0.0.1:5".into(),
+        },
+        100,
+    )
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Msg::Key(Action::Char(c)));
+    }
+}
+
+#[test]
+fn a_program_waiting_for_input_gets_the_keys_and_the_lines_typed() {
+    let mut app = run_app();
+    assert!(app.child_input.open);
+    assert_eq!(app.screen(), Screen::Run);
+    app.update(Msg::ChildPartial("Your name: ".into()));
+    app.update(Msg::ChildWaiting(true));
+    assert!(app.typing_to_child(), "the wait hands the keys over");
+    assert_eq!(app.mode(), Mode::Typing);
+    // `q` is a letter of the answer, not a quit.
+    typed(&mut app, "qBob");
+    app.update(Msg::Key(Action::Backspace));
+    assert!(!app.quit && !app.quit_armed);
+    app.update(Msg::Key(Action::Newline));
+    assert_eq!(app.to_child, vec![ToChild::Line("qBo".into())]);
+    assert!(app.child_input.line.is_empty());
+    // It stops waiting: the keys come back to the view.
+    app.update(Msg::ChildWaiting(false));
+    assert!(!app.typing_to_child());
+    app.update(Msg::Key(Action::Quit));
+    assert!(app.quit_armed && !app.quit, "q asks first while it runs");
+}
+
+#[test]
+fn esc_gives_the_keys_back_until_the_next_wait_and_i_hands_them_over() {
+    let mut app = run_app();
+    app.update(Msg::ChildWaiting(true));
+    app.update(Msg::Key(Action::Back));
+    assert!(!app.typing_to_child());
+    app.update(Msg::ChildWaiting(true));
+    assert!(
+        !app.typing_to_child(),
+        "the same wait does not take the keys again"
+    );
+    app.update(Msg::Key(Action::Input));
+    assert!(app.typing_to_child());
+    app.update(Msg::Key(Action::Back));
+    app.update(Msg::ChildWaiting(false));
+    app.update(Msg::ChildWaiting(true));
+    assert!(app.typing_to_child(), "a new wait does");
+}
+
+#[test]
+fn ctrl_d_ends_the_input_and_a_paste_sends_its_lines() {
+    let mut app = run_app();
+    app.update(Msg::Key(Action::Input));
+    app.update(Msg::Paste("one\r\ntwo\nthr".into()));
+    assert_eq!(
+        app.to_child,
+        vec![ToChild::Line("one".into()), ToChild::Line("two".into())]
+    );
+    assert_eq!(app.child_input.line, "thr");
+    assert!(app.paste.text.is_empty(), "not diagnosed as a pasted error");
+    app.to_child.clear();
+    app.update(Msg::Key(Action::EndInput));
+    assert_eq!(
+        app.to_child,
+        vec![ToChild::Line("thr".into()), ToChild::End]
+    );
+    assert!(!app.child_input.open && !app.typing_to_child());
+    app.update(Msg::Key(Action::Input));
+    assert!(!app.typing_to_child());
+    assert_eq!(app.status.as_deref(), Some("the program's input is closed"));
+}
+
+#[test]
+fn the_end_of_the_program_closes_its_input_and_other_views_have_none() {
+    let mut app = run_app();
+    app.update(Msg::ChildWaiting(true));
+    app.update(Msg::ChildExited(0));
+    assert!(!app.typing_to_child() && !app.child_input.open);
+    app.update(Msg::Key(Action::Input));
+    assert_eq!(app.status.as_deref(), Some("the program has ended"));
+    let mut demo = App::live(LiveSource::Demo, 10);
+    demo.update(Msg::ChildWaiting(true));
+    demo.update(Msg::Key(Action::Input));
+    assert!(!demo.typing_to_child());
+    assert_eq!(demo.screen(), Screen::Live);
 }

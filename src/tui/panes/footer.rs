@@ -47,6 +47,13 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
                 width.saturating_sub(8),
             )),
         ]),
+        Mode::Typing if app.typing_to_child() => Line::from(vec![
+            Span::styled(" input ", bold().fg(Color::Black).bg(Color::Green)),
+            Span::raw(fit(
+                " typing to the program · Enter send · Ctrl-D end of input · Esc view keys · Ctrl-C quit",
+                width.saturating_sub(7),
+            )),
+        ]),
         Mode::Typing => Line::from(vec![
             Span::styled(" paste ", bold().fg(Color::Black).bg(Color::Yellow)),
             Span::raw(fit(
@@ -56,6 +63,9 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         ]),
         Mode::Normal => {
             let keys = match app.view {
+                View::Live if app.child_input.open => {
+                    "q quit · i type to program · Tab focus · ↑↓ move · Enter detail · / filter · space pause · ? help"
+                }
                 View::Live => {
                     "q quit · Tab focus · ↑↓ move · Enter detail · / filter · space pause · p paste · ? help"
                 }

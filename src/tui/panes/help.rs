@@ -21,7 +21,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
             ])
         })
         .collect();
-    if screen == Screen::Live {
+    if matches!(screen, Screen::Live | Screen::Run) {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
             " Marks on the timeline: • ok  ✖ 429  ! not retryable  ▲ 5xx/overloaded  · pending;",
@@ -47,6 +47,7 @@ fn name(screen: Screen) -> &'static str {
         Screen::Home => "home screen",
         Screen::Explain => "explain view",
         Screen::Live => "live view",
+        Screen::Run => "live view of the program",
         Screen::Paste => "paste area",
         Screen::Detail => "event detail",
     }
