@@ -1,7 +1,7 @@
-//! The accept loop of the emulator's server (source layer): HTTP/1.1 with keep-alive, a
-//! header-read timeout that also lets idle kept-alive connections go, and a cap on open
-//! connections past which one more gets a clear 503 and is closed, rather than held.
-//! (The proxy has the same rules in its own loop, which also reaps its upstream pool.)
+//! The accept loop of our servers, the emulator's and the proxy's (source layer): HTTP/1.1
+//! with keep-alive, a header-read timeout that also lets idle kept-alive connections go,
+//! and a cap on open connections past which one more gets a clear 503 and is closed,
+//! rather than held.
 
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -26,11 +26,13 @@ pub struct Limits {
 }
 
 /// Serves `service` on `listener` until `stop` resolves; then lets open connections
-/// finish for up to 2 s.
+/// finish for up to 2 s. `on_accept` is called for each connection served (not for one
+/// refused past the cap).
 pub async fn serve<S, B>(
     listener: TcpListener,
     limits: Limits,
     service: S,
+    on_accept: impl Fn(),
     stop: impl Future<Output = ()>,
 ) where
     S: hyper::service::Service<hyper::Request<Incoming>, Response = hyper::Response<B>>
@@ -61,6 +63,7 @@ pub async fn serve<S, B>(
                     conns.spawn(refuse_full(tcp, limits.full_body));
                     continue;
                 }
+                on_accept();
                 let service = service.clone();
                 let mut closed = closed.clone();
                 conns.spawn(async move {

@@ -221,7 +221,7 @@ pub async fn spawn(config: MockConfig) -> Result<MockHandle, AppError> {
     let shared = Arc::new(state::Shared::new(config));
     let app = hyper_util::service::TowerToHyperService::new(routes::router(Arc::clone(&shared)));
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(crate::serve::serve(listener, limits, app, async move {
+    let task = tokio::spawn(crate::serve::serve(listener, limits, app, || {}, async move {
         let _ = stopped.await;
     }));
     Ok(MockHandle {

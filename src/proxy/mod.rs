@@ -33,9 +33,7 @@ pub use route::{Family, Upstreams};
 use crate::error::AppError;
 use crate::event::{Event, EventKind};
 use crate::session::Session;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -391,77 +389,49 @@ pub async fn spawn(
     })
 }
 
-/// The answer to a connection past `max_connections`.
-async fn refuse_full(mut tcp: tokio::net::TcpStream) {
-    use tokio::io::AsyncWriteExt;
-    let body = r#"{"error":{"message":"ratedoctor proxy: too many connections at once; try again shortly","type":"proxy_full","code":"too_many_connections"}}"#;
-    let answer = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = tokio::time::timeout(Duration::from_secs(2), tcp.write_all(answer.as_bytes())).await;
-    let _ = tcp.shutdown().await;
-}
-
+/// Serves on `listener` until `stop` changes (the accept loop of [`crate::serve`]), and
+/// closes idle upstream connections on a timer meanwhile, not only when a request comes.
 async fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut conns = tokio::task::JoinSet::new();
-    // Idle upstream connections are closed on a timer, not only when a request comes.
-    let mut reap = tokio::time::interval(upstream::REAP_EVERY);
-    reap.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => break,
-            _ = reap.tick() => {
+    let limits = crate::serve::Limits {
+        header_read_timeout: shared.config.header_read_timeout,
+        max_connections: shared.config.max_connections,
+        full_body: r#"{"error":{"message":"ratedoctor proxy: too many connections at once; try again shortly","type":"proxy_full","code":"too_many_connections"}}"#,
+    };
+    let reaper = {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let mut reap = tokio::time::interval(upstream::REAP_EVERY);
+            reap.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                reap.tick().await;
                 for (_, t) in &shared.targets {
                     t.reap();
                 }
             }
-            accepted = listener.accept() => {
-                let Ok((tcp, _)) = accepted else {
-                    // Out of file descriptors and the like: wait a little, keep serving.
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    continue;
-                };
-                let _ = tcp.set_nodelay(true);
-                if conns.len() >= shared.config.max_connections {
-                    // Full: say so in one answer and close, rather than hold it unanswered.
-                    conns.spawn(refuse_full(tcp));
-                    continue;
-                }
-                shared.counters.connections.fetch_add(1, Ordering::Relaxed);
-                let header_read_timeout = shared.config.header_read_timeout;
-                let shared = Arc::clone(&shared);
-                let mut stop = stop.clone();
-                conns.spawn(async move {
-                    let svc = service_fn(move |req| forward::handle(Arc::clone(&shared), req));
-                    let conn = http1::Builder::new()
-                        .keep_alive(true)
-                        .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(header_read_timeout)
-                        .serve_connection(TokioIo::new(tcp), svc);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = stop.changed() => {
-                            conn.as_mut().graceful_shutdown();
-                            let _ = tokio::time::timeout(Duration::from_secs(2), conn.as_mut()).await;
-                        }
-                    }
-                });
-            }
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        while conns.join_next().await.is_some() {}
-    })
+        })
+    };
+    let svc = {
+        let shared = Arc::clone(&shared);
+        service_fn(move |req| forward::handle(Arc::clone(&shared), req))
+    };
+    let counted = Arc::clone(&shared);
+    crate::serve::serve(
+        listener,
+        limits,
+        svc,
+        move || {
+            counted.counters.connections.fetch_add(1, Ordering::Relaxed);
+        },
+        async move {
+            let _ = stop.changed().await;
+        },
+    )
     .await;
-    conns.abort_all();
+    reaper.abort();
 }
 
 #[cfg(test)]
