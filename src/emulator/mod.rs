@@ -221,9 +221,15 @@ pub async fn spawn(config: MockConfig) -> Result<MockHandle, AppError> {
     let shared = Arc::new(state::Shared::new(config));
     let app = hyper_util::service::TowerToHyperService::new(routes::router(Arc::clone(&shared)));
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(crate::serve::serve(listener, limits, app, || {}, async move {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(crate::serve::serve(
+        listener,
+        limits,
+        app,
+        || {},
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     Ok(MockHandle {
         addr,
         shared,

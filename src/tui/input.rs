@@ -135,7 +135,7 @@ pub const BINDINGS: &[(&str, &str, &[Screen])] = &[
     ),
     (
         "i",
-        "type to the program (it opens by itself when the program waits for input)",
+        "type to the program (opens by itself when it waits)",
         RUN,
     ),
     ("  Enter", "  send the line to the program", RUN),

@@ -1,6 +1,6 @@
 //! The child's output (`ratedoctor run -- CMD`): the newest lines, keys redacted.
 
-use super::{bold, dim, fit, pane_block};
+use super::{bold, dim, first_fitting, fit, pane_block};
 use crate::tui::app::{App, Focus};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,13 +11,22 @@ use ratatui::widgets::Paragraph;
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     // All the lines it printed (the pane shows the newest; the file keeps every one).
     let input = &app.child_input;
-    let state = if input.waiting {
-        " · waits for input"
-    } else {
-        ""
-    };
     let n = app.child_total;
-    let title = format!("output ({n} line{}){state}", if n == 1 { "" } else { "s" });
+    let count = format!("output ({n} line{})", if n == 1 { "" } else { "s" });
+    // The title's room: the pane less its corners and the focus mark.
+    let room = (area.width as usize).saturating_sub(6);
+    let title = if input.waiting {
+        first_fitting(
+            &[
+                format!("{count} · waits for input"),
+                "output · waits for input".to_string(),
+                "waits for input".to_string(),
+            ],
+            room,
+        )
+    } else {
+        count
+    };
     let block = pane_block(title, app, Focus::Child);
     let inner = block.inner(area);
     let typing = app.typing_to_child();

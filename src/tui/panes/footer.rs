@@ -50,7 +50,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         Mode::Typing if app.typing_to_child() => Line::from(vec![
             Span::styled(" input ", bold().fg(Color::Black).bg(Color::Green)),
             Span::raw(fit(
-                " typing to the program · Enter send · Ctrl-D end of input · Esc view keys · Ctrl-C quit",
+                " typing to the program · Enter send · Ctrl-D end input · Esc view keys",
                 width.saturating_sub(7),
             )),
         ]),
