@@ -4,7 +4,7 @@
 //! Schema (one JSON object a line): `{"t_ms": 12.5, "id": 3, "event": "<kind>", ...}` where
 //! `t_ms` is milliseconds since the session started, `id` names one HTTP exchange, and
 //! `event` is one of `request_sent`, `response_received`, `retry_scheduled`,
-//! `stream_finished`, `failed`, with the fields of [`EventKind`].
+//! `stream_finished`, `failed`, `ledger`, `fleet`, with the fields of [`EventKind`].
 
 use crate::diagnose::{Diagnosis, Provider};
 use crate::headers::Snapshot;
@@ -85,6 +85,23 @@ pub enum EventKind {
     /// `--share`: this member left the fleet's ledger (Redis lost: it paces locally) or
     /// joined it again. Not about any exchange (`id` 0).
     Ledger { joined: bool, detail: String },
+    /// `--share`: the fleet as this member saw it at its last beat, sent when the members
+    /// or the fleet's 429s change, else at most every few seconds. Not about any exchange.
+    Fleet(FleetSeen),
+}
+
+/// The fleet as one member sees it (`--share`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetSeen {
+    /// Members alive (their beat heard within the last few seconds).
+    pub members: u64,
+    /// Requests let through by the fleet and not answered yet.
+    pub in_flight: u64,
+    /// 429s any member saw.
+    pub rate_limited: u64,
+    /// Requests this member let through, and the whole fleet.
+    pub admitted_here: u64,
+    pub admitted_total: u64,
 }
 
 /// One event.

@@ -716,3 +716,81 @@ async fn three_watch_processes_with_retry_waste_nothing() {
     })
     .await;
 }
+
+/// The fleet admits held requests in the order they first asked, whichever member holds
+/// them (issue #16, "the line of held requests"); one whose asker left holds the line up
+/// for about a second at most.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_requests_are_admitted_fleet_wide_in_arrival_order() {
+    use ratedoctor::proxy::share::Fleet;
+    let Some(redis) = Redis::start(
+        "held_requests_are_admitted_fleet_wide_in_arrival_order",
+        &[],
+    ) else {
+        return;
+    };
+    let share = ShareConfig::new(&redis.url(), Some("order".into()), false).unwrap();
+    let members = [
+        Fleet::join(&share).await.unwrap(),
+        Fleet::join(&share).await.unwrap(),
+    ];
+    let prefix = members[0].prefix(
+        "http://127.0.0.1:9",
+        ratedoctor::diagnose::Provider::Openai,
+        &reqwest::header::HeaderMap::new(),
+        None,
+    );
+    // The first call finds the budget empty: 300 a minute, none left, so one request
+    // comes back every 200 ms, and all ten are held at once.
+    let first = members[0]
+        .admit(&prefix, 10.0, 10.0, Duration::from_secs(5))
+        .await
+        .expect("the first request goes");
+    let empty = ratedoctor::headers::parse(
+        &[
+            ("x-ratelimit-limit-requests", "300"),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "60s"),
+        ],
+        Some(ratedoctor::diagnose::Provider::Openai),
+        None,
+    );
+    members[0]
+        .settle(&first, Some(&empty), false, Instant::now())
+        .await;
+
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    // A request whose client leaves while it is held, first in the line.
+    let gone = {
+        let (m, p) = (Arc::clone(&members[1]), prefix.clone());
+        tokio::spawn(async move { m.admit(&p, 10.0, 10.0, Duration::from_secs(30)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    gone.abort();
+    let start = Instant::now();
+    for i in 0..10usize {
+        let (m, p, order) = (
+            Arc::clone(&members[i % 2]),
+            prefix.clone(),
+            Arc::clone(&order),
+        );
+        tasks.push(tokio::spawn(async move {
+            let t = m.admit(&p, 10.0, 10.0, Duration::from_secs(30)).await;
+            assert!(t.is_some(), "request {i} was not admitted");
+            order.lock().unwrap().push(i);
+        }));
+        // Each asks for the first time before the next does.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let order = order.lock().unwrap().clone();
+    assert_eq!(order, (0..10).collect::<Vec<_>>(), "admitted out of order");
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(8),
+        "ten requests at 5 a second, behind one that left: {took:?}"
+    );
+}

@@ -45,8 +45,13 @@ def launch(args: argparse.Namespace) -> None:
     base = [sys.executable, os.path.abspath(__file__)] + [
         a for a in sys.argv[1:]
     ]
+    # One base URL per worker (bench/goodput/fleet.py: each worker on a "machine" of its
+    # own, with its own proxy), given as a comma-separated list; else OPENAI_BASE_URL.
+    own = [u for u in os.environ.get("BENCH_WORKER_BASE_URLS", "").split(",") if u]
     procs = []
     for w in range(args.workers):
+        if own:
+            env = dict(env, OPENAI_BASE_URL=own[w % len(own)])
         procs.append(
             subprocess.Popen(
                 base + ["--worker", str(w)],

@@ -379,6 +379,9 @@ pub async fn spawn(
             }
         });
     }
+    if let Some(fleet) = shared.fleet.clone() {
+        tokio::spawn(report_fleet(fleet, Arc::downgrade(&shared)));
+    }
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
     Ok(ProxyHandle {
@@ -387,6 +390,42 @@ pub async fn spawn(
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// How often at most the fleet's view is recorded when only its counts move.
+const FLEET_EVERY: Duration = Duration::from_secs(5);
+
+/// Records the fleet as this member sees it (an event of no exchange): when its members or
+/// its 429s change, else at most every [`FLEET_EVERY`]. Ends with the proxy.
+async fn report_fleet(fleet: Arc<share::Fleet>, shared: std::sync::Weak<Shared>) {
+    let mut last: Option<crate::event::FleetSeen> = None;
+    let mut last_at = Instant::now();
+    let mut tick = tokio::time::interval(share::BEAT);
+    loop {
+        tick.tick().await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let v = fleet.view();
+        if !v.joined || v.members_alive == 0 {
+            continue;
+        }
+        let seen = crate::event::FleetSeen {
+            members: v.members_alive,
+            in_flight: v.in_flight,
+            rate_limited: v.rate_limited,
+            admitted_here: v.admitted_here,
+            admitted_total: v.admitted_total,
+        };
+        let changed =
+            last.is_none_or(|l| l.members != seen.members || l.rate_limited != seen.rate_limited);
+        let moved = last != Some(seen) && last_at.elapsed() >= FLEET_EVERY;
+        if changed || moved {
+            shared.emit(0, EventKind::Fleet(seen));
+            last = Some(seen);
+            last_at = Instant::now();
+        }
+    }
 }
 
 /// Serves on `listener` until `stop` changes (the accept loop of [`crate::serve`]), and

@@ -12,7 +12,10 @@
 //!   within [`MEMBER_TTL`];
 //! - `…:charged`: answered requests counted after the report of some dimension, which
 //!   that report cannot include;
-//! - `…:block`: a retryable 429's advised wait, which holds the whole fleet.
+//! - `…:block`: a retryable 429's advised wait, which holds the whole fleet;
+//! - `…:line` (with `…:seq` and `…:polled`): the requests held, in the order they first
+//!   asked; only the first may go, so the fleet admits in arrival order. A request that
+//!   stops asking for [`LINE_STALE`] (its client left) or whose member died leaves it.
 //!
 //! Admission is one Lua script (EVALSHA): it drops the reservations of dead members, weighs
 //! the request against each budget as [`super::pace`] does (the report's projection less
@@ -47,6 +50,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const KEY_TTL_MS: u64 = 600_000;
 /// A held request asks the fleet again at least this often.
 const POLL: Duration = Duration::from_millis(200);
+/// A request in the fleet's line that has not asked for this long has left it.
+const LINE_STALE: Duration = Duration::from_millis(1000);
 /// Mixed into the fleet identity, so the hash is ratedoctor's own and no bare hash of a key.
 const SALT: &str = "ratedoctor-fleet-v1";
 
@@ -189,12 +194,14 @@ fn kind(d: Dimension) -> Option<u8> {
 
 /// Admission: drop dead members' reservations, weigh the request against every budget
 /// (the freshest report's projection, less the reservations and the answered requests it
-/// cannot include, half a request kept in hand), the 429 block and, with nothing known
-/// yet, one probe at a time; then reserve, or say how many milliseconds to wait.
+/// cannot include, half a request kept in hand), the 429 block, with nothing known yet
+/// one probe at a time, and its place in the line; then reserve, or say how many
+/// milliseconds to wait.
 const ADMIT: &str = r#"
 local p, member, base, resid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local need_in, need_out = tonumber(ARGV[5]), tonumber(ARGV[6])
 local probe_ms, margin, ttl, key_ttl = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local poll, stale = tonumber(ARGV[11]), tonumber(ARGV[12])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local members = p .. ':members'
@@ -262,9 +269,35 @@ if #dims == 0 then
     if left > wait then wait = left end
   end
 end
+-- The line: the fleet admits requests in the order they first asked. One whose member
+-- died, or that stopped asking (its client left), leaves the line when it reaches the
+-- head, so nothing behind it waits on it for long.
+local line, polled = p .. ':line', p .. ':polled'
+if redis.call('ZSCORE', line, resid) == false then
+  redis.call('ZADD', line, redis.call('INCR', p .. ':seq'), resid)
+end
+redis.call('HSET', polled, resid, now)
+while true do
+  local head = redis.call('ZRANGE', line, 0, 0)[1]
+  if head == nil or head == resid then break end
+  local hm = string.match(head, '^(.*):[^:]*$')
+  local last = tonumber(redis.call('HGET', polled, head) or '0')
+  if hm and redis.call('ZSCORE', members, hm) ~= false and now - last <= stale then break end
+  redis.call('ZREM', line, head)
+  redis.call('HDEL', polled, head)
+end
+local ahead = redis.call('ZRANK', line, resid)
+if ahead > 0 then
+  -- Not its turn: ask again soon, later the further back it stands.
+  local turn = math.min(poll, 10 * ahead)
+  if turn > wait then wait = turn end
+end
+for _, k in ipairs({line, polled, p .. ':seq'}) do redis.call('PEXPIRE', k, key_ttl) end
 if wait > 0 then
   return {0, math.ceil(wait), redis.call('ZCARD', members), used[1]}
 end
+redis.call('ZREM', line, resid)
+redis.call('HDEL', polled, resid)
 redis.call('HSET', flight, resid, member .. '|' .. need_in .. '|' .. need_out)
 redis.call('HINCRBY', p .. ':admitted', base, 1)
 for _, k in ipairs({members, flight, p .. ':admitted'}) do redis.call('PEXPIRE', k, key_ttl) end
@@ -604,7 +637,9 @@ impl Fleet {
                 .arg(super::pace::PROBE_WAIT.as_millis() as u64)
                 .arg(0.5f64)
                 .arg(MEMBER_TTL.as_millis() as u64)
-                .arg(KEY_TTL_MS);
+                .arg(KEY_TTL_MS)
+                .arg(POLL.as_millis() as u64)
+                .arg(LINE_STALE.as_millis() as u64);
             let (ok, wait_ms, _, _): (u8, u64, u64, u64) = self.call(inv).await?;
             if ok == 1 {
                 return Some(Ticket {

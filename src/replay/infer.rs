@@ -202,7 +202,7 @@ impl Observer {
                     }
                 }
             }
-            EventKind::RetryScheduled { .. } | EventKind::Ledger { .. } => {}
+            EventKind::RetryScheduled { .. } | EventKind::Ledger { .. } | EventKind::Fleet(_) => {}
         }
     }
 

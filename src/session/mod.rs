@@ -165,6 +165,9 @@ pub struct Session {
     pub groups: BTreeMap<u64, RequestTrace>,
     pub last_429: Option<(f64, Diagnosis)>,
     pub retry_after_s: Option<f64>,
+    /// `--share`: the fleet as last reported (members, in flight, 429s, admissions).
+    #[serde(skip)]
+    pub fleet: Option<crate::event::FleetSeen>,
     /// Exchange id → (group, attempt index, provider) of requests not answered yet.
     #[serde(skip)]
     pending: HashMap<u64, (u64, usize, Provider)>,
@@ -282,6 +285,7 @@ impl Session {
                 }
             }
             EventKind::RetryScheduled { .. } | EventKind::Ledger { .. } => {}
+            EventKind::Fleet(seen) => self.fleet = Some(*seen),
             EventKind::StreamFinished { usage, .. } => {
                 if let Some(u) = usage {
                     self.input_tokens += u.input_tokens;

@@ -130,6 +130,19 @@ pub fn text(e: &Event) -> String {
             joined: false,
             detail,
         } => write!(o, "⚠ fleet: {detail}"),
+        EventKind::Fleet(f) => write!(
+            o,
+            "⇄ fleet: {} member{} · {} in flight · {} · this one let {} of {} through",
+            f.members,
+            if f.members == 1 { "" } else { "s" },
+            f.in_flight,
+            match f.rate_limited {
+                1 => "1 429".to_string(),
+                n => format!("{n} 429s"),
+            },
+            f.admitted_here,
+            f.admitted_total
+        ),
     };
     o
 }

@@ -38,7 +38,7 @@ pub(crate) fn describe(l: &Logged) -> (String, Style) {
             }
         }
         EventKind::Failed { .. } => Style::new().fg(Color::Red),
-        EventKind::Ledger { joined: true, .. } => dim(),
+        EventKind::Ledger { joined: true, .. } | EventKind::Fleet(_) => dim(),
         EventKind::Ledger { joined: false, .. } => Style::new().fg(Color::Yellow),
     };
     (crate::views::event_line::text(&l.event), style)

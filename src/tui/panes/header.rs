@@ -98,6 +98,28 @@ pub(crate) fn counts_line(app: &App, width: usize) -> Line<'static> {
             break;
         }
     }
+    // `--share`: the fleet, as much of it as the line has room for.
+    if let Some(f) = &s.fleet {
+        let share = match f.admitted_total {
+            0 => "-".to_string(),
+            n => format!("{:.0}%", 100.0 * f.admitted_here as f64 / n as f64),
+        };
+        let variants = [
+            format!(
+                "fleet {} alive, {} in flight, 429s {}, {share} through here",
+                f.members, f.in_flight, f.rate_limited
+            ),
+            format!("fleet {} alive, {share} here", f.members),
+            format!("fleet {}", f.members),
+        ];
+        if let Some(v) = variants
+            .into_iter()
+            .find(|v| len(&line) + 3 + v.chars().count() <= width)
+        {
+            line.push(Span::styled(" · ", dim()));
+            line.push(Span::styled(v, Style::new().fg(Color::Cyan)));
+        }
+    }
     Line::from(line)
 }
 
@@ -189,6 +211,29 @@ mod tests {
             "the proxy stopped: cannot listen on 127.0.0.1:8080 (address in use)".into(),
         ));
         insta::assert_snapshot!(pane(80, 2, &app, render));
+    }
+
+    #[test]
+    fn a_fleet_member_says_the_fleet() {
+        let mut app = live_app(20, 10_000);
+        app.update(Msg::Event(crate::event::Event {
+            t_ms: 1.0,
+            id: 0,
+            kind: crate::event::EventKind::Fleet(crate::event::FleetSeen {
+                members: 4,
+                in_flight: 3,
+                rate_limited: 0,
+                admitted_here: 25,
+                admitted_total: 100,
+            }),
+        }));
+        let wide = pane(160, 2, &app, render);
+        assert!(
+            wide.contains("fleet 4 alive, 3 in flight, 429s 0, 25% through here"),
+            "{wide}"
+        );
+        let narrow = pane(70, 2, &app, render);
+        assert!(!narrow.contains("through here"), "{narrow}");
     }
 
     #[test]

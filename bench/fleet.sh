@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fleet pacing (issue #16): the goodput job spread over 4 and 16 "machines", each worker
+# with a `ratedoctor watch --pace --retry 3` of its own, pacing alone or sharing one Redis
+# (`--share`), against one proxy for all; then the time `--share` adds to a request. Writes
+# the table into BENCHMARKS.md between <!-- fleet:begin --> and <!-- fleet:end --> and the
+# per-run figures to bench/results/fleet.json. See bench/goodput/fleet.py.
+#
+# Needs redis-server (Debian: apt-get install redis-server) and python3 with venv; installs
+# openai and tenacity from PyPI into bench/out/goodput-venv, and builds the release binary.
+# Env: RUNS (default 3), BIN=path (use that binary, no build), CARGO_TARGET_DIR, PYTHON.
+# Extra arguments go to fleet.py (e.g. --rows f,d --runs 1 --no-write). About 12 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-3}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+VENV=bench/out/goodput-venv
+mkdir -p bench/out
+command -v redis-server >/dev/null || { echo "bench/fleet.sh: redis-server is not installed" >&2; exit 1; }
+if [ ! -x "$VENV/bin/python" ]; then
+  "${PYTHON:-python3}" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check openai tenacity
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN="$TARGET/release/ratedoctor"
+fi
+# 16 proxies and 16 workers hold a few hundred sockets each at the peak.
+ulimit -n 16384 2>/dev/null || true
+CMD="bench/fleet.sh"
+if [ "$RUNS" != 3 ]; then CMD="RUNS=$RUNS $CMD"; fi
+if [ $# -gt 0 ]; then CMD="$CMD $*"; fi
+exec "$VENV/bin/python" bench/goodput/fleet.py --bin "$BIN" --python "$VENV/bin/python" \
+  --runs "$RUNS" --command "$CMD" "$@"
