@@ -326,8 +326,20 @@ async fn a_lost_redis_never_stops_traffic_and_is_rejoined() {
         redis.signal("-CONT");
         assert!(eventually(10, || joined(&p)).await, "{}", p.state_json());
 
-        // Killed, then a new one on the same port.
+        // Killed, then a new one on the same port. A second member, idle, finds out by
+        // its beat: every member paces locally within a second, and each rejoins.
+        let (q, _qrx) = proxy(shared_config(&emu.base_url(), Some(&redis.url()))).await;
+        assert!(eventually(5, || joined(&q)).await, "{}", q.state_json());
         redis.kill();
+        let lost_at = Instant::now();
+        while joined(&q) && lost_at.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let noticed = lost_at.elapsed();
+        assert!(
+            noticed < Duration::from_millis(1200),
+            "the idle member paced with a dead ledger for {noticed:?}"
+        );
         for i in 30..60 {
             let (s, took) = call(i).await;
             assert_eq!(s, 200);
@@ -337,6 +349,7 @@ async fn a_lost_redis_never_stops_traffic_and_is_rejoined() {
         assert!(p.state_json()["fleet"]["lost"].as_u64().unwrap() >= 2);
         redis.restart();
         assert!(eventually(10, || joined(&p)).await, "{}", p.state_json());
+        assert!(eventually(10, || joined(&q)).await, "{}", q.state_json());
         for i in 60..70 {
             assert_eq!(call(i).await.0, 200);
         }

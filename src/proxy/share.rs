@@ -743,6 +743,21 @@ async fn beat(fleet: Weak<Fleet>) {
             }
             continue;
         }
+        if prefixes.is_empty() {
+            // No fleet joined yet (no request): Redis is still watched, so that this
+            // member never believes in a ledger that is gone.
+            let ping = tokio::time::timeout(
+                CALL_TIMEOUT,
+                redis::cmd("PING").query_async::<String>(&mut conn),
+            )
+            .await;
+            match ping {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => f.lose(&reason(&e)),
+                Err(_) => f.lose(&format!("no answer in {} ms", CALL_TIMEOUT.as_millis())),
+            }
+            continue;
+        }
         let mut view = FleetView::default();
         for p in &prefixes {
             let mut inv = f.beat.prepare_invoke();
