@@ -204,16 +204,51 @@ local probe_ms, margin, ttl, key_ttl = tonumber(ARGV[7]), tonumber(ARGV[8]), ton
 local poll, stale = tonumber(ARGV[11]), tonumber(ARGV[12])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local members = p .. ':members'
+local members, flight, line, polled, granted = p .. ':members', p .. ':inflight', p .. ':line', p .. ':polled', p .. ':granted'
 redis.call('ZADD', members, now, member)
 redis.call('ZREMRANGEBYSCORE', members, '-inf', now - ttl)
-local flight = p .. ':inflight'
+local function keep_keys()
+  for _, k in ipairs({members, flight, line, polled, granted, p .. ':seq', p .. ':admitted'}) do
+    redis.call('PEXPIRE', k, key_ttl)
+  end
+end
+local function admitted()
+  redis.call('HINCRBY', p .. ':admitted', base, 1)
+  keep_keys()
+  return {1, 0, redis.call('ZCARD', members), 0}
+end
+-- Let through while it waited (by an earlier request's call): its reservation is made.
+if redis.call('HDEL', granted, resid) == 1 then
+  local rec = redis.call('HGET', flight, resid)
+  if rec then
+    local m, a, b = string.match(rec, '^([^|]*)|([^|]*)|([^|]*)')
+    redis.call('HSET', flight, resid, m .. '|' .. a .. '|' .. b .. '|0')
+    return admitted()
+  end
+end
+-- The line: requests are let through in the order they first asked.
+if redis.call('ZSCORE', line, resid) == false then
+  redis.call('ZADD', line, redis.call('INCR', p .. ':seq'), resid)
+end
+redis.call('HSET', polled, resid, now .. '|' .. need_in .. '|' .. need_out)
+keep_keys()
+-- Until the fleet's next chance (set when the budgets last said wait, cleared by every
+-- settle), there is nothing to weigh: a cheap answer.
+local next_at = tonumber(redis.call('GET', p .. ':next') or '0')
+if now < next_at then
+  return {0, next_at - now, redis.call('ZCARD', members), 0}
+end
+local function alive(m) return m ~= nil and redis.call('ZSCORE', members, m) ~= false end
+-- What is reserved: requests let through and not answered yet. Those of dead members,
+-- and those let through for a request that never came to claim it, are freed.
 local all = redis.call('HGETALL', flight)
 local used = {0, 0, 0}
 for i = 1, #all, 2 do
-  local m, a, b = string.match(all[i + 1], '^([^|]*)|([^|]*)|([^|]*)$')
-  if m == nil or redis.call('ZSCORE', members, m) == false then
+  local m, a, b, g = string.match(all[i + 1], '^([^|]*)|([^|]*)|([^|]*)|?([^|]*)$')
+  g = tonumber(g) or 0
+  if not alive(m) or (g > 0 and now - g > stale) then
     redis.call('HDEL', flight, all[i])
+    redis.call('HDEL', granted, all[i])
   else
     used[1] = used[1] + 1
     used[2] = used[2] + tonumber(a)
@@ -223,85 +258,95 @@ end
 local function units(kind, r, a, b)
   if kind == 0 then return r elseif kind == 1 then return a + b elseif kind == 2 then return a else return b end
 end
-local wait = 0
+-- Each budget: what the freshest report projects now, less what it cannot include
+-- (reservations, and answers counted after it), half a request kept in hand.
+local budgets = {}
 local dims = redis.call('SMEMBERS', p .. ':dims')
 for _, d in ipairs(dims) do
   local f = redis.call('HMGET', p .. ':t:' .. d, 'limit', 'remaining', 'rate', 'full_at', 'seen', 'kind')
   if f[1] then
     local limit, remaining, rate, full_at, seen, kind = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5]), tonumber(f[6])
-    local n = units(kind, 1, need_in, need_out)
-    if n > 0 and n <= limit then
-      local regained = 0
-      if rate > 0 then regained = rate * (now - seen) / 1000 elseif now >= full_at then regained = limit end
-      local projected = math.min(limit, remaining + regained)
-      local late = {0, 0, 0}
-      -- Calls counted within 100 ms of the report are of its burst, whose order is not
-      -- known: the report kept is the one that leaves least, which counts them.
-      local charged = redis.call('ZRANGEBYSCORE', p .. ':charged', '(' .. (seen + 100), '+inf')
-      for _, c in ipairs(charged) do
-        local a, b = string.match(c, '^[^|]*|([^|]*)|([^|]*)$')
-        if a then
-          late[1] = late[1] + 1
-          late[2] = late[2] + tonumber(a)
-          late[3] = late[3] + tonumber(b)
+    local regained = 0
+    if rate > 0 then regained = rate * (now - seen) / 1000 elseif now >= full_at then regained = limit end
+    local projected = math.min(limit, remaining + regained)
+    local late = {0, 0, 0}
+    -- Calls counted within 100 ms of the report are of its burst, whose order is not
+    -- known: the report kept is the one that leaves least, which counts them.
+    local charged = redis.call('ZRANGEBYSCORE', p .. ':charged', '(' .. (seen + 100), '+inf')
+    for _, c in ipairs(charged) do
+      local a, b = string.match(c, '^[^|]*|([^|]*)|([^|]*)$')
+      if a then
+        late[1] = late[1] + 1
+        late[2] = late[2] + tonumber(a)
+        late[3] = late[3] + tonumber(b)
+      end
+    end
+    local unreported = units(kind, used[1] + late[1], used[2] + late[2], used[3] + late[3])
+    local keep = 0
+    if kind == 0 then keep = margin end
+    table.insert(budgets, {kind = kind, limit = limit, rate = rate, full_at = full_at, avail = projected - unreported - keep})
+  end
+end
+-- How long until a request of this size fits every budget (0: now).
+local function short_of(a, b)
+  local wait = 0
+  for _, g in ipairs(budgets) do
+    local n = units(g.kind, 1, a, b)
+    if n > 0 and n <= g.limit and n > g.avail then
+      local w
+      if g.rate > 0 then w = (n - g.avail) / g.rate * 1000 else w = g.full_at - now end
+      if w > wait then wait = w end
+    end
+  end
+  return wait
+end
+local wait = 0
+local block = tonumber(redis.call('GET', p .. ':block') or '0')
+if block > now then wait = block - now end
+-- From the head of the line, every request that fits goes, in order; the first that
+-- does not fit stops the line. One that stopped asking, or whose member died, leaves it.
+local mine = false
+if wait == 0 then
+  for _, r in ipairs(redis.call('ZRANGE', line, 0, -1)) do
+    local rm = string.match(r, '^(.*):[^:]*$')
+    local last, a, b = string.match(redis.call('HGET', polled, r) or '', '^([^|]*)|([^|]*)|([^|]*)$')
+    last, a, b = tonumber(last), tonumber(a), tonumber(b)
+    if not alive(rm) or last == nil or now - last > stale then
+      redis.call('ZREM', line, r)
+      redis.call('HDEL', polled, r)
+    else
+      local probe = false
+      if #budgets == 0 then
+        -- Nothing known: the first request goes alone and the others wait for its
+        -- answer, at most probe_ms from when it went.
+        probe = redis.call('SET', p .. ':probe', now, 'NX', 'PX', key_ttl) ~= false
+        if not probe then
+          wait = math.max(0, tonumber(redis.call('GET', p .. ':probe') or '0') + probe_ms - now)
         end
+      else
+        wait = short_of(a, b)
       end
-      local unreported = units(kind, used[1] + late[1], used[2] + late[2], used[3] + late[3])
-      local keep = 0
-      if kind == 0 then keep = margin end
-      local short = n + keep - (projected - unreported)
-      if short > 0 then
-        local w
-        if rate > 0 then w = short / rate * 1000 else w = full_at - now end
-        if w > wait then wait = w end
+      if wait > 0 then break end
+      for _, g in ipairs(budgets) do g.avail = g.avail - units(g.kind, 1, a, b) end
+      redis.call('ZREM', line, r)
+      redis.call('HDEL', polled, r)
+      if r == resid then
+        redis.call('HSET', flight, r, member .. '|' .. a .. '|' .. b .. '|0')
+        mine = true
+      else
+        redis.call('HSET', flight, r, rm .. '|' .. a .. '|' .. b .. '|' .. now)
+        redis.call('HSET', granted, r, now)
       end
+      if probe then wait = 1; break end
     end
   end
 end
-local block = tonumber(redis.call('GET', p .. ':block') or '0')
-if block - now > wait then wait = block - now end
-if #dims == 0 then
-  -- Nothing known: the first request goes alone and the others wait for its answer, at
-  -- most probe_ms from when it went.
-  local first = redis.call('SET', p .. ':probe', now, 'NX', 'PX', key_ttl)
-  if not first then
-    local left = tonumber(redis.call('GET', p .. ':probe') or '0') + probe_ms - now
-    if left > wait then wait = left end
-  end
-end
--- The line: the fleet admits requests in the order they first asked. One whose member
--- died, or that stopped asking (its client left), leaves the line when it reaches the
--- head, so nothing behind it waits on it for long.
-local line, polled = p .. ':line', p .. ':polled'
-if redis.call('ZSCORE', line, resid) == false then
-  redis.call('ZADD', line, redis.call('INCR', p .. ':seq'), resid)
-end
-redis.call('HSET', polled, resid, now)
-while true do
-  local head = redis.call('ZRANGE', line, 0, 0)[1]
-  if head == nil or head == resid then break end
-  local hm = string.match(head, '^(.*):[^:]*$')
-  local last = tonumber(redis.call('HGET', polled, head) or '0')
-  if hm and redis.call('ZSCORE', members, hm) ~= false and now - last <= stale then break end
-  redis.call('ZREM', line, head)
-  redis.call('HDEL', polled, head)
-end
-local ahead = redis.call('ZRANK', line, resid)
-if ahead > 0 then
-  -- Not its turn: ask again soon, later the further back it stands.
-  local turn = math.min(poll, 10 * ahead)
-  if turn > wait then wait = turn end
-end
-for _, k in ipairs({line, polled, p .. ':seq'}) do redis.call('PEXPIRE', k, key_ttl) end
 if wait > 0 then
-  return {0, math.ceil(wait), redis.call('ZCARD', members), used[1]}
+  wait = math.ceil(wait)
+  redis.call('SET', p .. ':next', now + wait, 'PX', wait)
 end
-redis.call('ZREM', line, resid)
-redis.call('HDEL', polled, resid)
-redis.call('HSET', flight, resid, member .. '|' .. need_in .. '|' .. need_out)
-redis.call('HINCRBY', p .. ':admitted', base, 1)
-for _, k in ipairs({members, flight, p .. ':admitted'}) do redis.call('PEXPIRE', k, key_ttl) end
-return {1, 0, redis.call('ZCARD', members), used[1] + 1}
+if mine then return admitted() end
+return {0, math.max(wait, 1), redis.call('ZCARD', members), 0}
 "#;
 
 /// Settling: the reservation leaves the line; an answered request is charged (dated when
@@ -318,8 +363,10 @@ local counted = now - age_ms
 local flight = p .. ':inflight'
 local rec = redis.call('HGET', flight, resid)
 redis.call('HDEL', flight, resid)
+-- What the fleet may let through has changed: the next admission weighs it again.
+redis.call('DEL', p .. ':next')
 if charged and rec then
-  local _, a, b = string.match(rec, '^([^|]*)|([^|]*)|([^|]*)$')
+  local _, a, b = string.match(rec, '^([^|]*)|([^|]*)|([^|]*)')
   redis.call('ZADD', p .. ':charged', counted, resid .. '|' .. (a or 0) .. '|' .. (b or 0))
 end
 if limited then
