@@ -23,8 +23,9 @@
 //! wait. Nothing stored holds the API key: the fleet's identity is a salted SHA-256 of
 //! (upstream URL, key), or `--share-name`.
 //!
-//! Faults: every call to Redis is bounded by [`CALL_TIMEOUT`]; a failure puts this member
-//! on local pacing at once (one warning), and the beat rejoins when Redis answers again.
+//! Faults: every call to Redis is bounded by [`CALL_TIMEOUT`] and asked at most twice; a
+//! failure, or two calls in a row without an answer in time, put this member on local
+//! pacing at once (one warning), and the beat rejoins when Redis answers again.
 //! Traffic never waits on a Redis that is down.
 
 use crate::diagnose::Provider;
@@ -38,8 +39,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-/// The longest one call to Redis may take; past it, this member paces locally.
+/// The longest one call to Redis may take; [`SLOW_CALLS`] such calls in a row, or one that
+/// fails, and this member paces locally.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+/// Calls in a row without an answer in time that lose the fleet.
+const SLOW_CALLS: u64 = 2;
 /// How often a member says it is alive (and, when Redis was lost, tries to rejoin).
 pub const BEAT: Duration = Duration::from_millis(500);
 /// A member not heard from for this long is dead: its reservations are freed.
@@ -469,6 +473,8 @@ pub struct Fleet {
     view: Mutex<FleetView>,
     /// Times Redis was lost while running.
     pub lost: AtomicU64,
+    /// Calls in a row that got no answer in time.
+    slow: AtomicU64,
     quiet: bool,
     /// Each loss and rejoin: (joined, what happened), for the proxy to record.
     tell: tokio::sync::mpsc::UnboundedSender<(bool, String)>,
@@ -527,6 +533,7 @@ impl Fleet {
             prefixes: Mutex::new(HashSet::new()),
             view: Mutex::new(FleetView::default()),
             lost: AtomicU64::new(0),
+            slow: AtomicU64::new(0),
             quiet: config.quiet,
             tell,
             told: Mutex::new(Some(told)),
@@ -635,19 +642,40 @@ impl Fleet {
         }
     }
 
-    /// One script call, bounded by [`CALL_TIMEOUT`]; a failure loses the fleet.
-    async fn call<T: redis::FromRedisValue>(&self, inv: redis::ScriptInvocation<'_>) -> Option<T> {
+    /// One script call, bounded by [`CALL_TIMEOUT`]. A failure loses the fleet; so does a
+    /// call without an answer in time when the one before had none either ([`SLOW_CALLS`]
+    /// in a row: one slow answer on a busy machine is not a lost Redis).
+    async fn call<T: redis::FromRedisValue>(&self, inv: &redis::ScriptInvocation<'_>) -> Option<T> {
         let mut conn = self.conn.clone();
-        match tokio::time::timeout(CALL_TIMEOUT, inv.invoke_async::<T>(&mut conn)).await {
-            Ok(Ok(v)) => Some(v),
+        let slow = match tokio::time::timeout(CALL_TIMEOUT, inv.invoke_async::<T>(&mut conn)).await
+        {
+            Ok(Ok(v)) => {
+                self.slow.store(0, Ordering::Relaxed);
+                return Some(v);
+            }
+            Ok(Err(e)) if e.is_timeout() => reason(&e),
             Ok(Err(e)) => {
                 self.lose(&reason(&e));
-                None
+                return None;
             }
-            Err(_) => {
-                self.lose(&format!("no answer in {} ms", CALL_TIMEOUT.as_millis()));
-                None
-            }
+            Err(_) => format!("no answer in {} ms", CALL_TIMEOUT.as_millis()),
+        };
+        if self.slow.fetch_add(1, Ordering::Relaxed) + 1 >= SLOW_CALLS {
+            self.slow.store(0, Ordering::Relaxed);
+            self.lose(&slow);
+        }
+        None
+    }
+
+    /// [`Fleet::call`], asked once more after one slow answer (while the fleet is joined).
+    async fn call_again<T: redis::FromRedisValue>(
+        &self,
+        inv: &redis::ScriptInvocation<'_>,
+    ) -> Option<T> {
+        match self.call(inv).await {
+            Some(v) => Some(v),
+            None if self.joined() => self.call(inv).await,
+            None => None,
         }
     }
 
@@ -687,7 +715,7 @@ impl Fleet {
                 .arg(KEY_TTL_MS)
                 .arg(POLL.as_millis() as u64)
                 .arg(LINE_STALE.as_millis() as u64);
-            let (ok, wait_ms, _, _): (u8, u64, u64, u64) = self.call(inv).await?;
+            let (ok, wait_ms, _, _): (u8, u64, u64, u64) = self.call_again(&inv).await?;
             if ok == 1 {
                 return Some(Ticket {
                     prefix: prefix.to_string(),
@@ -750,7 +778,7 @@ impl Fleet {
                 .arg(rate.unwrap_or(-1.0))
                 .arg((reset_s * 1000.0) as u64);
         }
-        let _: Option<i64> = self.call(inv).await;
+        let _: Option<i64> = self.call_again(&inv).await;
     }
 
     /// Frees a reservation whose request never got an answer (its client left).
@@ -813,7 +841,7 @@ async fn beat(fleet: Weak<Fleet>) {
                 .arg(&f.member)
                 .arg(MEMBER_TTL.as_millis() as u64);
             let Some((alive, flight, n429, mine, total)) =
-                f.call::<(u64, u64, u64, u64, u64)>(inv).await
+                f.call::<(u64, u64, u64, u64, u64)>(&inv).await
             else {
                 break;
             };
