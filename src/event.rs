@@ -10,6 +10,14 @@ use crate::diagnose::{Diagnosis, Provider};
 use crate::headers::Snapshot;
 use serde::{Deserialize, Serialize};
 
+/// The note on the snapshot of an answer read from a log (`explain --follow`): its
+/// status and numbers are the log's words, it has no timing and no headers.
+pub const FROM_LOG: &str = "read from a log";
+
+/// The end of a [`EventKind::RetryScheduled`]'s reason when the log said a retry but
+/// not its wait (LiteLLM's router): `wait_s` is then 0 and means nothing.
+pub const WAIT_NOT_LOGGED: &str = "wait not in the log";
+
 /// Token counts a response reported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {

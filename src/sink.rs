@@ -93,6 +93,17 @@ impl Sink {
         })
     }
 
+    /// No text lines (`explain --follow` prints its own).
+    pub fn without_text(mut self) -> Sink {
+        self.text = None;
+        self
+    }
+
+    /// Writes a batch of events from outside the async consumer (`explain --follow`).
+    pub fn write(&mut self, events: &[Event]) {
+        self.handle_all(events);
+    }
+
     /// Handles a batch of events with one write (and one flush) per output.
     fn handle_all(&mut self, events: &[Event]) {
         let text = self.forward.is_none() && self.text.is_some();

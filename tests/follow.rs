@@ -181,10 +181,34 @@ fn a_file_appended_rotated_and_truncated_each_error_once() {
     assert_eq!(lines.len(), 10, "{lines:#?}");
     for (i, line) in lines.iter().enumerate() {
         let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        assert_eq!(v["provider"], "openai", "{line}");
-        assert_eq!(v["kind"], "rpm", "{line}");
-        assert_eq!(v["occurrences"], i as u64 + 1, "{line}");
+        // An event as --record writes it (replay reads it), plus t and t_from.
+        assert!(
+            ratedoctor::event::Event::from_json_line(line).is_ok(),
+            "{line}"
+        );
+        assert_eq!(v["event"], "response_received", "{line}");
+        assert_eq!(v["status"], 429, "{line}");
+        assert_eq!(v["id"], i as u64 + 1, "{line}");
+        assert_eq!(v["diagnosis"]["provider"], "openai", "{line}");
+        assert_eq!(v["diagnosis"]["kind"], "rpm", "{line}");
+        assert_eq!(v["diagnosis"]["occurrences"], i as u64 + 1, "{line}");
         assert_eq!(v["t_from"], "log", "{line}");
+        // The message's numbers, read as a budget: Limit 3, Used 3.
+        let b = &v["snapshot"]["budgets"][0];
+        assert_eq!(b["from_message"], true, "{line}");
+        assert_eq!(b["remaining"], 0.0, "{line}");
+        assert_eq!(b["limit"], 3.0, "{line}");
+        // t_ms: the lines' own times, one second apart (then the rotation's and the
+        // truncation's lines, which keep their stamps' distances too).
+        let t_ms = v["t_ms"].as_f64().unwrap();
+        if i > 0 {
+            let prev: Value = serde_json::from_str(&lines[i - 1]).unwrap();
+            let d = t_ms - prev["t_ms"].as_f64().unwrap();
+            assert!(
+                (d - 1000.0).abs() < 1.0,
+                "{d} ms between {i} and the one before"
+            );
+        }
         assert_eq!(
             v["t"],
             format!("2025-10-02T08:00:{:02}.112Z", i + 1),
@@ -230,6 +254,133 @@ fn a_pipe_is_followed_until_it_ends_and_repeats_fold_into_counts() {
         stderr.contains("5 API errors diagnosed (5 rpm)"),
         "{stderr}"
     );
+}
+
+/// A tenacity tpm error (OpenAI's numbers: Limit 30000, Used 28541, Requested 4120) and
+/// openai-python's retry line.
+fn tpm_with_retries(second: u32, used: u32, wait: &str) -> String {
+    format!(
+        "2025-10-02 08:01:{second:02},100 - openai._base_client - INFO - HTTP Request: POST https://api.openai.com/v1/chat/completions \"HTTP/1.1 429 Too Many Requests\"\n\
+         2025-10-02 08:01:{second:02},101 - app - ERROR - key {KEY} openai.RateLimitError: Error code: 429 - {{'error': {{'message': 'Rate limit reached for gpt-4o in organization org-abc on tokens per min (TPM): Limit 30000, Used {used}, Requested 4120. Please try again in 5.5s. Visit https://platform.openai.com/account/rate-limits to learn more.', 'type': 'tokens', 'param': None, 'code': 'rate_limit_exceeded'}}}}\n\
+         2025-10-02 08:01:{second:02},102 - openai._base_client - INFO - Retrying request to /chat/completions in {wait} seconds\n\
+         2025-10-02 08:01:{second:02},300 - app - INFO - working\n"
+    )
+}
+
+#[test]
+fn retry_lines_are_audited_and_a_recording_replays_to_the_same_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("follow.jsonl");
+    let mut f = spawn(
+        &[
+            "explain",
+            "--follow",
+            "--json",
+            "--record",
+            rec.to_str().unwrap(),
+            "-",
+        ],
+        Stdio::piped(),
+    );
+    let mut w = f.child.stdin.take().unwrap();
+    // Too early (0.4 s against 5.5 s), then as asked (6 s), then tenacity's line.
+    let tenacity = format!(
+        "2025-10-02 08:01:09,000 - langchain - WARNING - Retrying langchain_openai.chat_models.base.ChatOpenAI.completion_with_retry.<locals>._completion_with_retry in 4.0 seconds as it raised RateLimitError: Error code: 429 (Bearer {KEY}) - {{'error': {{'message': 'Rate limit reached for gpt-4o in organization org-abc on tokens per min (TPM): Limit 30000, Used 29990, Requested 4120. Please try again in 8s.', 'type': 'tokens', 'code': 'rate_limit_exceeded'}}}}.\n"
+    );
+    let text = tpm_with_retries(1, 28541, "0.410672")
+        + &tpm_with_retries(2, 29000, "6.000000")
+        + &tenacity;
+    w.write_all(text.as_bytes()).unwrap();
+    drop(w);
+    let (code, stderr, lines) = f.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|v| v["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "response_received",
+            "retry_scheduled",
+            "response_received",
+            "retry_scheduled",
+            "response_received",
+            "retry_scheduled"
+        ],
+        "{lines:#?}"
+    );
+    // Each retry is set against the error before it, with that error's own numbers.
+    for (i, (wait, advised, used)) in [
+        (0.410672, 5.5, 28541.0),
+        (6.0, 5.5, 29000.0),
+        (4.0, 8.0, 29990.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (err, retry) = (&events[2 * i], &events[2 * i + 1]);
+        assert_eq!(retry["group"], err["id"], "{retry}");
+        assert_eq!(retry["by"], "client", "{retry}");
+        assert!(
+            (retry["wait_s"].as_f64().unwrap() - wait).abs() < 1e-9,
+            "{retry}"
+        );
+        assert_eq!(retry["advised_s"], advised, "{retry}");
+        assert_eq!(err["diagnosis"]["used"], used, "{err}");
+        assert_eq!(
+            err["snapshot"]["budgets"][0]["remaining"],
+            30000.0 - used,
+            "{err}"
+        );
+    }
+    assert!(
+        events[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("openai-python")
+    );
+    assert!(events[5]["reason"].as_str().unwrap().contains("langchain"));
+    assert!(
+        stderr.contains("3 API errors diagnosed (3 tpm); 3 retries by the program (2 sooner than the server asked)"),
+        "{stderr}"
+    );
+    // The recording: the same events, which replay reads into the same counts.
+    let recorded = std::fs::read_to_string(&rec).unwrap();
+    assert_eq!(recorded.lines().count(), 6, "{recorded}");
+    let out = bin()
+        .args(["replay", "--json", rec.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let replayed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &replayed["summary"];
+    assert_eq!(s["requests"], 0, "no request was seen: {s}");
+    assert_eq!(s["responses"], 3, "{s}");
+    assert_eq!(s["rate_limited"], 3, "{s}");
+    assert_eq!(s["rate_limited_by_kind"]["tpm"], 3, "{s}");
+    assert_eq!(s["retries_by_client"], 3, "{s}");
+    assert_eq!(s["too_early"], 2, "{s}");
+    let text = bin()
+        .args(["replay", "--no-tui", rec.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        text.contains("errors          3 read from a log (3 rate-limited (429); no requests seen)"),
+        "{text}"
+    );
+    assert!(!text.contains("reached the proxy"), "{text}");
+    assert!(
+        text.contains("tightest        openai tokens per minute: 10 of 30,000 left"),
+        "{text}"
+    );
+    let all = lines.join("\n") + &stderr + &recorded + &text;
+    assert!(!all.contains("LEAKCHECK"), "a key reached an output");
 }
 
 #[test]

@@ -200,6 +200,7 @@ fn answered(t_ms: f64, id: u64, status: u16, rpm: f64, tpm: f64) -> Event {
         remaining: Some(0.0),
         reset_s: Some(1.0),
         reset_at: None,
+        from_message: false,
     };
     Event {
         t_ms,

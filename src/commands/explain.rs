@@ -33,13 +33,19 @@ pub struct ExplainArgs {
     pub no_tui: bool,
 
     /// Keep reading the one INPUT as it grows, as `tail -F` does (rotation, truncation, a
-    /// pipe that never ends): a line per new diagnosis, or with --json a JSON line each.
+    /// pipe that never ends): a line per new diagnosis, or with --json a JSON line per event;
+    /// the live view on a terminal.
     #[arg(short = 'f', long, conflicts_with_all = ["text", "table"])]
     pub follow: bool,
 
     /// With --follow: read the file's existing content first (default: start at its end).
     #[arg(long, requires = "follow")]
     pub from_start: bool,
+
+    /// With --follow: write every event as JSON Lines to FILE, as `watch --record` does
+    /// (keys redacted), for `ratedoctor replay`.
+    #[arg(short = 'r', long, value_name = "FILE", requires = "follow")]
+    pub record: Option<PathBuf>,
 }
 
 /// Read size; memory stays bounded by this plus the segmenter's block limit.
@@ -55,6 +61,8 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, AppError> {
             inputs: args.inputs.clone(),
             json: args.json,
             from_start: args.from_start,
+            record: args.record.clone(),
+            no_tui: args.no_tui,
         });
     }
 

@@ -21,7 +21,7 @@ pub use types::*;
 
 use classify::{Facts, classify};
 pub use segment::{Block, MAX_BLOCK, Segmenter, TRIGGERS, has_trigger, safe_cut};
-pub use stream::{Found, Stream, leading_time};
+pub use stream::{Found, Stream, leading_time, leading_time_in};
 
 /// The engine's gated patterns (see [`crate::pattern::Gated`]).
 pub(crate) fn gates() -> impl Iterator<Item = &'static crate::pattern::Gated> {
@@ -81,6 +81,31 @@ impl Analyzer {
     }
 }
 
+/// The numbers one occurrence of an error gave.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Latest {
+    pub used: Option<f64>,
+    pub requested: Option<f64>,
+    pub retry_after_s: Option<f64>,
+}
+
+impl Latest {
+    fn of(d: &Diagnosis) -> Latest {
+        Latest {
+            used: d.used,
+            requested: d.requested,
+            retry_after_s: d.retry_after_s,
+        }
+    }
+
+    /// `d` with these numbers.
+    pub(crate) fn apply(self, d: &mut Diagnosis) {
+        d.used = self.used.or(d.used);
+        d.requested = self.requested.or(d.requested);
+        d.retry_after_s = self.retry_after_s.or(d.retry_after_s);
+    }
+}
+
 /// At most this many distinct diagnoses are kept (repeats are counted, not stored).
 pub const MAX_DISTINCT: usize = 10_000;
 
@@ -93,6 +118,9 @@ const NEAR: u64 = 4096;
 #[derive(Default)]
 struct Folding {
     folded: Vec<Diagnosis>,
+    /// Per folded error: the numbers of its latest occurrence (used, requested, retry
+    /// after), which a followed log reports with each occurrence.
+    latest: Vec<Latest>,
     /// Unknown-provider diagnoses that a specific one may still absorb.
     pending: Vec<Diagnosis>,
     /// The last specific diagnosis seen: its span, cause and provider.
@@ -126,7 +154,7 @@ impl Folding {
             self.pending.drain(..).partition(|p| p.span[1] < horizon);
         self.pending = keep;
         for p in done {
-            fold(&mut self.folded, p);
+            self.fold(p);
         }
         // A vague mention (a wrapper's line, an access log, a status line) waits: the
         // specific reading of the same error may come next, and the mention is then one
@@ -159,17 +187,44 @@ impl Folding {
         {
             merge(last, d);
             self.last_specific = Some((last.span, last.detail, last.provider));
+            let numbers = Latest::of(last);
+            let i = self.folded.len() - 1;
+            self.set_latest(i, numbers);
             return;
         }
         self.last_specific = Some(me);
-        fold(&mut self.folded, d);
+        self.fold(d);
     }
 
     /// Folds the vague mentions still waiting for a specific reading: they are final.
     fn settle(&mut self) {
         for p in std::mem::take(&mut self.pending) {
-            fold(&mut self.folded, p);
+            self.fold(p);
         }
+    }
+
+    /// [`fold`], keeping each error's latest numbers.
+    fn fold(&mut self, d: Diagnosis) {
+        let numbers = Latest::of(&d);
+        let at = self.folded.iter().rposition(|x| same_error(x, &d));
+        let before = self.folded.len();
+        fold(&mut self.folded, d);
+        let at = at.or((self.folded.len() > before).then_some(before));
+        if let Some(i) = at {
+            self.set_latest(i, numbers);
+        }
+    }
+
+    fn set_latest(&mut self, i: usize, numbers: Latest) {
+        if self.latest.len() <= i {
+            self.latest.resize(i + 1, Latest::default());
+        }
+        self.latest[i] = numbers;
+    }
+
+    /// The numbers of error `i`'s latest occurrence.
+    fn latest(&self, i: usize) -> Latest {
+        self.latest.get(i).copied().unwrap_or_default()
     }
 
     fn finish(mut self) -> Vec<Diagnosis> {

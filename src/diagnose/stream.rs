@@ -38,6 +38,9 @@ pub struct Stream {
     out: Vec<Found>,
     /// Lines were fed since the last flush.
     dirty: bool,
+    /// The year syslog timestamps (`May  1 12:00:00`, no year) are read in; without one
+    /// they are not read.
+    year: Option<i16>,
 }
 
 impl Default for Stream {
@@ -57,7 +60,13 @@ impl Stream {
             reported: Vec::new(),
             out: Vec::new(),
             dirty: false,
+            year: None,
         }
+    }
+
+    /// Reads syslog timestamps (which carry no year) as of `year`.
+    pub fn set_year(&mut self, year: i16) {
+        self.year = Some(year);
     }
 
     /// Feeds the next bytes; whole lines go to the segmenter, a partial one waits (unless
@@ -85,10 +94,10 @@ impl Stream {
     /// far is final. (A block written across an idle gap is read as two.)
     pub fn flush(&mut self) {
         if self.dirty {
-            let base = self.base;
+            let (base, year) = (self.base, self.year);
             let (state, reported, out) = (&mut self.state, &mut self.reported, &mut self.out);
             self.segmenter.finish(&mut |b| {
-                let stamp = block_stamp(b.bytes);
+                let stamp = block_stamp(b.bytes, year);
                 on_block(shift(b, base), state);
                 collect(state, reported, out, stamp.as_deref(), None);
             });
@@ -119,10 +128,10 @@ impl Stream {
     fn segment(&mut self, lines: &[u8]) {
         self.dirty = true;
         self.fed += lines.len() as u64;
-        let base = self.base;
+        let (base, year) = (self.base, self.year);
         let (state, reported, out) = (&mut self.state, &mut self.reported, &mut self.out);
         self.segmenter.feed(lines, &mut |b| {
-            let stamp = block_stamp(b.bytes);
+            let stamp = block_stamp(b.bytes, year);
             let start = b.start + base;
             on_block(shift(b, base), state);
             collect(state, reported, out, stamp.as_deref(), Some(start));
@@ -159,6 +168,10 @@ fn collect(
         for n in *done + 1..=d.occurrences {
             let mut diagnosis = d.clone();
             diagnosis.occurrences = n;
+            // Each occurrence with its own numbers (the latest one's, for a batch).
+            if n > 1 {
+                state.latest(id).apply(&mut diagnosis);
+            }
             let first = n == 1;
             out.push(Found {
                 id,
@@ -183,9 +196,44 @@ fn shift(b: segment::Block<'_>, base: u64) -> segment::Block<'_> {
     }
 }
 
-fn block_stamp(bytes: &[u8]) -> Option<String> {
+fn block_stamp(bytes: &[u8], year: Option<i16>) -> Option<String> {
     let line = bytes.split(|&c| c == b'\n').next().unwrap_or_default();
-    leading_time(&String::from_utf8_lossy(&line[..line.len().min(64)]))
+    leading_time_in(&String::from_utf8_lossy(&line[..line.len().min(96)]), year)
+}
+
+/// [`leading_time`], and also a line's Common Log Format time (`127.0.0.1 - - [01/May/2024:
+/// 12:00:00 +0000] "GET …`, in UTC) and, given the year, a syslog time at its start
+/// (`May  1 12:00:00 host app: …`, as written: the log's own clock).
+pub fn leading_time_in(line: &str, year: Option<i16>) -> Option<String> {
+    if let Some(t) = leading_time(line) {
+        return Some(t);
+    }
+    if let Some(t) = clf_time(line) {
+        return Some(t);
+    }
+    let year = year?;
+    let head = line.get(..15)?;
+    let b = head.as_bytes();
+    if !(b[0].is_ascii_uppercase() && b[3] == b' ' && b[9] == b':' && b[12] == b':') {
+        return None;
+    }
+    let t = jiff::fmt::strtime::parse("%Y %b %e %H:%M:%S", format!("{year} {head}")).ok()?;
+    let dt = t.to_datetime().ok()?;
+    Some(dt.strftime("%Y-%m-%dT%H:%M:%S%.3f").to_string())
+}
+
+/// `[01/May/2024:12:00:00 +0000]` anywhere in the line's first 96 characters, in UTC.
+fn clf_time(line: &str) -> Option<String> {
+    let open = line.find('[')?;
+    let rest = line.get(open + 1..)?;
+    let close = rest.find(']')?;
+    let inner = &rest[..close];
+    if inner.len() != 26 || inner.as_bytes().get(2) != Some(&b'/') {
+        return None;
+    }
+    let t = jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", inner).ok()?;
+    let ts = t.to_timestamp().ok()?;
+    Some(ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
 }
 
 /// The ISO 8601 timestamp a log line starts with (`2025-10-02T08:00:00.112Z`,
@@ -306,5 +354,44 @@ mod tests {
         assert_eq!(leading_time("2025-13-02T08:00:00Z"), None);
         assert_eq!(leading_time("Traceback (most recent call last):"), None);
         assert_eq!(leading_time("2025-10-02"), None);
+        // Common Log Format (in UTC), after the host and ident.
+        assert_eq!(
+            leading_time_in(
+                r#"10.0.0.7 - - [01/May/2024:12:00:00 +0200] "POST /v1/chat/completions" 429"#,
+                None
+            )
+            .as_deref(),
+            Some("2024-05-01T10:00:00.000Z")
+        );
+        // syslog: only with a year to read it in.
+        let line = "May  1 12:00:00 host app[7]: 429";
+        assert_eq!(leading_time_in(line, None), None);
+        assert_eq!(
+            leading_time_in(line, Some(2024)).as_deref(),
+            Some("2024-05-01T12:00:00.000")
+        );
+        assert_eq!(
+            leading_time_in("Oct 12 08:00:01 h x", Some(2025)).as_deref(),
+            Some("2025-10-12T08:00:01.000")
+        );
+        assert_eq!(leading_time_in("Traceback (most recent", Some(2025)), None);
+        assert_eq!(leading_time_in("[not a time] x", Some(2025)), None);
+    }
+
+    #[test]
+    fn each_occurrence_has_its_own_numbers() {
+        let mut s = Stream::new();
+        for used in ["28541", "29990"] {
+            let line = format!(
+                "ERROR {{\"error\":{{\"message\":\"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Used {used}, Requested 4120. Please try again in 5s.\",\"type\":\"tokens\",\"code\":\"rate_limit_exceeded\"}}}}\nok\n"
+            );
+            s.feed(line.as_bytes());
+        }
+        s.end_input();
+        let f = all(&mut s);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f[0].diagnosis.used, Some(28541.0));
+        assert_eq!(f[1].diagnosis.used, Some(29990.0));
+        assert_eq!(f[1].diagnosis.occurrences, 2);
     }
 }

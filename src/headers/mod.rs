@@ -48,6 +48,10 @@ pub struct Budget {
     pub reset_s: Option<f64>,
     /// The instant of the reset when the provider gives one (RFC 3339, UTC).
     pub reset_at: Option<String>,
+    /// Read from an error message (`Limit 30000, Used 28541`: `explain --follow`), not
+    /// from rate-limit headers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_message: bool,
 }
 
 /// One response's rate-limit state.
@@ -373,6 +377,7 @@ pub fn parse(
             }),
             reset_s,
             reset_at: p.reset_at,
+            from_message: false,
         });
     }
     if groq && snap.get(Dimension::Requests).is_some() {

@@ -532,6 +532,7 @@ mod tests {
                 remaining: Some(remaining),
                 reset_s: Some(reset_s),
                 reset_at: None,
+                from_message: false,
             }],
             retry_after_s: None,
             notes: vec![],

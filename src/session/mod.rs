@@ -9,7 +9,7 @@
 use crate::backoff::FailureKind;
 use crate::backoff::timeline::{Attempt, AttemptOutcome, RequestOutcome, RequestTrace};
 use crate::diagnose::{Diagnosis, Kind, Provider, Window};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, RetryBy};
 use crate::headers::{Budget, Dimension};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -174,6 +174,10 @@ pub struct Session {
     /// Bound on kept groups (oldest dropped; counts keep counting).
     #[serde(skip)]
     pub max_groups: usize,
+    /// The program's retries that a followed log told of (`explain --follow`: a retry of
+    /// an exchange whose request was never seen), counted into [`Session::audit`].
+    #[serde(skip)]
+    log_retries: Audit,
 }
 
 fn same_error(a: &Diagnosis, b: &Diagnosis) -> bool {
@@ -229,10 +233,23 @@ impl Session {
             } => {
                 self.responses += 1;
                 *self.by_status.entry(*status).or_default() += 1;
-                let (group, idx, provider) =
-                    self.pending
-                        .remove(&e.id)
-                        .unwrap_or((e.id, usize::MAX, Provider::Unknown));
+                let (group, idx, provider) = match self.pending.remove(&e.id) {
+                    Some(p) => p,
+                    // An answer without a request seen (a followed log): its diagnosis
+                    // names the provider and model.
+                    None => {
+                        let provider = diagnosis.as_ref().map_or(Provider::Unknown, |d| d.provider);
+                        if provider != Provider::Unknown {
+                            self.providers.insert(provider);
+                        }
+                        if let Some(m) = diagnosis.as_ref().and_then(|d| d.model.as_ref())
+                            && self.models.len() < 64
+                        {
+                            self.models.insert(m.clone());
+                        }
+                        (e.id, usize::MAX, provider)
+                    }
+                };
                 if let Some(u) = usage {
                     self.input_tokens += u.input_tokens;
                     self.output_tokens += u.output_tokens;
@@ -282,6 +299,21 @@ impl Session {
                     if a.outcome == AttemptOutcome::Ok {
                         g.outcome = RequestOutcome::Succeeded;
                     }
+                }
+            }
+            EventKind::RetryScheduled {
+                group,
+                wait_s,
+                advised_s,
+                by: RetryBy::Client,
+                ..
+            } if !self.groups.contains_key(group) => {
+                // Said by a log: no attempts to measure, the wait is the log's word.
+                let a = &mut self.log_retries;
+                a.retries += 1;
+                a.waited_s += wait_s;
+                if advised_s.is_some_and(|adv| wait_s + EARLY_TOLERANCE_S < adv) {
+                    a.too_early += 1;
                 }
             }
             EventKind::RetryScheduled { .. } | EventKind::Ledger { .. } => {}
@@ -362,7 +394,7 @@ impl Session {
 
     /// The retry audit over every logical request seen so far.
     pub fn audit(&self) -> Audit {
-        let mut a = Audit::default();
+        let mut a = self.log_retries;
         let now_s = self.last_ms / 1000.0;
         for g in self.groups.values() {
             // A retry refused again: a call that bought nothing.
@@ -404,7 +436,7 @@ impl Session {
 
     /// One concrete recommendation from what was seen.
     pub fn recommendation(&self) -> String {
-        if self.requests == 0 {
+        if self.requests == 0 && self.responses == 0 {
             return "0 requests reached the proxy: does your program read OPENAI_BASE_URL (or ANTHROPIC_BASE_URL, GOOGLE_GEMINI_BASE_URL)? `ratedoctor run` sets them; a client built with its own base_url ignores them.".to_string();
         }
         let audit = self.audit();

@@ -66,6 +66,8 @@ pub enum LiveSource {
     Run { command: String, proxy: String },
     /// `ratedoctor replay FILE`.
     Replay { path: String },
+    /// `ratedoctor explain --follow FILE|-`: the errors a log tells of.
+    Follow { path: String },
 }
 
 impl LiveSource {
@@ -76,6 +78,7 @@ impl LiveSource {
             LiveSource::Watch { listen } => format!("watch {listen}"),
             LiveSource::Run { command, .. } => format!("run {command}"),
             LiveSource::Replay { path } => format!("replay {path}"),
+            LiveSource::Follow { path } => format!("follow {path}"),
         }
     }
 }

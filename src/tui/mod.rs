@@ -143,6 +143,27 @@ pub async fn live(
     .await
 }
 
+/// The live view with the source's own clock (`clock()`: the `t_ms` of now), for a
+/// source whose times are not the view's (a followed log's own timestamps). Runs on its
+/// own current-thread runtime; blocks until the user quits.
+pub fn run_live_clocked(
+    source: LiveSource,
+    events: Receiver<Event>,
+    clock: impl Fn() -> f64,
+) -> Result<ExitCode, AppError> {
+    let app = runtime()?.block_on(async move {
+        run::run_terminal(
+            App::live(source, app::DEFAULT_CAPACITY),
+            Some(events),
+            None,
+            clock,
+            run::LoopOptions::default(),
+        )
+        .await
+    })?;
+    Ok(app.exit_code(ExitCode::Ok))
+}
+
 /// [`live`] for callers outside a runtime: runs the UI on its own current-thread runtime
 /// (the sources keep running on theirs). Blocks until the user quits; `Ok`, or 128 + N
 /// when signal N (or Ctrl-C) ended it.

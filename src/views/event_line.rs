@@ -53,7 +53,11 @@ pub fn text(e: &Event) -> String {
             usage,
             ..
         } => {
-            let _ = write!(o, "← {status} in {ttfb_ms:.0} ms");
+            if snapshot.notes.iter().any(|n| n == crate::event::FROM_LOG) {
+                let _ = write!(o, "← {status} in the log");
+            } else {
+                let _ = write!(o, "← {status} in {ttfb_ms:.0} ms");
+            }
             if let Some(d) = diagnosis {
                 let _ = write!(o, " · {} {}", d.kind.id(), d.provider.id());
                 if !d.retryable {
@@ -77,12 +81,16 @@ pub fn text(e: &Event) -> String {
             wait_s,
             advised_s,
             by,
-            ..
+            reason,
         } => {
             let who = match by {
                 RetryBy::Client => "the program",
                 RetryBy::Ratedoctor => "ratedoctor",
             };
+            if reason.ends_with(crate::event::WAIT_NOT_LOGGED) {
+                let _ = write!(o, "↻ #{group} retried by {who} ({reason})");
+                return o;
+            }
             let _ = write!(
                 o,
                 "↻ #{group} retried by {who} after {}",

@@ -1,11 +1,10 @@
-//! `explain --follow` in text and JSON Lines: a line per new diagnosis, a count line for
-//! its repeats, one JSON object per occurrence, and the summary.
+//! `explain --follow` in text: a line per new diagnosis, a count line for its repeats, a
+//! line per retry the program's log tells of, and the summary.
 
-use super::explain::Explained;
 use crate::diagnose::Diagnosis;
 use crate::duration;
-use crate::snippet;
-use serde::Serialize;
+use crate::event::{Event, EventKind};
+use crate::session::{Audit, EARLY_TOLERANCE_S};
 use std::fmt::Write;
 
 /// `HH:MM:SS` of a timestamp written `YYYY-MM-DDTHH:MM:SS…`.
@@ -41,32 +40,37 @@ pub fn repeated(t: &str, d: &Diagnosis) -> String {
     format!("{}  … ×{} {}", clock(t), d.occurrences, what(d))
 }
 
-#[derive(Serialize)]
-struct Line<'a> {
-    #[serde(flatten)]
-    explained: Explained<'a>,
-    /// When: the block's own timestamp, else the time it was read (UTC).
-    t: &'a str,
-    /// `log` (the line's timestamp) or `read`.
-    t_from: &'a str,
-}
-
-/// One JSON object on one line: the diagnosis as `explain --json` gives it (`occurrences`:
-/// the count so far), with `t` and `t_from`.
-pub fn json(t: &str, from_log: bool, d: &Diagnosis) -> String {
-    let line = Line {
-        explained: Explained {
-            diagnosis: d,
-            snippet: snippet::of(d),
-        },
-        t,
-        t_from: if from_log { "log" } else { "read" },
+/// The line for a retry the program's log tells of: `08:00:05  ↻ the program retried
+/// after 4 s (server asked 20 s) · too early · openai-python`.
+pub fn retry(t: &str, e: &Event) -> String {
+    let EventKind::RetryScheduled {
+        wait_s,
+        advised_s,
+        reason,
+        ..
+    } = &e.kind
+    else {
+        return String::new();
     };
-    serde_json::to_string(&line).unwrap_or_else(|_| "{}".to_string())
+    let mut o = format!("{}  ↻ ", clock(t));
+    if reason.ends_with(crate::event::WAIT_NOT_LOGGED) {
+        let _ = write!(o, "the program retried ({reason})");
+        return o;
+    }
+    let _ = write!(o, "the program retries in {}", duration::human(*wait_s));
+    if let Some(a) = advised_s {
+        let _ = write!(o, " (server asked {})", duration::human(*a));
+        if wait_s + EARLY_TOLERANCE_S < *a {
+            o.push_str(" · too early");
+        }
+    }
+    let _ = write!(o, " · {reason}");
+    o
 }
 
-/// The one-line summary: `12 API errors diagnosed (9 rpm, 3 quota)`.
-pub fn summary(name: &str, by_kind: &[(&'static str, u64)]) -> String {
+/// The one-line summary: `12 API errors diagnosed (9 rpm, 3 quota)`, and the retries the
+/// log told of: `; 4 retries by the program (3 sooner than the server asked)`.
+pub fn summary(name: &str, by_kind: &[(&'static str, u64)], audit: &Audit) -> String {
     let total: u64 = by_kind.iter().map(|(_, n)| n).sum();
     let mut o = format!(
         "followed {name}: {total} API error{} diagnosed",
@@ -75,6 +79,15 @@ pub fn summary(name: &str, by_kind: &[(&'static str, u64)]) -> String {
     if total > 0 {
         let parts: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
         let _ = write!(o, " ({})", parts.join(", "));
+    }
+    if audit.retries > 0 {
+        let _ = write!(
+            o,
+            "; {} retr{} by the program ({} sooner than the server asked)",
+            audit.retries,
+            if audit.retries == 1 { "y" } else { "ies" },
+            audit.too_early
+        );
     }
     o
 }

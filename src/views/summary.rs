@@ -19,11 +19,25 @@ pub fn text(s: &Summary, session: &Session, elapsed_s: Option<f64>) -> String {
     }
     answers.push(format!("{} other errors", s.other_errors));
     answers.push(format!("{} without an answer", s.failures));
-    row(
-        &mut o,
-        "requests",
-        &format!("{}: {}", s.requests, answers.join(", ")),
-    );
+    if s.requests == 0 && s.responses > 0 {
+        // A followed log: errors read, no request seen.
+        answers.retain(|a| !a.starts_with("0 "));
+        row(
+            &mut o,
+            "errors",
+            &format!(
+                "{} read from a log ({}; no requests seen)",
+                s.responses,
+                answers.join(", ")
+            ),
+        );
+    } else {
+        row(
+            &mut o,
+            "requests",
+            &format!("{}: {}", s.requests, answers.join(", ")),
+        );
+    }
     let kinds: Vec<String> = s
         .kinds_by_count()
         .iter()

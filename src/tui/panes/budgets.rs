@@ -86,6 +86,13 @@ pub(crate) fn numbers(b: &BudgetTrack, now_ms: f64) -> String {
 
 /// After the numbers: the reset countdown, or how old stale numbers are.
 pub(crate) fn tail(b: &BudgetTrack, now_ms: f64) -> String {
+    if b.latest.from_message {
+        // Read from an error message: as of then, no reset known.
+        return format!(
+            "from a message {} ago",
+            duration::human(b.age_s(now_ms).floor())
+        );
+    }
     if b.is_stale(now_ms) {
         format!("as of {} ago", duration::human(b.age_s(now_ms).floor()))
     } else {
@@ -223,6 +230,8 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::styled(
             if s.responses == 0 {
                 "waiting for the first response…"
+            } else if matches!(app.source, Some(crate::tui::LiveSource::Follow { .. })) {
+                "no limit and usage numbers in the messages so far"
             } else {
                 "no rate-limit headers in the responses so far"
             },

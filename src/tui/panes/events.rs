@@ -114,6 +114,13 @@ fn waiting_lines(app: &App) -> Vec<Line<'static>> {
                 )),
             ]
         }
+        Some(LiveSource::Follow { path }) => vec![
+            Line::styled(format!("no API error in {path} yet"), bold),
+            Line::styled(
+                "each error the log tells of, and the program's retries where it says so, show here",
+                dim(),
+            ),
+        ],
         _ => vec![Line::styled("no events yet", dim())],
     }
 }

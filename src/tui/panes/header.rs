@@ -131,8 +131,14 @@ fn counts_spans(
 ) -> Vec<Span<'static>> {
     let s = &app.session;
     let audit = s.audit();
+    // A followed log tells of errors, not of the requests behind them.
+    let seen = if matches!(app.source, Some(crate::tui::LiveSource::Follow { .. })) {
+        format!("errors {}", s.responses)
+    } else {
+        format!("requests {}", s.requests)
+    };
     let mut spans = vec![
-        Span::raw(format!("requests {}", s.requests)),
+        Span::raw(seen),
         Span::styled(" · ", dim()),
         Span::styled(
             format!("429s {}", s.rate_limited),
