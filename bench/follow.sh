@@ -11,8 +11,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RATE="${RATE:-100000}"
 SECS="${SECS:-30}"
-BIN="$ROOT/target/release/ratedoctor"
-[ -x "$BIN" ] || (cd "$ROOT" && cargo build --release)
+# The binary of the sources as they are (BIN=path: that one, no build).
+if [ -z "${BIN:-}" ]; then
+  (cd "$ROOT" && cargo build --release --quiet)
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ratedoctor"
+fi
 OUT="$ROOT/bench/out"
 mkdir -p "$OUT"
 

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often the file is looked at.
-const POLL: Duration = Duration::from_millis(100);
+const POLL: Duration = Duration::from_millis(50);
 /// Without new bytes for this long, the block in progress is complete.
 const IDLE: Duration = Duration::from_millis(200);
 /// Read size; with the channel's depth, the bound on bytes in flight.
