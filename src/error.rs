@@ -2,45 +2,43 @@
 
 use std::fmt;
 
-/// Process exit codes (documented in the README).
+/// Process exit codes (documented in the README): the named ones below, and 128 + N
+/// for a terminal UI that signal N ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(i32)]
-pub enum ExitCode {
+pub struct ExitCode(i32);
+
+#[allow(non_upper_case_globals)]
+impl ExitCode {
     /// Success; for `explain`, at least one error was diagnosed.
-    Ok = 0,
+    pub const Ok: ExitCode = ExitCode(0);
     /// `explain` read the input but found no API error in it; `probe`: the burst was
     /// declined, nothing was sent. (One code, as `grep` uses 1 for "nothing".)
-    NoErrorFound = 1,
+    pub const NoErrorFound: ExitCode = ExitCode(1);
     /// Bad command line (clap's own code).
-    Usage = 2,
+    pub const Usage: ExitCode = ExitCode(2);
     /// The input could not be read: missing file, I/O error, binary data.
-    Unreadable = 3,
+    pub const Unreadable: ExitCode = ExitCode(3);
     /// A network problem: refused, unreachable, TLS, timeout.
-    Network = 4,
+    pub const Network: ExitCode = ExitCode(4);
     /// The server answered with an error (probe): see the diagnosis.
-    ApiError = 5,
+    pub const ApiError: ExitCode = ExitCode(5);
     /// Something went wrong inside ratedoctor.
-    Internal = 70,
-    /// A terminal UI ended by SIGHUP (128 + 1): the terminal went away.
-    #[cfg(unix)]
-    Hangup = 128 + libc::SIGHUP,
+    pub const Internal: ExitCode = ExitCode(70);
     /// Ctrl-C in a terminal UI, or SIGINT: 128 + 2, as shells report it.
-    Interrupted = 130,
-    /// A terminal UI ended by SIGQUIT (128 + 3).
-    #[cfg(unix)]
-    Quit = 128 + libc::SIGQUIT,
-    /// A terminal UI ended by SIGUSR1 (128 + 10 on Linux).
-    #[cfg(unix)]
-    User1 = 128 + libc::SIGUSR1,
-    /// A terminal UI ended by SIGUSR2 (128 + 12 on Linux).
-    #[cfg(unix)]
-    User2 = 128 + libc::SIGUSR2,
-    /// A terminal UI ended by SIGALRM (128 + 14).
-    #[cfg(unix)]
-    Alarm = 128 + libc::SIGALRM,
-    /// A terminal UI ended by SIGTERM (128 + 15).
-    #[cfg(unix)]
-    Terminated = 128 + libc::SIGTERM,
+    pub const Interrupted: ExitCode = ExitCode(130);
+    /// `probe`'s burst was declined at its question: nothing was sent.
+    pub const Declined: ExitCode = ExitCode::NoErrorFound;
+
+    /// The code for a terminal UI that signal `n` ended: 128 + n, as shells report it;
+    /// `None` for a number that is no signal.
+    pub fn from_signal(n: i32) -> Option<ExitCode> {
+        (1..=64).contains(&n).then(|| ExitCode(128 + n))
+    }
+
+    /// The number the process exits with.
+    pub fn code(self) -> i32 {
+        self.0
+    }
 }
 
 /// An error that stops a command.
@@ -56,31 +54,6 @@ pub enum AppError {
     Api(String),
     /// Anything else.
     Internal(String),
-}
-
-impl ExitCode {
-    /// The code for a terminal UI that signal `n` ended (128 + n), for the signals the UI
-    /// catches (see `tui::signals`); `None` for any other.
-    pub fn from_signal(n: i32) -> Option<ExitCode> {
-        #[cfg(unix)]
-        const CAUGHT: &[ExitCode] = &[
-            ExitCode::Hangup,
-            ExitCode::Interrupted,
-            ExitCode::Quit,
-            ExitCode::User1,
-            ExitCode::User2,
-            ExitCode::Alarm,
-            ExitCode::Terminated,
-        ];
-        #[cfg(not(unix))]
-        const CAUGHT: &[ExitCode] = &[ExitCode::Interrupted];
-        let code = n.checked_add(128)?;
-        CAUGHT.iter().copied().find(|c| *c as i32 == code)
-    }
-
-    /// `probe`'s burst was declined at its question: nothing was sent.
-    #[allow(non_upper_case_globals)]
-    pub const Declined: ExitCode = ExitCode::NoErrorFound;
 }
 
 impl AppError {
@@ -116,9 +89,9 @@ mod tests {
     #[test]
     fn a_signal_n_gives_128_plus_n() {
         assert_eq!(ExitCode::from_signal(2), Some(ExitCode::Interrupted));
-        assert_eq!(ExitCode::Interrupted as i32, 130);
+        assert_eq!(ExitCode::Interrupted.code(), 130);
         // Every signal that ends a UI: tui::signals's tests.
-        assert_eq!(ExitCode::from_signal(9), None);
+        assert_eq!(ExitCode::from_signal(0), None);
         assert_eq!(ExitCode::from_signal(-128), None);
         assert_eq!(ExitCode::from_signal(i32::MAX), None);
     }

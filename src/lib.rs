@@ -58,11 +58,11 @@ pub fn run_with(args: Vec<std::ffi::OsString>) -> i32 {
     // A panic has been reported by the hook (terminal restored, one line); exit 70.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cli::dispatch(cli)));
     match outcome {
-        Ok(Ok(code)) => code as i32,
+        Ok(Ok(code)) => code.code(),
         Ok(Err(err)) => {
             eprintln!("ratedoctor: {}", redact::redact(&err.to_string()));
-            err.exit_code() as i32
+            err.exit_code().code()
         }
-        Err(_) => ExitCode::Internal as i32,
+        Err(_) => ExitCode::Internal.code(),
     }
 }

@@ -1,8 +1,10 @@
 //! The signals a terminal UI answers (view layer; on unix, Ctrl-C alone elsewhere).
 //!
-//! - SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM and SIGTERM end the UI: the loop
-//!   quits, the terminal is restored, the command prints what it prints after the view,
-//!   then exits with 128 + N.
+//! - SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM and every other signal
+//!   whose default action ends a process and that a program may catch ([`ending`]: SIGPROF,
+//!   SIGVTALRM, SIGXCPU, SIGXFSZ, SIGIO, SIGSYS, SIGTRAP, SIGPWR, SIGSTKFLT, the real-time
+//!   ones) end the UI: the loop quits, the terminal is restored, the command prints what it
+//!   prints after the view, then exits with 128 + N.
 //! - SIGTSTP suspends: the loop gives the terminal back, then [`stop_process`]; SIGCONT
 //!   (`fg`) lets it go on, and the loop takes the terminal again and redraws it all.
 //!
@@ -25,17 +27,34 @@ pub enum Signal {
 }
 
 /// The signals that end a UI (exit 128 + N): SIGTSTP and SIGCONT aside, every signal a
-/// program may catch whose default action ends it (SIGPIPE is ignored by Rust programs).
+/// program may catch whose default action ends it (SIGPIPE is ignored by Rust programs;
+/// SIGILL, SIGFPE and SIGSEGV are the program's own faults, left to their action), the
+/// real-time ones included.
 #[cfg(unix)]
-pub const ENDING: [i32; 7] = [
-    libc::SIGHUP,
-    libc::SIGINT,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGALRM,
-    libc::SIGTERM,
-];
+pub fn ending() -> Vec<i32> {
+    let mut all = vec![
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGQUIT,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGALRM,
+        libc::SIGTERM,
+        libc::SIGPROF,
+        libc::SIGVTALRM,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGIO,
+        libc::SIGSYS,
+        libc::SIGTRAP,
+    ];
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        all.extend([libc::SIGPWR, libc::SIGSTKFLT]);
+        all.extend(libc::SIGRTMIN()..=libc::SIGRTMAX());
+    }
+    all
+}
 
 /// The signals, as they arrive. Handlers are installed on the first call (inside a tokio
 /// runtime) and stay: tokio never gives a signal back to its default action, which is why
@@ -45,9 +64,9 @@ pub fn signals() -> Pin<Box<dyn Stream<Item = Signal> + Send>> {
     {
         use futures_util::StreamExt;
         use tokio::signal::unix::{SignalKind, signal};
-        let all = ENDING
-            .map(|n| (n, Signal::End(n)))
+        let all = ending()
             .into_iter()
+            .map(|n| (n, Signal::End(n)))
             .chain([
                 (libc::SIGTSTP, Signal::Suspend),
                 (libc::SIGCONT, Signal::Continued),
@@ -121,15 +140,17 @@ mod tests {
 
     #[test]
     fn every_signal_that_ends_the_ui_has_its_exit_code_128_plus_n() {
-        for n in ENDING {
-            assert_eq!(ExitCode::from_signal(n).map(|c| c as i32), Some(128 + n));
+        let all = ending();
+        assert!(all.len() >= 20, "{all:?}");
+        for n in all {
+            assert_eq!(ExitCode::from_signal(n).map(ExitCode::code), Some(128 + n));
         }
         assert_eq!(
             ExitCode::from_signal(libc::SIGINT),
             Some(ExitCode::Interrupted)
         );
         assert_eq!(
-            ExitCode::from_signal(libc::SIGTERM).map(|c| c as i32),
+            ExitCode::from_signal(libc::SIGTERM).map(ExitCode::code),
             Some(143)
         );
     }

@@ -77,7 +77,7 @@ fn ctrl_c_quits_at_once_from_every_mode_with_130_and_ctrl_z_asks_to_suspend() {
         app.update(Msg::Key(Action::Interrupt));
         assert!(app.quit, "{mode:?}");
         assert_eq!(app.exit_code(ExitCode::Ok), ExitCode::Interrupted);
-        assert_eq!(ExitCode::Interrupted as i32, 130);
+        assert_eq!(ExitCode::Interrupted.code(), 130);
     }
 }
 

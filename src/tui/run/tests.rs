@@ -110,7 +110,7 @@ async fn the_stop_signal_ends_the_loop() {
     assert!(r.is_ok());
     assert!(app.quit);
     assert_eq!(app.signal, Some(15));
-    assert_eq!(app.exit_code(crate::ExitCode::Ok) as i32, 128 + 15);
+    assert_eq!(app.exit_code(crate::ExitCode::Ok).code(), 128 + 15);
 }
 
 /// Records what the loop asked of the terminal.
@@ -225,7 +225,7 @@ async fn sigtstp_suspends_this_process_and_sigcont_retakes_and_redraws() {
     );
     assert_eq!(host.retakes, 1);
     assert_eq!(app.signal, Some(1));
-    assert_eq!(app.exit_code(crate::ExitCode::Ok) as i32, 129);
+    assert_eq!(app.exit_code(crate::ExitCode::Ok).code(), 129);
     assert!(shows(&terminal, "budgets ("));
 }
 
