@@ -15,9 +15,11 @@
 #   slow        1,000 slowloris and 1,000 idle connections on `watch` and on `mock` at
 #               once, released within the 30 s header timeout; the 4,096-connection cap
 #               filled (tests/reliability_slow.rs)
-#   signals     SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGALRM, Ctrl-C, Ctrl-Z/fg and
-#               panics in a real terminal (tmux): the terminal restored, per test
-#               (tests/reliability_terminal.rs)
+#   signals     SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, Ctrl-C,
+#               Ctrl-Z/fg and panics in a real terminal (tmux): the terminal restored, per
+#               test (tests/reliability_terminal.rs), including the ignored ones: the
+#               other catchable signals that end a process (SIGPROF, SIGVTALRM, SIGXCPU,
+#               SIGXFSZ, SIGIO, SIGPWR, SIGSTKFLT, SIGSYS, SIGTRAP, SIGRTMIN)
 #   canaries    random canary keys through every command and screen, and keys at every
 #               offset around the block cuts: found in no output
 #               (tests/reliability_secrets.rs, tests/redaction_cuts.rs)
@@ -97,7 +99,7 @@ part() {
     local log="$OUT/reliability-$name.txt" start status=0
     say "$name"
     start=$(date +%s)
-    timeout --kill-after=30 "$secs" cargo test --release --quiet "$@" >"$log" 2>&1 || status=$?
+    timeout --kill-after=30 "$secs" cargo test --release "$@" >"$log" 2>&1 || status=$?
     local took=$(($(date +%s) - start))
     grep -E "$pattern" "$log" | sed "s/^/  /" || true
     if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
@@ -123,7 +125,7 @@ part faults 1200 'reliability faults:|test result' -- \
 part slow 300 'reliability slow:|test result' -- \
     --test reliability_slow -- --ignored --nocapture
 part signals 900 '^test |SKIPPED|test result' -- \
-    --test reliability_terminal -- --test-threads=1
+    --test reliability_terminal -- --test-threads=1 --include-ignored
 part canaries 1200 '^test |SKIPPED|test result' -- \
     --test reliability_secrets --test redaction_cuts -- --test-threads=1
 
