@@ -13,6 +13,8 @@
 #   MAX_LEN     longest input, in bytes                         [1024]
 #   SANITIZER   none or address (our crate has no unsafe code)  [none]
 #   NICE        niceness of the fuzzers (a shared machine)      [10]
+#   SKIP_BUILD  1: run the targets built last (bench/reliability.sh builds them first,
+#               then runs one target per process in parallel)    [0]
 #
 # cargo-fuzz passes nightly-only flags to rustc; on a stable toolchain RUSTC_BOOTSTRAP=1
 # (set here) lets them through. cargo-fuzz itself is installed from crates.io if missing.
@@ -48,8 +50,12 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 FLAGS=(-O -a -s "$SANITIZER")
-say "building the fuzz targets (cargo fuzz build ${FLAGS[*]})"
-cargo fuzz build "${FLAGS[@]}" >&2
+if [ "${SKIP_BUILD:-0}" = 1 ]; then
+    say "not building (SKIP_BUILD=1): running the fuzz targets built last"
+else
+    say "building the fuzz targets (cargo fuzz build ${FLAGS[*]})"
+    cargo fuzz build "${FLAGS[@]}" >&2
+fi
 # Run the binaries just built (not `cargo fuzz run`, which would rebuild from whatever the
 # sources are by the time a later target starts).
 TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
@@ -84,6 +90,8 @@ for target in "${TARGETS[@]}"; do
     seed "$target"
     per_job=$(( (RUNS + JOBS - 1) / JOBS ))
     say "fuzzing $target: $RUNS executions in $JOBS job(s), time box ${MAX_TIME}s, max_len $MAX_LEN"
+    # Logs of an earlier run with more jobs would be counted as crashes of this one.
+    rm -f out/"$target"-*.log
     start=$(date +%s)
     pids=()
     for j in $(seq 1 "$JOBS"); do

@@ -89,6 +89,9 @@ fn with_pid(t: &Tmux, cmd: &str) -> (String, std::path::PathBuf) {
 
 /// The number of signal `name` here (`kill -l TERM` → 15).
 fn signal_number(name: &str) -> u32 {
+    if let Ok(n) = name.parse() {
+        return n;
+    }
     // kill(1), as `signal` uses (dash's builtin does not map names to numbers).
     let out = Command::new("kill").args(["-l", name]).output().unwrap();
     let n = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -151,6 +154,65 @@ fn sigusr1_to_the_live_view_restores_the_terminal_and_exits_128_plus_usr1() {
 #[test]
 fn sigalrm_to_the_live_view_restores_the_terminal_and_exits_142() {
     signal_to_the_live_view("ALRM");
+}
+
+#[test]
+fn sigusr2_to_the_live_view_restores_the_terminal_and_exits_128_plus_usr2() {
+    signal_to_the_live_view("USR2");
+}
+
+// Issue #15 asks for every catchable signal: these end a process by default too, and
+// `src/tui/signals.rs` (`ending`) answers them as it answers the ones above.
+#[test]
+fn sigprof_to_the_live_view_restores_the_terminal() {
+    signal_to_the_live_view("PROF");
+}
+
+#[test]
+fn sigvtalrm_to_the_live_view_restores_the_terminal() {
+    signal_to_the_live_view("VTALRM");
+}
+
+#[test]
+fn sigxcpu_to_the_live_view_restores_the_terminal() {
+    signal_to_the_live_view("XCPU");
+}
+
+#[test]
+fn sigxfsz_to_the_live_view_restores_the_terminal() {
+    signal_to_the_live_view("XFSZ");
+}
+
+#[test]
+fn sigpoll_to_the_live_view_restores_the_terminal() {
+    // SIGIO: kill(1) knows it as POLL.
+    signal_to_the_live_view("POLL");
+}
+
+#[test]
+fn sigpwr_to_the_live_view_restores_the_terminal() {
+    signal_to_the_live_view("PWR");
+}
+
+#[test]
+fn sigstkflt_to_the_live_view_restores_the_terminal() {
+    signal_to_the_live_view("STKFLT");
+}
+
+#[test]
+fn sigsys_to_the_live_view_restores_the_terminal() {
+    signal_to_the_live_view("SYS");
+}
+
+#[test]
+fn sigtrap_to_the_live_view_restores_the_terminal() {
+    signal_to_the_live_view("TRAP");
+}
+
+#[test]
+fn sigrtmin_to_the_live_view_restores_the_terminal() {
+    // SIGRTMIN as glibc gives it to programs (kill(1) of procps has no name for it).
+    signal_to_the_live_view("34");
 }
 
 #[test]
