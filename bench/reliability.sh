@@ -17,7 +17,7 @@
 #               filled (tests/reliability_slow.rs)
 #   signals     SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, Ctrl-C,
 #               Ctrl-Z/fg and panics in a real terminal (tmux): the terminal restored, per
-#               test (tests/reliability_terminal.rs), including the ignored ones: the
+#               test (tests/reliability_terminal.rs), and the
 #               other catchable signals that end a process (SIGPROF, SIGVTALRM, SIGXCPU,
 #               SIGXFSZ, SIGIO, SIGPWR, SIGSTKFLT, SIGSYS, SIGTRAP, SIGRTMIN)
 #   canaries    random canary keys through every command and screen, and keys at every
