@@ -191,7 +191,11 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(area);
     let width = inner.width as usize;
     if s.requests == 0 || width <= LABEL + 4 {
-        let msg = if s.requests == 0 {
+        let msg = if s.requests == 0
+            && matches!(app.source, Some(crate::tui::app::LiveSource::Follow { .. }))
+        {
+            "a log shows errors, not the requests behind them: the 429s are in the events below"
+        } else if s.requests == 0 {
             "no requests yet"
         } else {
             ""
