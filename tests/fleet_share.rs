@@ -753,8 +753,8 @@ async fn three_watch_processes_with_retry_waste_nothing() {
 
 /// The fleet admits held requests in the order they first asked, whichever member holds
 /// them (issue #16, "the line of held requests"): a request learns of its turn at its next
-/// call (within 200 ms), so none goes more than that before one that asked earlier; one
-/// whose asker left holds the line up for about a second at most.
+/// call (the first ones in the line at once), so none goes more than a moment before one
+/// that asked earlier; one whose asker left holds the line up for about a second at most.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn held_requests_are_admitted_fleet_wide_in_arrival_order() {
     use ratedoctor::proxy::share::Fleet;

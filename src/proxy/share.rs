@@ -52,8 +52,9 @@ pub const MEMBER_TTL: Duration = Duration::from_secs(3);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A fleet's keys vanish this long after its last use.
 const KEY_TTL_MS: u64 = 600_000;
-/// A held request asks the fleet again at least this often.
-const POLL: Duration = Duration::from_millis(200);
+/// A held request asks the fleet again at least this often (the head of the line sooner,
+/// when its chance comes; those behind it a millisecond apart each).
+const POLL: Duration = Duration::from_millis(400);
 /// A request in the fleet's line that has not asked for this long has left it.
 const LINE_STALE: Duration = Duration::from_millis(1000);
 /// Mixed into the fleet identity, so the hash is ratedoctor's own and no bare hash of a key.
@@ -238,9 +239,12 @@ redis.call('HSET', polled, resid, now .. '|' .. need_in .. '|' .. need_out)
 keep_keys()
 -- Until the fleet's next chance (set when the budgets last said wait, cleared by every
 -- settle), there is nothing to weigh: a cheap answer.
+-- Every held request is told to come back a millisecond later than the one before it in
+-- the line (at most `poll` from now), so that they do not all ask at the same instant.
 local next_at = tonumber(redis.call('GET', p .. ':next') or '0')
 if now < next_at then
-  return {0, next_at - now, redis.call('ZCARD', members), 0}
+  local ahead = redis.call('ZRANK', line, resid) or 0
+  return {0, math.min(next_at - now + ahead, poll), redis.call('ZCARD', members), 0}
 end
 local function alive(m) return m ~= nil and redis.call('ZSCORE', members, m) ~= false end
 -- What is reserved: requests let through and not answered yet. Those of dead members,
@@ -350,7 +354,8 @@ if wait > 0 then
   redis.call('SET', p .. ':next', now + wait, 'PX', wait)
 end
 if mine then return admitted() end
-return {0, math.max(wait, 1), redis.call('ZCARD', members), 0}
+local ahead = redis.call('ZRANK', line, resid) or 0
+return {0, math.min(math.max(wait, 1) + ahead, poll), redis.call('ZCARD', members), 0}
 "#;
 
 /// Settling: the reservation leaves the line; an answered request is charged (dated when
