@@ -53,6 +53,7 @@ fn the_live_view_shows_a_followed_log() {
             && s.contains("429s 2 (tpm 2)")
             && s.contains("retries 2 (1 too early")
             && s.contains("from a message")
+            && s.contains("2/min now")
     });
     // The budget read from the latest message: 30,000 - 29,990.
     assert!(s.contains("10/30,000") || s.contains("10/30k"), "{s}");

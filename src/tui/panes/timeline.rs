@@ -165,6 +165,90 @@ fn group_rows(id: u64, g: &RequestTrace, sc: &Scale) -> (Line<'static>, Line<'st
     )
 }
 
+/// A followed log has errors, not the requests behind them: the timeline is the errors
+/// over time, a row per kind: a column per stretch of the last minutes (the log's own
+/// time), the rate in the last minute, and the count.
+fn render_log_rates(frame: &mut Frame, area: Rect, app: &App) {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let now = app.now_ms.max(app.session.last_ms);
+    let room = (area.width as usize).saturating_sub(6);
+    let times: Vec<(&'static str, f64)> = app
+        .log
+        .items
+        .iter()
+        .filter_map(|l| match &l.event.kind {
+            crate::event::EventKind::ResponseReceived {
+                diagnosis: Some(d), ..
+            } => Some((d.kind.id(), l.event.t_ms)),
+            _ => None,
+        })
+        .collect();
+    let first = times.iter().map(|(_, t)| *t).fold(now, f64::min);
+    // The window: the log so far, from one minute up to ten.
+    let span_ms = (now - first).clamp(60_000.0, 600_000.0);
+    let title = super::first_fitting(
+        &[
+            format!(
+                "errors by kind over the last {:.0} min of the log · per minute now · in all",
+                span_ms / 60_000.0
+            ),
+            format!("errors by kind, last {:.0} min", span_ms / 60_000.0),
+            "errors by kind".to_string(),
+        ],
+        room,
+    );
+    let block = pane_block(title, app, Focus::Timeline);
+    let inner = block.inner(area);
+    let width = inner.width as usize;
+    let mut kinds: Vec<&'static str> = times.iter().map(|(k, _)| *k).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if kinds.is_empty() {
+        let msg = "no API error in the log yet";
+        frame.render_widget(Paragraph::new(Line::styled(msg, dim())).block(block), area);
+        return;
+    }
+    let tail = 30;
+    let cells = width.saturating_sub(LABEL + tail).max(1);
+    let lines: Vec<Line> = kinds
+        .iter()
+        .take(inner.height as usize)
+        .map(|k| {
+            let mut buckets = vec![0u64; cells];
+            let (mut last_min, mut all) = (0u64, 0u64);
+            for (_, t) in times.iter().filter(|(kind, _)| kind == k) {
+                all += 1;
+                if now - t <= 60_000.0 {
+                    last_min += 1;
+                }
+                let age = now - t;
+                if age <= span_ms {
+                    let i = ((span_ms - age) / span_ms * cells as f64) as usize;
+                    buckets[i.min(cells - 1)] += 1;
+                }
+            }
+            let max = buckets.iter().copied().max().unwrap_or(0).max(1);
+            let spark: String = buckets
+                .iter()
+                .map(|n| match n {
+                    0 => ' ',
+                    n => BARS[((*n as f64 / max as f64) * 7.0).round() as usize],
+                })
+                .collect();
+            Line::from(vec![
+                Span::raw(format!(
+                    "{:<width$}",
+                    super::fit(k, LABEL - 1),
+                    width = LABEL
+                )),
+                Span::styled(spark, Style::new().fg(Color::Red)),
+                Span::raw(format!(" {last_min:>4}/min now · {all:>5} in all")),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
 pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     let s = &app.session;
     let now = app.now_ms.max(s.last_ms);
@@ -187,15 +271,14 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         ],
         room,
     );
+    if s.requests == 0 && matches!(app.source, Some(crate::tui::app::LiveSource::Follow { .. })) {
+        return render_log_rates(frame, area, app);
+    }
     let block = pane_block(title, app, Focus::Timeline);
     let inner = block.inner(area);
     let width = inner.width as usize;
     if s.requests == 0 || width <= LABEL + 4 {
-        let msg = if s.requests == 0
-            && matches!(app.source, Some(crate::tui::app::LiveSource::Follow { .. }))
-        {
-            "a log shows errors, not the requests behind them: the 429s are in the events below"
-        } else if s.requests == 0 {
+        let msg = if s.requests == 0 {
             "no requests yet"
         } else {
             ""
@@ -313,5 +396,43 @@ mod tests {
     #[test]
     fn narrow() {
         insta::assert_snapshot!(pane(40, 12, &live_app(160, 10_000), render));
+    }
+
+    #[test]
+    fn a_followed_log_shows_its_errors_by_kind_over_time() {
+        use crate::tui::app::{App, LiveSource, Msg};
+        let mut app = App::live(
+            LiveSource::Follow {
+                path: "app.log".into(),
+            },
+            100,
+        );
+        for (i, body) in [
+            "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o-mini in organization org-x on tokens per min (TPM): Limit 30000, Used 28541, Requested 4120. Please try again in 5.322s.', 'type': 'tokens', 'code': 'rate_limit_exceeded'}}",
+            "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.', 'type': 'requests', 'code': 'rate_limit_exceeded'}}",
+        ]
+        .iter()
+        .cycle()
+        .take(6)
+        .enumerate()
+        {
+            app.update(Msg::Event(crate::event::Event {
+                t_ms: i as f64 * 10_000.0,
+                id: i as u64 + 1,
+                kind: crate::event::EventKind::ResponseReceived {
+                    status: 429,
+                    ttfb_ms: 0.0,
+                    snapshot: crate::headers::Snapshot::default(),
+                    headers: vec![],
+                    diagnosis: crate::diagnose::diagnose(body).into_iter().next(),
+                    usage: None,
+                },
+            }));
+        }
+        let s = crate::tui::panes::testing::pane(80, 5, &app, super::render);
+        assert!(s.contains("errors by kind"), "{s}");
+        assert!(s.contains("tpm") && s.contains("rpm"), "{s}");
+        assert!(s.contains("3/min now ·     3 in all"), "{s}");
+        assert!(!s.contains("no requests yet"), "{s}");
     }
 }
