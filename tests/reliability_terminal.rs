@@ -291,8 +291,12 @@ fn check_suspended(t: &Tmux, before_stty: &str) {
 /// fresh alternate screen), it goes on counting, and `q` quits with 0, restored.
 fn check_resumed_then_quit(t: &Tmux, before_stty: &str, count_before: u64) {
     t.send_line("fg; echo EXIT=$?");
+    // The whole view, drawn to its last pane (a loaded machine was caught mid-frame).
     let s = t.wait_for("the view again, counting on", 30, |s| {
-        s.contains("budgets (") && requests(s).is_some_and(|n| n > count_before)
+        s.contains("budgets (")
+            && s.contains("timeline")
+            && s.contains("events ")
+            && requests(s).is_some_and(|n| n > count_before)
     });
     assert!(t.alternate_on(), "fg: not on the alternate screen:\n{s}");
     assert!(
