@@ -203,16 +203,22 @@ impl Folding {
         }
     }
 
-    /// [`fold`], keeping each error's latest numbers.
+    /// Counts `d` as one more occurrence of the same error folded before, or keeps it as
+    /// a new one (at most [`MAX_DISTINCT`]); its numbers become that error's latest.
     fn fold(&mut self, d: Diagnosis) {
         let numbers = Latest::of(&d);
-        let at = self.folded.iter().rposition(|x| same_error(x, &d));
-        let before = self.folded.len();
-        fold(&mut self.folded, d);
-        let at = at.or((self.folded.len() > before).then_some(before));
-        if let Some(i) = at {
-            self.set_latest(i, numbers);
-        }
+        let at = match self.folded.iter().rposition(|x| same_error(x, &d)) {
+            Some(i) => {
+                self.folded[i].occurrences += 1;
+                i
+            }
+            None if self.folded.len() < MAX_DISTINCT => {
+                self.folded.push(d);
+                self.folded.len() - 1
+            }
+            None => return,
+        };
+        self.set_latest(at, numbers);
     }
 
     fn set_latest(&mut self, i: usize, numbers: Latest) {
@@ -343,16 +349,6 @@ fn same_error(a: &Diagnosis, b: &Diagnosis) -> bool {
         && a.limit == b.limit
         && a.organization == b.organization
         && a.status == b.status
-}
-
-fn fold(folded: &mut Vec<Diagnosis>, d: Diagnosis) {
-    if let Some(existing) = folded.iter_mut().rev().find(|x| same_error(x, &d)) {
-        existing.occurrences += 1;
-        return;
-    }
-    if folded.len() < MAX_DISTINCT {
-        folded.push(d);
-    }
 }
 
 /// A diagnosis that says nothing specific: no limit named, no numbers, no hint.
