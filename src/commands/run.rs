@@ -141,21 +141,21 @@ fn run_tui(
         if std::env::var_os("PYTHONUNBUFFERED").is_none() {
             cmd.env("PYTHONUNBUFFERED", "1");
         }
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) => {
-                let code = spawn_failed(program, &e);
-                running.finish().await?;
-                return Ok(code);
-            }
-        };
+        // The file for its output first: a program is never started that cannot be kept.
         let kept = match KeptOutput::create() {
             Ok(k) => k,
             Err(e) => {
-                let _ = child.start_kill();
-                let _ = child.wait().await;
                 running.finish().await?;
                 return Err(e);
+            }
+        };
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = std::fs::remove_file(&kept.path);
+                let code = spawn_failed(program, &e);
+                running.finish().await?;
+                return Ok(code);
             }
         };
         let (line_tx, line_rx) = mpsc::channel::<ChildOutput>(4096);
