@@ -11,23 +11,9 @@
 # Extra arguments go to fleet.py (e.g. --rows f,d --runs 1 --no-write). About 12 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS="${RUNS:-3}"
-TARGET="${CARGO_TARGET_DIR:-target}"
-VENV=bench/out/goodput-venv
-mkdir -p bench/out
 command -v redis-server >/dev/null || { echo "bench/fleet.sh: redis-server is not installed" >&2; exit 1; }
-if [ ! -x "$VENV/bin/python" ]; then
-  "${PYTHON:-python3}" -m venv "$VENV"
-fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check openai tenacity
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN="$TARGET/release/ratedoctor"
-fi
+. bench/goodput/setup.sh bench/fleet.sh "$@"
 # 16 proxies and 16 workers hold a few hundred sockets each at the peak.
 ulimit -n 16384 2>/dev/null || true
-CMD="bench/fleet.sh"
-if [ "$RUNS" != 3 ]; then CMD="RUNS=$RUNS $CMD"; fi
-if [ $# -gt 0 ]; then CMD="$CMD $*"; fi
 exec "$VENV/bin/python" bench/goodput/fleet.py --bin "$BIN" --python "$VENV/bin/python" \
   --runs "$RUNS" --command "$CMD" "$@"

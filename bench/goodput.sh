@@ -15,23 +15,6 @@
 #   bash bench/goodput.sh --requests 40 --rpm 1000 --tpm 12000 --section goodput-tokens
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS="${RUNS:-3}"
-TARGET="${CARGO_TARGET_DIR:-target}"
-VENV=bench/out/goodput-venv
-mkdir -p bench/out
-
-if [ ! -x "$VENV/bin/python" ]; then
-  "${PYTHON:-python3}" -m venv "$VENV"
-fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check openai tenacity
-
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN="$TARGET/release/ratedoctor"
-fi
-
-CMD="bench/goodput.sh"
-if [ "$RUNS" != 3 ]; then CMD="RUNS=$RUNS $CMD"; fi
-if [ $# -gt 0 ]; then CMD="$CMD $*"; fi
+. bench/goodput/setup.sh bench/goodput.sh "$@"
 exec "$VENV/bin/python" bench/goodput/bench.py --bin "$BIN" --python "$VENV/bin/python" \
   --runs "$RUNS" --command "$CMD" "$@"
