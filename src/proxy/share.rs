@@ -24,8 +24,9 @@
 //! (upstream URL, key), or `--share-name`.
 //!
 //! Faults: every call to Redis is bounded by [`CALL_TIMEOUT`] and asked at most twice; a
-//! failure, or two calls in a row without an answer in time, put this member on local
-//! pacing at once (one warning), and the beat rejoins when Redis answers again.
+//! failure, or a call without an answer in time after [`SILENT_FOR`] of silence, puts this
+//! member on local pacing at once (one warning), and the beat rejoins when Redis answers
+//! again.
 //! Traffic never waits on a Redis that is down.
 
 use crate::diagnose::Provider;
@@ -39,11 +40,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-/// The longest one call to Redis may take; [`SLOW_CALLS`] such calls in a row, or one that
-/// fails, and this member paces locally.
+/// The longest one call to Redis may take. One that fails, or one without an answer in
+/// time when Redis has answered nothing for [`SILENT_FOR`], and this member paces locally.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(250);
-/// Calls in a row without an answer in time that lose the fleet.
-const SLOW_CALLS: u64 = 2;
+/// How long Redis may answer nothing before a call without an answer in time loses the
+/// fleet: one slow answer on a busy machine (or two calls caught in the same stall) is not
+/// a lost Redis.
+const SILENT_FOR: Duration = Duration::from_secs(1);
 /// How often a member says it is alive (and, when Redis was lost, tries to rejoin).
 pub const BEAT: Duration = Duration::from_millis(500);
 /// A member not heard from for this long is dead: its reservations are freed.
@@ -478,8 +481,9 @@ pub struct Fleet {
     view: Mutex<FleetView>,
     /// Times Redis was lost while running.
     pub lost: AtomicU64,
-    /// Calls in a row that got no answer in time.
-    slow: AtomicU64,
+    /// When Redis last answered a call, in milliseconds from `born`.
+    answered_ms: AtomicU64,
+    born: Instant,
     quiet: bool,
     /// Each loss and rejoin: (joined, what happened), for the proxy to record.
     tell: tokio::sync::mpsc::UnboundedSender<(bool, String)>,
@@ -538,7 +542,8 @@ impl Fleet {
             prefixes: Mutex::new(HashSet::new()),
             view: Mutex::new(FleetView::default()),
             lost: AtomicU64::new(0),
-            slow: AtomicU64::new(0),
+            answered_ms: AtomicU64::new(0),
+            born: Instant::now(),
             quiet: config.quiet,
             tell,
             told: Mutex::new(Some(told)),
@@ -550,7 +555,10 @@ impl Fleet {
         )
         .await;
         match ping {
-            Ok(Ok(_)) => fleet.up.store(true, Ordering::Relaxed),
+            Ok(Ok(_)) => {
+                fleet.answered();
+                fleet.up.store(true, Ordering::Relaxed);
+            }
             failed => {
                 let why = match failed {
                     Ok(Err(e)) => reason(&e),
@@ -648,14 +656,13 @@ impl Fleet {
     }
 
     /// One script call, bounded by [`CALL_TIMEOUT`]. A failure loses the fleet; so does a
-    /// call without an answer in time when the one before had none either ([`SLOW_CALLS`]
-    /// in a row: one slow answer on a busy machine is not a lost Redis).
+    /// call without an answer in time when Redis has answered nothing for [`SILENT_FOR`].
     async fn call<T: redis::FromRedisValue>(&self, inv: &redis::ScriptInvocation<'_>) -> Option<T> {
         let mut conn = self.conn.clone();
         let slow = match tokio::time::timeout(CALL_TIMEOUT, inv.invoke_async::<T>(&mut conn)).await
         {
             Ok(Ok(v)) => {
-                self.slow.store(0, Ordering::Relaxed);
+                self.answered();
                 return Some(v);
             }
             Ok(Err(e)) if e.is_timeout() => reason(&e),
@@ -665,11 +672,24 @@ impl Fleet {
             }
             Err(_) => format!("no answer in {} ms", CALL_TIMEOUT.as_millis()),
         };
-        if self.slow.fetch_add(1, Ordering::Relaxed) + 1 >= SLOW_CALLS {
-            self.slow.store(0, Ordering::Relaxed);
-            self.lose(&slow);
-        }
+        self.no_answer(&slow);
         None
+    }
+
+    /// Redis answered a call.
+    fn answered(&self) {
+        let ms = self.born.elapsed().as_millis() as u64;
+        self.answered_ms.fetch_max(ms, Ordering::Relaxed);
+    }
+
+    /// A call got no answer in time: the fleet is lost when Redis has been silent for
+    /// [`SILENT_FOR`].
+    fn no_answer(&self, why: &str) {
+        let silent = (self.born.elapsed().as_millis() as u64)
+            .saturating_sub(self.answered_ms.load(Ordering::Relaxed));
+        if silent >= SILENT_FOR.as_millis() as u64 {
+            self.lose(why);
+        }
     }
 
     /// [`Fleet::call`], asked once more after one slow answer (while the fleet is joined).
@@ -816,6 +836,7 @@ async fn beat(fleet: Weak<Fleet>) {
             )
             .await;
             if matches!(ping, Ok(Ok(_))) {
+                f.answered();
                 f.generation.fetch_add(1, Ordering::Relaxed);
             }
             if matches!(ping, Ok(Ok(_))) && !f.up.swap(true, Ordering::Relaxed) {
@@ -832,9 +853,10 @@ async fn beat(fleet: Weak<Fleet>) {
             )
             .await;
             match ping {
-                Ok(Ok(_)) => {}
+                Ok(Ok(_)) => f.answered(),
+                Ok(Err(e)) if e.is_timeout() => f.no_answer(&reason(&e)),
                 Ok(Err(e)) => f.lose(&reason(&e)),
-                Err(_) => f.lose(&format!("no answer in {} ms", CALL_TIMEOUT.as_millis())),
+                Err(_) => f.no_answer(&format!("no answer in {} ms", CALL_TIMEOUT.as_millis())),
             }
             continue;
         }
