@@ -839,3 +839,107 @@ async fn held_requests_are_admitted_fleet_wide_in_arrival_order() {
         "ten requests at 5 a second, behind one that left: {took:?}"
     );
 }
+
+/// The fleet's ledger weighs inside Redis, in Lua; the local pacer in Rust. Both run the
+/// rules of `src/proxy/rules.rs`: on random budgets and requests, the Lua the ledger's
+/// scripts begin with, run by a real Redis, projects every budget and holds every request
+/// as the Rust does (to a millionth of a millisecond).
+#[test]
+fn the_ledger_weighs_in_redis_as_the_local_pacer_does() {
+    use proptest::prelude::*;
+    use ratedoctor::proxy::rules::{LUA, MARGIN, Reading};
+    let Some(redis) = Redis::start("the_ledger_weighs_in_redis_as_the_local_pacer_does", &[])
+    else {
+        return;
+    };
+    let script = format!(
+        "{LUA}
+local g, now = cjson.decode(ARGV[1]), tonumber(ARGV[2])
+local out = {{string.format('%.17g', rules_projected(g, now))}}
+for _, c in ipairs(cjson.decode(ARGV[3])) do
+  table.insert(out, string.format('%.17g', rules_wait(g, c[1], c[2], c[3], now)))
+end
+return out"
+    );
+    let con = std::cell::RefCell::new(
+        redis::Client::open(redis.url())
+            .unwrap()
+            .get_connection()
+            .unwrap(),
+    );
+    let now_ms = 1_800_000_000_000u64;
+    // A budget: limit, remaining (a share of it), rate (none, per second, per minute, any),
+    // ms since the server counted, ms until full (negative: it is); then requests: units,
+    // unreported units, margin.
+    let budget = (1u32..=1_000_000, 0.0..=1.0f64, 0u8..4, 0.001..2.0f64).prop_flat_map(
+        |(limit, share, rate_kind, rate_f)| {
+            let limit = f64::from(limit);
+            let rate = match rate_kind {
+                0 => None,
+                1 => Some(limit),
+                2 => Some(limit / 60.0),
+                _ => Some(limit * rate_f / 60.0),
+            };
+            (
+                Just((limit, (limit * share).floor(), rate)),
+                0u64..200_000,
+                -5_000i64..120_000,
+                proptest::collection::vec(
+                    (
+                        0.0..=1.3f64,
+                        0.0..=1.2f64,
+                        prop_oneof![Just(0.0), Just(MARGIN)],
+                    ),
+                    1..6,
+                ),
+            )
+        },
+    );
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(400));
+    runner
+        .run(
+            &budget,
+            |((limit, remaining, rate), since, full_in, asks)| {
+                let g = serde_json::json!({
+                    "limit": limit, "remaining": remaining, "rate": rate.unwrap_or(-1.0),
+                    "seen": now_ms - since, "full_at": now_ms as i64 + full_in,
+                });
+                let asks: Vec<[f64; 3]> = asks
+                    .iter()
+                    .map(|(n, u, m)| [(n * limit).round(), (u * limit).round(), *m])
+                    .collect();
+                let got: Vec<String> = redis::cmd("EVAL")
+                    .arg(&script)
+                    .arg(0)
+                    .arg(g.to_string())
+                    .arg(now_ms)
+                    .arg(serde_json::to_string(&asks).unwrap())
+                    .query(&mut *con.borrow_mut())
+                    .unwrap();
+                let got: Vec<f64> = got.iter().map(|s| s.parse().unwrap()).collect();
+                let r = Reading {
+                    limit,
+                    remaining,
+                    rate,
+                    since_s: since as f64 / 1000.0,
+                    full_in_s: full_in as f64 / 1000.0,
+                };
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 + 1e-9 * b.abs();
+                prop_assert!(
+                    close(got[0], r.projected()),
+                    "{g}: projected {} in Lua, {} in Rust",
+                    got[0],
+                    r.projected()
+                );
+                for (ask, lua_ms) in asks.iter().zip(&got[1..]) {
+                    let rust_ms = r.wait(ask[0], ask[1], ask[2]) * 1000.0;
+                    prop_assert!(
+                        close(*lua_ms, rust_ms),
+                        "{g}, request {ask:?}: wait {lua_ms} ms in Lua, {rust_ms} ms in Rust"
+                    );
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}

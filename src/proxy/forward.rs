@@ -339,6 +339,111 @@ impl Drop for FleetHold {
     }
 }
 
+/// How a request was admitted with `--pace`, to be settled with its answer: by the local
+/// pacer, or, while this member is in a fleet (`--share`), by the fleet's ledger. The two
+/// weigh by the same rules ([`super::rules`]).
+enum Admission {
+    Local(Reservation),
+    Fleet(FleetHold),
+}
+
+impl Admission {
+    /// Settles with the answer (`snapshot`; none: no answer) of the request sent at
+    /// `sent_at`; `server`: how long the server says it worked on it.
+    fn settle(
+        &mut self,
+        snapshot: Option<&Snapshot>,
+        rate_limited: bool,
+        server: Option<Duration>,
+        sent_at: Instant,
+    ) {
+        match self {
+            Admission::Local(r) => r.settle(snapshot, rate_limited, server),
+            Admission::Fleet(h) => {
+                let now = Instant::now();
+                let counted = match snapshot {
+                    Some(_) => {
+                        let ago = counted_ago(now.saturating_duration_since(sent_at), server);
+                        now.checked_sub(ago).unwrap_or(sent_at)
+                    }
+                    None => now,
+                };
+                h.settle(snapshot, rate_limited, counted);
+            }
+        }
+    }
+}
+
+/// Holds request `id` until it may go, and reserves what it will spend: in the fleet's
+/// ledger while this member is in the fleet, else (no `--share`, or Redis is down) in the
+/// local pacer.
+async fn admit(
+    shared: &Arc<Shared>,
+    fleet: Option<&(Arc<super::share::Fleet>, String)>,
+    provider: Provider,
+    id: u64,
+    need: Need,
+) -> Admission {
+    let asked = Instant::now();
+    if let Some((f, prefix)) = fleet
+        && f.joined()
+        && let Some(ticket) = f
+            .admit(
+                prefix,
+                need.input_tokens,
+                need.max_tokens,
+                super::pace::MAX_HOLD,
+            )
+            .await
+    {
+        let waited = asked.elapsed();
+        if waited >= Duration::from_millis(5) {
+            count_paced(shared, waited);
+        }
+        return Admission::Fleet(FleetHold {
+            fleet: Arc::clone(f),
+            ticket: Some(ticket),
+        });
+    }
+    let reservation = Reservation {
+        shared: Arc::clone(shared),
+        provider,
+        id,
+        armed: true,
+    };
+    // Listed before it is put in line, so an answer that lets it go at once finds it.
+    let wake = Arc::new(tokio::sync::Notify::new());
+    shared.held().insert(id, Arc::clone(&wake));
+    let _unlisted = Unlist { shared, id };
+    let hold = shared.pacer().reserve(provider, id, need, Instant::now());
+    if !hold.is_zero() {
+        let held = Instant::now();
+        let mut wait = hold;
+        while !wait.is_zero() {
+            // Woken early when an answer lets it go; else it looks again itself.
+            tokio::select! {
+                () = tokio::time::sleep(wait.min(super::pace::RECHECK)) => {}
+                () = wake.notified() => {}
+            }
+            wait = shared.pacer().recheck(provider, id, Instant::now());
+        }
+        // The line has moved: the next may go too, or must weigh its wait.
+        let next = shared.pacer().release(provider, Instant::now());
+        wake_held(shared, &next);
+        count_paced(shared, held.elapsed());
+    }
+    Admission::Local(reservation)
+}
+
+/// A request held by `--pace` for `held` before it went.
+fn count_paced(shared: &Shared, held: Duration) {
+    shared.counters.paced.fetch_add(1, Ordering::Relaxed);
+    shared
+        .counters
+        .paced_ms
+        .fetch_add(held.as_millis() as u64, Ordering::Relaxed);
+}
+
 /// About how long before its answer the server counted a request answered after `took`:
 /// the server's own time on it when it says, else the answer less one way's travel (as
 /// [`super::pace`] dates a report).
@@ -435,68 +540,11 @@ async fn exchange(
                 },
             );
         }
-        // --share: while this member is in the fleet, the fleet's ledger paces the request;
-        // else (no --share, or Redis is down) the local pacer does.
-        let mut fleet_hold = None;
-        if let Some((f, prefix)) = &fleet
-            && f.joined()
-        {
-            let asked = Instant::now();
-            let ticket = f
-                .admit(
-                    prefix,
-                    need.input_tokens,
-                    need.max_tokens,
-                    super::pace::MAX_HOLD,
-                )
-                .await;
-            let waited = asked.elapsed();
-            if ticket.is_some() && waited >= Duration::from_millis(5) {
-                shared.counters.paced.fetch_add(1, Ordering::Relaxed);
-                shared
-                    .counters
-                    .paced_ms
-                    .fetch_add(waited.as_millis() as u64, Ordering::Relaxed);
-            }
-            fleet_hold = ticket.map(|t| FleetHold {
-                fleet: Arc::clone(f),
-                ticket: Some(t),
-            });
-        }
-        let local = pace && fleet_hold.is_none();
-        let mut reservation = local.then(|| Reservation {
-            shared: Arc::clone(shared),
-            provider,
-            id,
-            armed: true,
-        });
-        if local {
-            // Listed before it is put in line, so an answer that lets it go at once finds it.
-            let wake = Arc::new(tokio::sync::Notify::new());
-            shared.held().insert(id, Arc::clone(&wake));
-            let _unlisted = Unlist { shared, id };
-            let hold = shared.pacer().reserve(provider, id, need, Instant::now());
-            if !hold.is_zero() {
-                let held = Instant::now();
-                let mut wait = hold;
-                while !wait.is_zero() {
-                    // Woken early when an answer lets it go; else it looks again itself.
-                    tokio::select! {
-                        () = tokio::time::sleep(wait.min(super::pace::RECHECK)) => {}
-                        () = wake.notified() => {}
-                    }
-                    wait = shared.pacer().recheck(provider, id, Instant::now());
-                }
-                // The line has moved: the next may go too, or must weigh its wait.
-                let next = shared.pacer().release(provider, Instant::now());
-                wake_held(shared, &next);
-                shared.counters.paced.fetch_add(1, Ordering::Relaxed);
-                shared
-                    .counters
-                    .paced_ms
-                    .fetch_add(held.elapsed().as_millis() as u64, Ordering::Relaxed);
-            }
-        }
+        let mut admission = if pace {
+            Some(admit(shared, fleet.as_ref(), provider, id, need).await)
+        } else {
+            None
+        };
         shared.emit(
             id,
             EventKind::RequestSent {
@@ -541,11 +589,8 @@ async fn exchange(
                         ),
                     ),
                 };
-                if let Some(h) = &mut fleet_hold {
-                    h.settle(None, false, Instant::now());
-                }
-                if let Some(r) = &mut reservation {
-                    r.settle(None, false, None);
+                if let Some(a) = &mut admission {
+                    a.settle(None, false, None, sent_at);
                 }
                 shared
                     .groups()
@@ -582,17 +627,8 @@ async fn exchange(
             headers::parse(&pairs, Some(provider), Some(jiff::Timestamp::now()));
         drop(pairs);
         let server = server_time(resp.headers());
-        if let Some(h) = &mut fleet_hold {
-            let now = Instant::now();
-            let ago = counted_ago(now.saturating_duration_since(sent_at), server);
-            h.settle(
-                Some(&snapshot),
-                status == 429,
-                now.checked_sub(ago).unwrap_or(sent_at),
-            );
-        }
-        if let Some(r) = &mut reservation {
-            r.settle(Some(&snapshot), status == 429, server);
+        if let Some(a) = &mut admission {
+            a.settle(Some(&snapshot), status == 429, server, sent_at);
         }
 
         if tries < retries && matches!(status, 429 | 503 | 529) {

@@ -23,6 +23,7 @@ pub mod inspect;
 pub mod pace;
 mod report;
 pub mod route;
+pub mod rules;
 pub mod share;
 mod tee;
 mod upstream;

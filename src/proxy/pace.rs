@@ -27,6 +27,7 @@
 //! provider, the first request goes alone and the others wait for its answer (at most
 //! [`PROBE_WAIT`]) instead of going out as a blind burst.
 
+use super::rules::{MARGIN, Reading};
 use crate::diagnose::{Provider, Window};
 use crate::headers::{Dimension, Snapshot};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -44,8 +45,6 @@ pub const PROBE_WAIT: Duration = Duration::from_secs(1);
 const ALONE: Duration = Duration::from_millis(100);
 /// The longest one-way trip to a provider assumed.
 const ONE_WAY: Duration = Duration::from_millis(50);
-/// Requests kept in hand: for what a report's date and a refused call's charge may miss.
-const MARGIN: f64 = 0.5;
 /// Answers remembered to judge what later reports include.
 const MAX_LOG: usize = 4096;
 
@@ -64,23 +63,24 @@ struct Track {
 }
 
 impl Track {
-    /// The budget now as the report alone would have it.
-    fn projected(&self, now: Instant) -> f64 {
-        let dt = now.saturating_duration_since(self.seen).as_secs_f64();
-        let regained = match self.rate {
-            Some(r) => r * dt,
-            None if now >= self.full_at => self.limit,
-            None => 0.0,
+    /// The report seen from `now`, for the pacing rules.
+    fn reading(&self, now: Instant) -> Reading {
+        let signed = |t: Instant| match t.checked_duration_since(now) {
+            Some(ahead) => ahead.as_secs_f64(),
+            None => -now.saturating_duration_since(t).as_secs_f64(),
         };
-        (self.remaining + regained).min(self.limit)
+        Reading {
+            limit: self.limit,
+            remaining: self.remaining,
+            rate: self.rate,
+            since_s: -signed(self.seen),
+            full_in_s: signed(self.full_at),
+        }
     }
 
-    /// Seconds until `short` more units are back.
-    fn wait_for(&self, short: f64, now: Instant) -> f64 {
-        match self.rate {
-            Some(r) => short / r,
-            None => self.full_at.saturating_duration_since(now).as_secs_f64(),
-        }
+    /// The budget now as the report alone would have it.
+    fn projected(&self, now: Instant) -> f64 {
+        self.reading(now).projected()
     }
 }
 
@@ -334,8 +334,7 @@ impl Pacer {
         }
         let mut wait = 0.0f64;
         for ((p, d), t) in &self.tracks {
-            let n = need.of(*d);
-            if *p != provider || n <= 0.0 || n > t.limit {
+            if *p != provider {
                 continue;
             }
             let margin = if *d == Dimension::Requests {
@@ -343,11 +342,8 @@ impl Pacer {
             } else {
                 0.0
             };
-            let available = t.projected(now) - lane.unreported(t).of(*d);
-            let short = n + margin - available;
-            if short > 0.0 {
-                wait = wait.max(t.wait_for(short, now));
-            }
+            let unreported = lane.unreported(t).of(*d);
+            wait = wait.max(t.reading(now).wait(need.of(*d), unreported, margin));
         }
         if let Some(until) = lane.blocked_until {
             wait = wait.max(until.saturating_duration_since(now).as_secs_f64());

@@ -18,9 +18,10 @@
 //!   stops asking for [`LINE_STALE`] (its client left) or whose member died leaves it.
 //!
 //! Admission is one Lua script (EVALSHA): it drops the reservations of dead members, weighs
-//! the request against each budget as [`super::pace`] does (the report's projection less
-//! what it cannot include, half a request kept in hand) and reserves, or says how long to
-//! wait. Nothing stored holds the API key: the fleet's identity is a salted SHA-256 of
+//! the request against each budget by the local pacer's rules (the report's projection less
+//! what it cannot include, half a request kept in hand: [`super::rules`], whose Lua the
+//! scripts begin with and which a test holds to the Rust) and reserves, or says how long
+//! to wait. Nothing stored holds the API key: the fleet's identity is a salted SHA-256 of
 //! (upstream URL, key), or `--share-name`.
 //!
 //! Faults: every call to Redis is bounded by [`CALL_TIMEOUT`] and asked at most twice; a
@@ -269,21 +270,19 @@ end
 local function units(kind, r, a, b)
   if kind == 0 then return r elseif kind == 1 then return a + b elseif kind == 2 then return a else return b end
 end
--- Each budget: what the freshest report projects now, less what it cannot include
--- (reservations, and answers counted after it), half a request kept in hand.
+-- Each budget: the freshest report, and what it cannot include (reservations, and answers
+-- counted after it); half a request of the requests budget is kept in hand.
 local budgets = {}
 local dims = redis.call('SMEMBERS', p .. ':dims')
 for _, d in ipairs(dims) do
   local f = redis.call('HMGET', p .. ':t:' .. d, 'limit', 'remaining', 'rate', 'full_at', 'seen', 'kind')
   if f[1] then
-    local limit, remaining, rate, full_at, seen, kind = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5]), tonumber(f[6])
-    local regained = 0
-    if rate > 0 then regained = rate * (now - seen) / 1000 elseif now >= full_at then regained = limit end
-    local projected = math.min(limit, remaining + regained)
+    local g = {limit = tonumber(f[1]), remaining = tonumber(f[2]), rate = tonumber(f[3]), full_at = tonumber(f[4]), seen = tonumber(f[5])}
+    local kind = tonumber(f[6])
     local late = {0, 0, 0}
     -- Calls counted within 100 ms of the report are of its burst, whose order is not
     -- known: the report kept is the one that leaves least, which counts them.
-    local charged = redis.call('ZRANGEBYSCORE', p .. ':charged', '(' .. (seen + 100), '+inf')
+    local charged = redis.call('ZRANGEBYSCORE', p .. ':charged', '(' .. (g.seen + 100), '+inf')
     for _, c in ipairs(charged) do
       local a, b = string.match(c, '^[^|]*|([^|]*)|([^|]*)$')
       if a then
@@ -295,19 +294,15 @@ for _, d in ipairs(dims) do
     local unreported = units(kind, used[1] + late[1], used[2] + late[2], used[3] + late[3])
     local keep = 0
     if kind == 0 then keep = margin end
-    table.insert(budgets, {kind = kind, limit = limit, rate = rate, full_at = full_at, avail = projected - unreported - keep})
+    table.insert(budgets, {g = g, kind = kind, unreported = unreported, keep = keep})
   end
 end
 -- How long until a request of this size fits every budget (0: now).
 local function short_of(a, b)
   local wait = 0
-  for _, g in ipairs(budgets) do
-    local n = units(g.kind, 1, a, b)
-    if n > 0 and n <= g.limit and n > g.avail then
-      local w
-      if g.rate > 0 then w = (n - g.avail) / g.rate * 1000 else w = g.full_at - now end
-      if w > wait then wait = w end
-    end
+  for _, x in ipairs(budgets) do
+    local w = rules_wait(x.g, units(x.kind, 1, a, b), x.unreported, x.keep, now)
+    if w > wait then wait = w end
   end
   return wait
 end
@@ -338,7 +333,7 @@ if wait == 0 then
         wait = short_of(a, b)
       end
       if wait > 0 then break end
-      for _, g in ipairs(budgets) do g.avail = g.avail - units(g.kind, 1, a, b) end
+      for _, x in ipairs(budgets) do x.unreported = x.unreported + units(x.kind, 1, a, b) end
       redis.call('ZREM', line, r)
       redis.call('HDEL', polled, r)
       if r == resid then
@@ -399,12 +394,9 @@ while ARGV[i] do
   local old = redis.call('HMGET', key, 'limit', 'remaining', 'rate', 'full_at', 'seen')
   local better = old[1] == false or tonumber(old[1]) ~= limit or counted > tonumber(old[5]) + 100
   if not better and counted >= tonumber(old[5]) - 100 then
-    local orate, ofull, oseen = tonumber(old[3]), tonumber(old[4]), tonumber(old[5])
-    local oproj = tonumber(old[2])
-    if orate > 0 then oproj = oproj + orate * (now - oseen) / 1000 elseif now >= ofull then oproj = limit end
-    local proj = remaining
-    if rate > 0 then proj = proj + rate * (now - counted) / 1000 end
-    better = math.min(proj, limit) < math.min(oproj, limit)
+    local was = {limit = limit, remaining = tonumber(old[2]), rate = tonumber(old[3]), full_at = tonumber(old[4]), seen = tonumber(old[5])}
+    local is = {limit = limit, remaining = remaining, rate = rate, full_at = now + reset_ms, seen = counted}
+    better = rules_projected(is, now) < rules_projected(was, now)
   end
   if better then
     redis.call('HSET', key, 'limit', limit, 'remaining', remaining, 'rate', rate, 'full_at', now + reset_ms, 'seen', counted, 'kind', kind)
@@ -536,8 +528,8 @@ impl Fleet {
             generation: AtomicU64::new(0),
             up: AtomicBool::new(false),
             next: AtomicU64::new(0),
-            admit: redis::Script::new(ADMIT),
-            settle: redis::Script::new(SETTLE),
+            admit: redis::Script::new(&format!("{}{ADMIT}", super::rules::LUA)),
+            settle: redis::Script::new(&format!("{}{SETTLE}", super::rules::LUA)),
             beat: redis::Script::new(BEAT_SCRIPT),
             prefixes: Mutex::new(HashSet::new()),
             view: Mutex::new(FleetView::default()),
@@ -735,7 +727,7 @@ impl Fleet {
                 .arg(input.max(0.0).round() as u64)
                 .arg(output.max(0.0).round() as u64)
                 .arg(super::pace::PROBE_WAIT.as_millis() as u64)
-                .arg(0.5f64)
+                .arg(super::rules::MARGIN)
                 .arg(MEMBER_TTL.as_millis() as u64)
                 .arg(KEY_TTL_MS)
                 .arg(POLL.as_millis() as u64)
