@@ -167,6 +167,29 @@ async fn burst_owned(base: String, n: usize) -> Vec<u16> {
     burst(&base, KEY, n).await
 }
 
+/// The key prefix of a fleet of direct `Fleet` tests (no proxy: no upstream is called).
+fn fleet_prefix(member: &ratedoctor::proxy::share::Fleet) -> String {
+    member.prefix(
+        "http://127.0.0.1:9",
+        ratedoctor::diagnose::Provider::Openai,
+        &reqwest::header::HeaderMap::new(),
+        None,
+    )
+}
+
+/// A report of an empty budget of 300 requests a minute: one comes back every 200 ms.
+fn empty_budget() -> ratedoctor::headers::Snapshot {
+    ratedoctor::headers::parse(
+        &[
+            ("x-ratelimit-limit-requests", "300"),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "60s"),
+        ],
+        Some(ratedoctor::diagnose::Provider::Openai),
+        None,
+    )
+}
+
 /// The emulator with `rpm` requests a minute, answering after `latency_ms`.
 fn emulator(rpm: u64, latency_ms: u64) -> MockConfig {
     MockConfig {
@@ -769,27 +792,14 @@ async fn held_requests_are_admitted_fleet_wide_in_arrival_order() {
         Fleet::join(&share).await.unwrap(),
         Fleet::join(&share).await.unwrap(),
     ];
-    let prefix = members[0].prefix(
-        "http://127.0.0.1:9",
-        ratedoctor::diagnose::Provider::Openai,
-        &reqwest::header::HeaderMap::new(),
-        None,
-    );
+    let prefix = fleet_prefix(&members[0]);
     // The first call finds the budget empty: 300 a minute, none left, so one request
     // comes back every 200 ms, and all ten are held at once.
     let first = members[0]
         .admit(&prefix, 10.0, 10.0, Duration::from_secs(5))
         .await
         .expect("the first request goes");
-    let empty = ratedoctor::headers::parse(
-        &[
-            ("x-ratelimit-limit-requests", "300"),
-            ("x-ratelimit-remaining-requests", "0"),
-            ("x-ratelimit-reset-requests", "60s"),
-        ],
-        Some(ratedoctor::diagnose::Provider::Openai),
-        None,
-    );
+    let empty = empty_budget();
     members[0]
         .settle(&first, Some(&empty), false, Instant::now())
         .await;
@@ -942,4 +952,74 @@ return out"
             },
         )
         .unwrap();
+}
+
+/// A member holding many requests asks the fleet about all of them in one call a poll, not
+/// one call per request: 24 requests held behind an empty budget (one back every 200 ms)
+/// for about 5 s cost Redis about a call each to ask first and one a poll, not one per
+/// request a poll (which made several hundred).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_asks_for_all_its_held_requests_in_one_call() {
+    use ratedoctor::proxy::share::Fleet;
+    let Some(redis) = Redis::start("a_member_asks_for_all_its_held_requests_in_one_call", &[])
+    else {
+        return;
+    };
+    let share = ShareConfig::new(&redis.url(), Some("batch".into()), false).unwrap();
+    let member = Fleet::join(&share).await.unwrap();
+    let prefix = fleet_prefix(&member);
+    let first = member
+        .admit(&prefix, 10.0, 10.0, Duration::from_secs(5))
+        .await
+        .expect("the first request goes");
+    let empty = empty_budget();
+    member
+        .settle(&first, Some(&empty), false, Instant::now())
+        .await;
+    let calls = || {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &redis.port.to_string(), "INFO", "commandstats"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
+            .filter_map(|l| {
+                l.split("calls=")
+                    .nth(1)?
+                    .split(',')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum::<u64>()
+    };
+    let before = calls();
+    let start = Instant::now();
+    let n = 24u32;
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let (m, p) = (Arc::clone(&member), prefix.clone());
+        tasks.push(tokio::spawn(async move {
+            m.admit(&p, 10.0, 10.0, Duration::from_secs(30)).await
+        }));
+    }
+    for t in tasks {
+        assert!(
+            t.await.unwrap().is_some(),
+            "a held request was not admitted"
+        );
+    }
+    let took = start.elapsed().as_secs_f64();
+    let made = calls() - before;
+    // One first ask each, one poll per chance (every 200 ms) and the beats (every 0.5 s).
+    let bound = u64::from(n) + (took / 0.2 * 1.5) as u64 + (took / 0.5) as u64 + 5;
+    assert!(
+        took > 3.5,
+        "the budget let them through too soon: {took:.1} s"
+    );
+    assert!(
+        made <= bound,
+        "{made} calls to Redis for {n} requests held {took:.1} s (at most {bound})"
+    );
 }

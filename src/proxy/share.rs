@@ -21,7 +21,8 @@
 //! the request against each budget by the local pacer's rules (the report's projection less
 //! what it cannot include, half a request kept in hand: [`super::rules`], whose Lua the
 //! scripts begin with and which a test holds to the Rust) and reserves, or says how long
-//! to wait. Nothing stored holds the API key: the fleet's identity is a salted SHA-256 of
+//! to wait. A request asks once on its own; while held, its member's poller ([`poll`])
+//! asks for all the requests the member holds in one call. Nothing stored holds the API key: the fleet's identity is a salted SHA-256 of
 //! (upstream URL, key), or `--share-name`.
 //!
 //! Faults: every call to Redis is bounded by [`CALL_TIMEOUT`] and asked at most twice; a
@@ -36,7 +37,7 @@ use crate::headers::{Dimension, Snapshot};
 use hyper::HeaderMap;
 use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -56,8 +57,8 @@ pub const MEMBER_TTL: Duration = Duration::from_secs(3);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A fleet's keys vanish this long after its last use.
 const KEY_TTL_MS: u64 = 600_000;
-/// A held request asks the fleet again at least this often (the head of the line sooner,
-/// when its chance comes; those behind it a millisecond apart each).
+/// A member asks the fleet about the requests it holds at least this often (sooner when
+/// the fleet's next chance comes sooner).
 const POLL: Duration = Duration::from_millis(400);
 /// A request in the fleet's line that has not asked for this long has left it.
 const LINE_STALE: Duration = Duration::from_millis(1000);
@@ -201,55 +202,65 @@ fn kind(d: Dimension) -> Option<u8> {
     }
 }
 
-/// Admission: drop dead members' reservations, weigh the request against every budget
-/// (the freshest report's projection, less the reservations and the answered requests it
-/// cannot include, half a request kept in hand), the 429 block, with nothing known yet
-/// one probe at a time, and its place in the line; then reserve, or say how many
-/// milliseconds to wait.
+/// Admission, for one or more requests of this member at once (one call a poll however
+/// many it holds): drop dead members' reservations, claim what was let through for them
+/// while they waited, put the others in the line (in the order they first asked); then,
+/// unless the fleet's next chance is still to come, weigh the line from its head against
+/// every budget (the freshest report's projection, less the reservations and the answered
+/// requests it cannot include, half a request kept in hand), the 429 block, and with
+/// nothing known yet one probe at a time, and reserve what fits. Answers how many
+/// milliseconds until the fleet's next chance, the members alive, and for each request
+/// whether it is admitted.
 const ADMIT: &str = r#"
-local p, member, base, resid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local need_in, need_out = tonumber(ARGV[5]), tonumber(ARGV[6])
-local probe_ms, margin, ttl, key_ttl = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local poll, stale = tonumber(ARGV[11]), tonumber(ARGV[12])
+local p, member, base = ARGV[1], ARGV[2], ARGV[3]
+local probe_ms, margin, ttl, key_ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local poll, stale = tonumber(ARGV[8]), tonumber(ARGV[9])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local members, flight, line, polled, granted = p .. ':members', p .. ':inflight', p .. ':line', p .. ':polled', p .. ':granted'
 redis.call('ZADD', members, now, member)
 redis.call('ZREMRANGEBYSCORE', members, '-inf', now - ttl)
-local function keep_keys()
-  for _, k in ipairs({members, flight, line, polled, granted, p .. ':seq', p .. ':admitted'}) do
-    redis.call('PEXPIRE', k, key_ttl)
-  end
+for _, k in ipairs({members, flight, line, polled, granted, p .. ':seq', p .. ':admitted'}) do
+  redis.call('PEXPIRE', k, key_ttl)
 end
-local function admitted()
+-- The requests asking (ARGV from 10: id, input tokens, output tokens): each one let
+-- through while it waited (by an earlier call) has its reservation made; the others stand
+-- in the line, where they keep the place they first had.
+local out = {0, 0}
+local asking, waiting = {}, 0
+local function admitted(n)
+  out[2 + n] = 1
   redis.call('HINCRBY', p .. ':admitted', base, 1)
-  keep_keys()
-  return {1, 0, redis.call('ZCARD', members), 0}
 end
--- Let through while it waited (by an earlier request's call): its reservation is made.
-if redis.call('HDEL', granted, resid) == 1 then
-  local rec = redis.call('HGET', flight, resid)
+local n = 0
+for i = 10, #ARGV, 3 do
+  n = n + 1
+  local resid, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  out[2 + n] = 0
+  local rec = redis.call('HDEL', granted, resid) == 1 and redis.call('HGET', flight, resid)
   if rec then
-    local m, a, b = string.match(rec, '^([^|]*)|([^|]*)|([^|]*)')
-    redis.call('HSET', flight, resid, m .. '|' .. a .. '|' .. b .. '|0')
-    return admitted()
+    local m, x, y = string.match(rec, '^([^|]*)|([^|]*)|([^|]*)')
+    redis.call('HSET', flight, resid, m .. '|' .. x .. '|' .. y .. '|0')
+    admitted(n)
+  else
+    if redis.call('ZSCORE', line, resid) == false then
+      redis.call('ZADD', line, redis.call('INCR', p .. ':seq'), resid)
+    end
+    redis.call('HSET', polled, resid, now .. '|' .. a .. '|' .. b)
+    asking[resid] = n
+    waiting = waiting + 1
   end
 end
--- The line: requests are let through in the order they first asked.
-if redis.call('ZSCORE', line, resid) == false then
-  redis.call('ZADD', line, redis.call('INCR', p .. ':seq'), resid)
+local function answer(wait)
+  if waiting > 0 then out[1] = math.min(math.max(wait, 1), poll) end
+  out[2] = redis.call('ZCARD', members)
+  return out
 end
-redis.call('HSET', polled, resid, now .. '|' .. need_in .. '|' .. need_out)
-keep_keys()
+if waiting == 0 then return answer(0) end
 -- Until the fleet's next chance (set when the budgets last said wait, cleared by every
 -- settle), there is nothing to weigh: a cheap answer.
--- Every held request is told to come back a millisecond later than the one before it in
--- the line (at most `poll` from now), so that they do not all ask at the same instant.
 local next_at = tonumber(redis.call('GET', p .. ':next') or '0')
-if now < next_at then
-  local ahead = redis.call('ZRANK', line, resid) or 0
-  return {0, math.min(next_at - now + ahead, poll), redis.call('ZCARD', members), 0}
-end
+if now < next_at then return answer(next_at - now) end
 local function alive(m) return m ~= nil and redis.call('ZSCORE', members, m) ~= false end
 -- What is reserved: requests let through and not answered yet. Those of dead members,
 -- and those let through for a request that never came to claim it, are freed.
@@ -311,7 +322,6 @@ local block = tonumber(redis.call('GET', p .. ':block') or '0')
 if block > now then wait = block - now end
 -- From the head of the line, every request that fits goes, in order; the first that
 -- does not fit stops the line. One that stopped asking, or whose member died, leaves it.
-local mine = false
 if wait == 0 then
   for _, r in ipairs(redis.call('ZRANGE', line, 0, -1)) do
     local rm = string.match(r, '^(.*):[^:]*$')
@@ -336,9 +346,10 @@ if wait == 0 then
       for _, x in ipairs(budgets) do x.unreported = x.unreported + units(x.kind, 1, a, b) end
       redis.call('ZREM', line, r)
       redis.call('HDEL', polled, r)
-      if r == resid then
+      if asking[r] then
         redis.call('HSET', flight, r, member .. '|' .. a .. '|' .. b .. '|0')
-        mine = true
+        admitted(asking[r])
+        waiting = waiting - 1
       else
         redis.call('HSET', flight, r, rm .. '|' .. a .. '|' .. b .. '|' .. now)
         redis.call('HSET', granted, r, now)
@@ -351,9 +362,7 @@ if wait > 0 then
   wait = math.ceil(wait)
   redis.call('SET', p .. ':next', now + wait, 'PX', wait)
 end
-if mine then return admitted() end
-local ahead = redis.call('ZRANK', line, resid) or 0
-return {0, math.min(math.max(wait, 1) + ahead, poll), redis.call('ZCARD', members), 0}
+return answer(wait)
 "#;
 
 /// Settling: the reservation leaves the line; an answered request is charged (dated when
@@ -470,6 +479,8 @@ pub struct Fleet {
     beat: redis::Script,
     /// Every prefix used, for the beat.
     prefixes: Mutex<HashSet<String>>,
+    /// The requests held, by prefix, for the pollers.
+    held: Mutex<HashMap<String, Held>>,
     view: Mutex<FleetView>,
     /// Times Redis was lost while running.
     pub lost: AtomicU64,
@@ -532,6 +543,7 @@ impl Fleet {
             settle: redis::Script::new(&format!("{}{SETTLE}", super::rules::LUA)),
             beat: redis::Script::new(BEAT_SCRIPT),
             prefixes: Mutex::new(HashSet::new()),
+            held: Mutex::new(HashMap::new()),
             view: Mutex::new(FleetView::default()),
             lost: AtomicU64::new(0),
             answered_ms: AtomicU64::new(0),
@@ -698,8 +710,12 @@ impl Fleet {
 
     /// Waits until the fleet admits the request, and reserves it; `None` when this member
     /// paces locally (Redis is down, or went down while it waited), or after `max` in all.
+    ///
+    /// The request asks once on its own (most are admitted at once); held, it waits for this
+    /// member's poller of the fleet ([`poll`]), which asks for every request the member
+    /// holds in one call.
     pub async fn admit(
-        &self,
+        self: &Arc<Self>,
         prefix: &str,
         input: f64,
         output: f64,
@@ -715,36 +731,77 @@ impl Fleet {
             self.member(),
             self.next.fetch_add(1, Ordering::Relaxed)
         );
-        loop {
-            if !self.joined() {
-                return None;
-            }
-            let mut inv = self.admit.prepare_invoke();
-            inv.arg(prefix)
-                .arg(self.member())
-                .arg(&self.member)
-                .arg(&resid)
-                .arg(input.max(0.0).round() as u64)
-                .arg(output.max(0.0).round() as u64)
-                .arg(super::pace::PROBE_WAIT.as_millis() as u64)
-                .arg(super::rules::MARGIN)
-                .arg(MEMBER_TTL.as_millis() as u64)
-                .arg(KEY_TTL_MS)
-                .arg(POLL.as_millis() as u64)
-                .arg(LINE_STALE.as_millis() as u64);
-            let (ok, wait_ms, _, _): (u8, u64, u64, u64) = self.call_again(&inv).await?;
-            if ok == 1 {
-                return Some(Ticket {
-                    prefix: prefix.to_string(),
-                    resid,
-                });
-            }
-            let left = max.saturating_sub(start.elapsed());
-            if left.is_zero() {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(wait_ms).min(POLL).min(left)).await;
+        let (input, output) = (
+            input.max(0.0).round() as u64,
+            output.max(0.0).round() as u64,
+        );
+        if !self.joined() {
+            return None;
         }
+        let (wait_ms, admitted) = self.ask(prefix, &[(&resid, input, output)]).await?;
+        let ticket = Ticket {
+            prefix: prefix.to_string(),
+            resid: resid.clone(),
+        };
+        if admitted.first() == Some(&true) {
+            return Some(ticket);
+        }
+        let (tell, told) = tokio::sync::oneshot::channel();
+        let (start_poller, poke) = {
+            let mut held = self.held();
+            let h = held.entry(prefix.to_string()).or_default();
+            h.waiters.push(Waiter {
+                resid,
+                input,
+                output,
+                tell,
+            });
+            h.ask_by(Instant::now() + Duration::from_millis(wait_ms).min(POLL));
+            (
+                !std::mem::replace(&mut h.polling, true),
+                Arc::clone(&h.poke),
+            )
+        };
+        if start_poller {
+            tokio::spawn(poll(Arc::downgrade(self), prefix.to_string()));
+        } else {
+            poke.notify_one();
+        }
+        let left = max.saturating_sub(start.elapsed());
+        match tokio::time::timeout(left, told).await {
+            Ok(Ok(true)) => Some(ticket),
+            _ => None,
+        }
+    }
+
+    /// The requests this member holds, by fleet.
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<String, Held>> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// One admission call for `asks` (request id, input and output tokens): how many
+    /// milliseconds until the fleet's next chance, and whether each is admitted. `None`:
+    /// Redis did not answer (twice), or answered nonsense.
+    async fn ask(&self, prefix: &str, asks: &[(&str, u64, u64)]) -> Option<(u64, Vec<bool>)> {
+        let mut inv = self.admit.prepare_invoke();
+        inv.arg(prefix)
+            .arg(self.member())
+            .arg(&self.member)
+            .arg(super::pace::PROBE_WAIT.as_millis() as u64)
+            .arg(super::rules::MARGIN)
+            .arg(MEMBER_TTL.as_millis() as u64)
+            .arg(KEY_TTL_MS)
+            .arg(POLL.as_millis() as u64)
+            .arg(LINE_STALE.as_millis() as u64);
+        for (resid, input, output) in asks {
+            inv.arg(*resid).arg(*input).arg(*output);
+        }
+        let answer: Vec<u64> = self.call_again(&inv).await?;
+        let (wait_ms, admitted) = (answer.first()?, answer.get(2..)?);
+        (admitted.len() == asks.len())
+            .then(|| (*wait_ms, admitted.iter().map(|a| *a == 1).collect()))
     }
 
     /// Settles a reservation with the answer: `snapshot` (none: no answer), whether it was
@@ -802,6 +859,111 @@ impl Fleet {
     pub fn abandon(self: &Arc<Self>, ticket: Ticket) {
         let me = Arc::clone(self);
         tokio::spawn(async move { me.settle(&ticket, None, false, Instant::now()).await });
+    }
+}
+
+/// At most this many requests in one admission call (a member holding more asks in
+/// several, so that no one call keeps Redis from the others for long).
+const ASK_AT_MOST: usize = 256;
+
+/// A request of this member held for the fleet.
+struct Waiter {
+    resid: String,
+    input: u64,
+    output: u64,
+    /// Told whether the fleet admitted it (`false`: it paces locally).
+    tell: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// The requests this member holds for one fleet, asked about together.
+#[derive(Default)]
+struct Held {
+    waiters: Vec<Waiter>,
+    /// When the poller asks next.
+    ask_at: Option<Instant>,
+    /// Whether a poller runs for this fleet.
+    polling: bool,
+    /// Wakes the poller when a request is held that must be asked about sooner.
+    poke: Arc<tokio::sync::Notify>,
+}
+
+impl Held {
+    fn ask_by(&mut self, at: Instant) {
+        self.ask_at = Some(self.ask_at.map_or(at, |t| t.min(at)));
+    }
+}
+
+/// This member's poller of one fleet: while it holds requests for it, asks about all of
+/// them in one call (per [`ASK_AT_MOST`]) at the fleet's next chance (at least every
+/// [`POLL`]), and tells each whether it is admitted. Redis lost or silent: every held
+/// request is told to pace locally. Ends when it holds nothing.
+async fn poll(fleet: Weak<Fleet>, prefix: String) {
+    loop {
+        let Some(f) = fleet.upgrade() else { return };
+        let (at, poke) = {
+            let mut held = f.held();
+            let h = held.entry(prefix.clone()).or_default();
+            let at = *h.ask_at.get_or_insert_with(|| Instant::now() + POLL);
+            (at, Arc::clone(&h.poke))
+        };
+        if at > Instant::now() {
+            drop(f);
+            // Poked: a request held since may have to be asked about sooner.
+            tokio::select! {
+                () = tokio::time::sleep_until(at.into()) => {}
+                () = poke.notified() => {}
+            }
+            continue;
+        }
+        let batch = {
+            let mut held = f.held();
+            let h = held.entry(prefix.clone()).or_default();
+            h.waiters.retain(|w| !w.tell.is_closed());
+            h.ask_at = None;
+            if h.waiters.is_empty() {
+                h.polling = false;
+                return;
+            }
+            std::mem::take(&mut h.waiters)
+        };
+        let mut back = Vec::new();
+        let mut wait_ms = POLL.as_millis() as u64;
+        let mut chunks = batch.into_iter().peekable();
+        while chunks.peek().is_some() {
+            let chunk: Vec<Waiter> = chunks.by_ref().take(ASK_AT_MOST).collect();
+            let asks: Vec<(&str, u64, u64)> = chunk
+                .iter()
+                .map(|w| (w.resid.as_str(), w.input, w.output))
+                .collect();
+            let answer = if f.joined() {
+                f.ask(&prefix, &asks).await
+            } else {
+                None
+            };
+            let Some((wait, admitted)) = answer else {
+                // Lost, or no answer in time: these requests pace locally.
+                for w in chunk {
+                    let _ = w.tell.send(false);
+                }
+                continue;
+            };
+            wait_ms = wait_ms.min(wait);
+            for (w, ok) in chunk.into_iter().zip(admitted) {
+                if !ok {
+                    back.push(w);
+                } else if w.tell.send(true).is_err() {
+                    // Its client left as it was admitted: the reservation is freed.
+                    f.abandon(Ticket {
+                        prefix: prefix.clone(),
+                        resid: w.resid,
+                    });
+                }
+            }
+        }
+        let mut held = f.held();
+        let h = held.entry(prefix.clone()).or_default();
+        h.waiters.extend(back);
+        h.ask_by(Instant::now() + Duration::from_millis(wait_ms).min(POLL));
     }
 }
 
