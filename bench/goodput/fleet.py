@@ -10,6 +10,10 @@ share one key, each worker running the openai SDK with its own retries (way (b))
   (f)   4 proxies sharing one ledger: `--share redis://…` (a redis-server of the script's own)
   (d)   one proxy for all 4 workers (what one machine gets today)
   (e16) (f16)  the same with 16 proxies and 16 workers (38 requests each: 608 in all)
+  (g)   4 LiteLLM proxies sharing one Redis, the key's rpm/tpm in their config — what users
+        put in front of a fleet today; `pip install 'litellm[proxy]'` into a virtualenv of
+        its own (bench/out/litellm-venv). When it cannot be installed or started, the row
+        says why and the others go on.
 
 Then the time `--share` adds to a request when nothing holds it: sequential requests
 through `watch --pace` with and without `--share`, to an emulator with limits nothing
@@ -26,6 +30,7 @@ import http.client
 import json
 import math
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -34,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -41,13 +47,17 @@ sys.path.insert(0, HERE)
 import bench  # noqa: E402  (the goodput bench: emulator, theoretical minimum, commit)
 import client  # noqa: E402
 
+# row: (proxies, what they are, label). "alone": `watch --pace --retry 3`; "share": the
+# same with `--share redis://…`; "litellm": LiteLLM proxies sharing Redis (row g).
 ROWS = {
-    "e": (4, False, "(e) 4 proxies `--pace --retry 3`, each pacing alone"),
-    "f": (4, True, "(f) 4 proxies `--pace --retry 3 --share redis://…`"),
-    "d": (1, False, "(d) one proxy `--pace --retry 3` for the 4 workers"),
-    "e16": (16, False, "(e16) 16 proxies, each pacing alone"),
-    "f16": (16, True, "(f16) 16 proxies `--share redis://…`"),
+    "e": (4, "alone", "(e) 4 proxies `--pace --retry 3`, each pacing alone"),
+    "f": (4, "share", "(f) 4 proxies `--pace --retry 3 --share redis://…`"),
+    "d": (1, "alone", "(d) one proxy `--pace --retry 3` for the 4 workers"),
+    "e16": (16, "alone", "(e16) 16 proxies, each pacing alone"),
+    "f16": (16, "share", "(f16) 16 proxies `--share redis://…`"),
+    "g": (4, "litellm", "(g) 4 LiteLLM proxies sharing Redis, `rpm`/`tpm` of the key, `num_retries: 3`"),
 }
+LITELLM_VENV = os.path.join(ROOT, "bench", "out", "litellm-venv")
 
 
 def free_port():
@@ -118,8 +128,123 @@ def stop_all(procs):
             p.wait()
 
 
+# ---------------------------------------------------------------- row (g): LiteLLM
+
+
+class LiteLLMUnavailable(Exception):
+    """Row (g) cannot be measured here; the message says why, in one line."""
+
+
+def rel(path):
+    """A path as the table shows it: from the repository's root when it is inside it."""
+    r = os.path.relpath(path, ROOT)
+    return path if r.startswith("..") else r
+
+
+def litellm_install(args):
+    """pip install args.litellm (`litellm[proxy]` unless told) from PyPI into a virtualenv of
+    its own: litellm requires openai, and the workers' SDK must stay the one the other rows
+    use. Returns (the `litellm` command, its version, seconds the install took)."""
+    t0 = time.time()
+    log_path = os.path.join(args.out_dir, "litellm-pip.log")
+    py = os.path.join(LITELLM_VENV, "bin", "python")
+    steps = []  # (what the reason calls it, the command)
+    if not os.path.exists(py):
+        steps.append(("python -m venv", [sys.executable, "-m", "venv", LITELLM_VENV]))
+    steps.append((f"pip install '{args.litellm}'",
+                  [py, "-m", "pip", "install", "--disable-pip-version-check", args.litellm]))
+    with open(log_path, "w") as log:
+        for name, cmd in steps:
+            log.write(f"$ {' '.join(cmd)}\n")
+            log.flush()
+            try:
+                rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                    timeout=args.litellm_install_timeout).returncode
+            except subprocess.TimeoutExpired:
+                raise LiteLLMUnavailable(f"`{name}` did not finish within "
+                                         f"{args.litellm_install_timeout} s (see {rel(log_path)})")
+            if rc != 0:
+                with open(log_path) as f:
+                    last = [line.strip() for line in f if line.strip()][-1]
+                raise LiteLLMUnavailable(f"`{name}` failed: {last} (see {rel(log_path)})")
+    version = subprocess.run([py, "-c", "from importlib.metadata import version; print(version('litellm'))"],
+                             capture_output=True, text=True).stdout.strip() or "?"
+    return os.path.join(LITELLM_VENV, "bin", "litellm"), version, time.time() - t0
+
+
+def litellm_config(args, upstream, redis_port):
+    """One LiteLLM proxy's config.yaml (JSON is YAML, and needs no yaml module here): the
+    emulator as an OpenAI-compatible upstream with the key's limits as the deployment's rpm
+    and tpm; `usage-based-routing-v2`, the strategy that keeps those counts in Redis (per
+    minute, shared by every proxy that names the same Redis); the proxy's own retries as
+    close to `--retry 3` as LiteLLM has: `num_retries`."""
+    return {
+        "model_list": [{
+            "model_name": client.MODEL,
+            "litellm_params": {
+                "model": f"openai/{client.MODEL}",
+                "api_base": upstream + "/v1",
+                "api_key": client.API_KEY,
+                "rpm": args.rpm,
+                "tpm": args.tpm,
+            },
+        }],
+        "router_settings": {
+            "routing_strategy": "usage-based-routing-v2",
+            "redis_host": "127.0.0.1",
+            "redis_port": redis_port,
+            "num_retries": args.retry,
+        },
+    }
+
+
+def start_litellm(args, exe, upstream, redis_port, master_key, tag, count):
+    """Starts `count` LiteLLM proxies at once (each takes 10–40 s to import and start on 2
+    cores) and waits until every one answers /health/liveliness. Returns (processes, base
+    URLs, seconds until all were up); LiteLLMUnavailable when one dies or is not up in
+    args.litellm_start_timeout seconds."""
+    t0 = time.time()
+    env = dict(os.environ)
+    # The workers authenticate with this key (the proxy refuses to start without one);
+    # the cost map is the packaged copy: no network but PyPI and loopback here.
+    env.update(LITELLM_MASTER_KEY=master_key, LITELLM_LOCAL_MODEL_COST_MAP="True")
+    procs, bases, logs = [], [], []
+    for k in range(count):
+        cfg = os.path.join(args.out_dir, f"litellm-{tag}-{k}.yaml")
+        with open(cfg, "w") as f:
+            json.dump(litellm_config(args, upstream, redis_port), f, indent=1)
+        port = free_port()
+        logs.append(os.path.join(args.out_dir, f"litellm-{tag}-{k}.log"))
+        with open(logs[-1], "w") as log:
+            procs.append(subprocess.Popen(
+                [exe, "--config", cfg, "--host", "127.0.0.1", "--port", str(port)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env))
+        bases.append(f"http://127.0.0.1:{port}")
+    waiting = set(range(count))
+    while waiting:
+        for k in sorted(waiting):
+            if procs[k].poll() is not None:
+                stop_all(procs)
+                with open(logs[k]) as f:
+                    last = [line.strip() for line in f if line.strip()][-1:] or ["(no output)"]
+                raise LiteLLMUnavailable(f"a LiteLLM proxy exited with {procs[k].returncode} at "
+                                         f"start: {last[0]} (see {rel(logs[k])})")
+            try:
+                with urllib.request.urlopen(bases[k] + "/health/liveliness", timeout=2) as r:
+                    if r.status == 200:
+                        waiting.discard(k)
+            except OSError:
+                pass
+        if waiting and time.time() - t0 > args.litellm_start_timeout:
+            stop_all(procs)
+            raise LiteLLMUnavailable(f"{len(waiting)} of {count} LiteLLM proxies did not answer "
+                                     f"within {args.litellm_start_timeout} s (see {rel(logs[min(waiting)])})")
+        time.sleep(0.25)
+    return procs, [b + "/v1" for b in bases], time.time() - t0
+
+
 def one_run(args, row, i):
-    proxies, share, _ = ROWS[row]
+    proxies, kind, _ = ROWS[row]
     workers, requests = shape(args, proxies)
     tag = f"{row}-{i}"
     out = args.out_dir
@@ -127,15 +252,21 @@ def one_run(args, row, i):
     procs, redis = [], None
     try:
         ledger = None
-        if share:
+        if kind in ("share", "litellm"):
             redis, ledger = start_redis(out, tag)
-        bases = []
-        for k in range(proxies):
-            p, base = start_proxy(args, url, ledger, os.path.join(out, f"proxy-{tag}-{k}.log"))
-            procs.append(p)
-            bases.append(base + "/v1")
+        bases, key, start_s = [], client.API_KEY, None
+        if kind == "litellm":
+            key = "sk-" + secrets.token_hex(32)  # the proxies' master key, new each run
+            procs, bases, start_s = start_litellm(args, args.litellm_exe, url,
+                                                  int(ledger.rsplit(":", 1)[1]), key, tag, proxies)
+        else:
+            for k in range(proxies):
+                p, base = start_proxy(args, url, ledger if kind == "share" else None,
+                                      os.path.join(out, f"proxy-{tag}-{k}.log"))
+                procs.append(p)
+                bases.append(base + "/v1")
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-        env["OPENAI_API_KEY"] = client.API_KEY
+        env["OPENAI_API_KEY"] = key
         env["BENCH_WORKER_BASE_URLS"] = ",".join(bases)
         summary_path = os.path.join(out, f"client-{tag}.json")
         cmd = [args.python, os.path.join(HERE, "client.py"), "--way", "sdk",
@@ -159,6 +290,8 @@ def one_run(args, row, i):
     s["upstream_calls"] = st["requests"]
     s["upstream_ok"] = st["ok"]
     s["wasted"] = st["requests"] - st["ok"]
+    if start_s is not None:
+        s["proxies_start_s"] = start_s  # not in the time: the workers go once all answer
     return s
 
 
@@ -231,6 +364,41 @@ def fmt_row(label, runs, t_min, n):
     )
 
 
+def litellm_note(args, rows, runs, skipped, litellm):
+    """The table's note on row (g): how it is set up, and what that took here."""
+    if "g" not in rows:
+        return "- (g), LiteLLM proxies sharing Redis, was left out of this run (`--rows`)."
+    note = (
+        f"- (g): `pip install '{args.litellm}'` from PyPI into a virtualenv of its own; each "
+        f"proxy `litellm --config` with the emulator as an OpenAI-compatible `api_base`, "
+        f"`rpm: {args.rpm}` and `tpm: {args.tpm}` on the deployment, and `router_settings`: "
+        f"`routing_strategy: usage-based-routing-v2` (the strategy that keeps the counts in "
+        f"Redis), `redis_host`/`redis_port` of a redis-server of the script's own, "
+        f"`num_retries: {args.retry}`; the workers send the proxies' master key."
+    )
+    if litellm:
+        note += (f" litellm {litellm['version']}; the install step took "
+                 f"{litellm['install_s']:.0f} s in this run.")
+    if runs:
+        starts = sorted(r["proxies_start_s"] for r in runs)
+        spread = f"{starts[0]:.0f}" + (f"–{starts[-1]:.0f}" if len(starts) > 1 else "")
+        note += f" The 4 proxies took {spread} s to answer, outside the time."
+    if skipped:
+        note += (f" Only {len(runs)} of {args.runs} runs: {skipped}." if runs
+                 else " Not measured here: the reason is in its row.")
+    # Read in litellm 1.108.7's source (router_strategy/lowest_tpm_rpm_v2.py and
+    # base_routing_strategy.py): what the figures of this row come from.
+    note += (
+        " How LiteLLM counts (litellm 1.108.7): each proxy counts the calls it lets through "
+        "in its own memory and adds them to Redis in a batch once a second, so within that "
+        "second each proxy sees only its own; the count is per calendar minute "
+        "(`…:rpm:HH-MM`), and over it a proxy refuses with a 429 saying `retry-after: 60`, "
+        "which its retries wait out in full — while the emulator, like the API, refills "
+        "continuously."
+    )
+    return note
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", required=True)
@@ -248,6 +416,11 @@ def main():
     ap.add_argument("--markdown", default=os.path.join(ROOT, "BENCHMARKS.md"))
     ap.add_argument("--command", default="bench/fleet.sh")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--litellm", default="litellm[proxy]",
+                    help="row g: what pip installs from PyPI (e.g. 'litellm[proxy]==1.108.7')")
+    ap.add_argument("--litellm-install-timeout", type=int, default=600, help="seconds")
+    ap.add_argument("--litellm-start-timeout", type=int, default=240,
+                    help="seconds for the LiteLLM proxies of a run to answer")
     args = ap.parse_args()
     bench._PY[0] = args.python
     os.makedirs(args.out_dir, exist_ok=True)
@@ -258,10 +431,27 @@ def main():
     commit = bench.git_commit()
     started = time.time()
     results = {r: [] for r in rows}
+    # Row (g) that cannot be had here is left out with its reason, in the table too.
+    skipped, litellm = {}, None
+    if "g" in rows:
+        try:
+            args.litellm_exe, version, install_s = litellm_install(args)
+            litellm = {"requirement": args.litellm, "version": version, "install_s": install_s}
+            print(f"  g    set up: litellm {version}, pip install step {install_s:.0f} s", flush=True)
+        except LiteLLMUnavailable as e:
+            skipped["g"] = str(e)
+            print(f"  g    skipped: {e}", flush=True)
     for i in range(args.runs):
         for r in rows:
+            if r in skipped:
+                continue
             t_min, n = t_min_for(args, ROWS[r][0])
-            s = one_run(args, r, i)
+            try:
+                s = one_run(args, r, i)
+            except LiteLLMUnavailable as e:
+                skipped[r] = str(e)
+                print(f"  {r:4s} skipped: {e}", flush=True)
+                continue
             results[r].append(s)
             print(f"  {r:4s} run {i + 1}: {s['total_s']:6.2f} s = {s['total_s'] / t_min:.3f}× minimum, "
                   f"{s['http_429']} 429s seen, {s['wasted']} wasted calls, {s['failed']} failed",
@@ -269,6 +459,8 @@ def main():
     lat = latency(args)
     print(f"  latency: {json.dumps(lat)}", flush=True)
     doc = {"commit": commit, "command": args.command, "results": results, "latency": lat}
+    if "g" in rows:
+        doc["litellm"] = dict(litellm or {}, skipped=skipped.get("g"))
     with open(os.path.join(args.out_dir, "results.json"), "w") as f:
         json.dump(doc, f, indent=1)
     if not args.no_write:
@@ -279,7 +471,10 @@ def main():
     lines = []
     for r in rows:
         t_min, n = t_min_for(args, ROWS[r][0])
-        lines.append(fmt_row(ROWS[r][2], results[r], t_min, n))
+        if results[r]:
+            lines.append(fmt_row(ROWS[r][2], results[r], t_min, n))
+        else:
+            lines.append(f"| {ROWS[r][2]} | {n} | not measured: {skipped[r]} | | | | | | |")
     added50 = lat["shared"]["p50"] - lat["alone"]["p50"]
     added99 = lat["shared"]["p99"] - lat["alone"]["p99"]
     t4, n4 = t_min_for(args, 4)
@@ -315,8 +510,7 @@ def main():
         "*429s the clients saw*: counted by an httpx hook in each worker.",
         "- *First call to last answer*: the time the pacing decides (before the first call, "
         "each worker builds its requests), over the same minimum.",
-        "- (g), LiteLLM proxies sharing Redis, is not in this table: the script does not set "
-        "it up.",
+        litellm_note(args, rows, results.get("g"), skipped.get("g"), litellm),
         f"- Made by `{args.command}` on {datetime.date.today().isoformat()} at commit `{commit}`, "
         f"{os.cpu_count()} cores, Python {pyver}, openai {bench.pip_version('openai')}, "
         f"redis-server {redis_ver}; per-run figures in `bench/results/fleet.json`. "
