@@ -120,6 +120,11 @@ pub fn run(args: &FollowOptions) -> Result<ExitCode, AppError> {
     let mut f = Follower::new(Output::View, sink, clock.clone());
     let worker = std::thread::spawn(move || {
         let code = pump(&rx, &mut f);
+        if matches!(code, Ok(ExitCode::Ok)) {
+            // The input ended (or the view closed): the view's channel closes with it, so
+            // its header says `finished` while the user reads what came.
+            f.sink.forward = None;
+        }
         (code, f)
     });
     let shown = crate::tui::run_live_clocked(

@@ -81,3 +81,30 @@ fn the_live_view_shows_a_followed_log() {
     );
     assert!(!s.contains("LEAKCHECK"), "a key on the screen:\n{s}");
 }
+
+/// `kubectl logs -f POD | ratedoctor explain --follow -` at 80 × 24: the errors, their
+/// rate and the retries fit; when the pipe ends the header says so (the view stays up to
+/// be read), and `q` leaves the terminal as it was.
+#[test]
+fn a_pipe_that_ends_is_marked_finished_at_80x24() {
+    if !tmux_present() {
+        return;
+    }
+    let t = Tmux::start_sized("follow-pipe", 80, 24);
+    let log = t.path("pod.log");
+    append(&log, &(error(1, 28541, "0.410672") + &error(2, 29000, "6.000000")));
+    t.send_line(&format!(
+        "cat {} | {BIN} explain --follow -; echo EXIT=$?",
+        log.display()
+    ));
+    let s = t.wait_for("the ended pipe's view", 20, |s| {
+        s.contains("follow stdin") && s.contains("finished") && s.contains("errors 2")
+    });
+    assert!(s.contains("2/min now"), "{s}");
+    assert!(s.contains("retries 2 (1 too early"), "{s}");
+    assert!(!s.contains("LEAKCHECK"), "a key on the screen:\n{s}");
+    t.key("q");
+    let s = t.assert_restored("0");
+    let joined: String = s.lines().map(|l| l.trim_end_matches(' ')).collect();
+    assert!(joined.contains("2 API errors diagnosed (2 tpm)"), "{s}");
+}
