@@ -29,6 +29,8 @@ const POLL: Duration = Duration::from_millis(50);
 const IDLE: Duration = Duration::from_millis(200);
 /// Read size; with the channel's depth, the bound on bytes in flight.
 const CHUNK: usize = 64 * 1024;
+/// A line stamped this much before the newest one read starts the log's clock again.
+const REANCHOR_MS: f64 = 600_000.0;
 /// A repeated error's count line is printed at most this often.
 const REPEAT_EVERY: Duration = Duration::from_secs(1);
 
@@ -236,7 +238,15 @@ impl LogClock {
         let t = match stamp.and_then(epoch_ms) {
             Some(ms) => {
                 let offset = *self.offset.get_or_insert(ms - now);
-                (ms - offset).max(0.0)
+                if ms - offset < self.last_ms - REANCHOR_MS {
+                    // Far behind the newest line: another log or another clock (logs of
+                    // two days one after the other). It starts again at now, and the
+                    // lines after it keep their distances from it.
+                    self.offset = Some(ms - now);
+                    now
+                } else {
+                    (ms - offset).max(0.0)
+                }
             }
             None => now,
         };
@@ -859,8 +869,17 @@ mod tests {
         // Zone-less stamps keep distances too (read as UTC).
         let z = c.place(Some("2025-10-02T08:00:03.500"));
         assert!((z - a - 3500.0).abs() < 1e-6, "{a} {z}");
-        // An earlier stamp than the first is placed at 0 at the earliest.
-        assert!(c.place(Some("2020-01-01T00:00:00.000Z")) >= 0.0);
-        assert!(c.now_ms() >= z);
+        // A little out of order (workers), a line keeps its place; far behind the newest
+        // line (another day's log after this one's) it starts the clock again at now.
+        let back = c.place(Some("2025-10-02T08:00:01.500Z"));
+        assert!((back - a - 1500.0).abs() < 1e-6, "{a} {back}");
+        let next_day = c.place(Some("2020-01-01T00:00:00.000Z"));
+        assert!(next_day >= z, "{z} {next_day}");
+        let after = c.place(Some("2020-01-01T00:00:03.000Z"));
+        assert!(
+            (after - next_day - 3000.0).abs() < 0.01,
+            "{next_day} {after}"
+        );
+        assert!(c.now_ms() >= after);
     }
 }
