@@ -16,7 +16,7 @@ use crate::redact::redact;
 use crate::session::Session;
 use crate::sink::Sink;
 use crate::views::follow as view;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
@@ -282,8 +282,9 @@ struct Follower {
     session: Session,
     clock: Arc<Mutex<LogClock>>,
     next_id: u64,
-    /// The latest error's event id and the server's hint with it.
-    last_error: Option<(u64, Option<f64>)>,
+    /// The latest error's event id, the server's hint with it, and which distinct error
+    /// it is.
+    last_error: Option<(u64, Option<f64>, usize)>,
     /// The end of the last line, carried to the next chunk (for the retry lines).
     carry: Vec<u8>,
     carry_dropped: bool,
@@ -298,11 +299,10 @@ impl Follower {
         let year = jiff::Zoned::now().year();
         let mut stream = Stream::new();
         stream.set_year(year);
-        let json = matches!(out, Output::Lines { json: true });
         Follower {
             stream,
             out,
-            printer: Printer::new(json),
+            printer: Printer::new(),
             sink,
             session: Session::new(),
             clock,
@@ -424,7 +424,7 @@ impl Follower {
                 kind: answer(&f.diagnosis),
             };
             if matches!(event.kind, EventKind::ResponseReceived { .. }) {
-                self.last_error = Some((id, f.diagnosis.retry_after_s));
+                self.last_error = Some((id, f.diagnosis.retry_after_s, f.id));
             }
             stamps.push(f.stamp.clone());
             events.push(event);
@@ -440,11 +440,14 @@ impl Follower {
     /// A retry the program's log tells of, set against the latest error's hint.
     fn retry(&mut self, r: RetryLine, stamp: Option<&str>) -> Result<(), AppError> {
         let t_ms = self.place(stamp);
-        let (group, advised_s) = self.last_error.unwrap_or_else(|| {
-            let id = self.next_id;
-            self.next_id += 1;
-            (id, None)
-        });
+        let (group, advised_s, error) = match self.last_error {
+            Some((id, advised, distinct)) => (id, advised, Some(distinct)),
+            None => {
+                let id = self.next_id;
+                self.next_id += 1;
+                (id, None, None)
+            }
+        };
         let (wait_s, reason) = match r.wait_s {
             Some(w) => (w, r.who.to_string()),
             None => (0.0, format!("{}: {}", r.who, crate::event::WAIT_NOT_LOGGED)),
@@ -470,7 +473,7 @@ impl Follower {
             ),
             Output::Lines { json: false } => {
                 let t = stamp.unwrap_or(&read_at);
-                format!("{}\n", view::retry(t, &event))
+                self.printer.retry(error, r.who, &event, t)
             }
             Output::View => String::new(),
         };
@@ -495,18 +498,22 @@ impl Follower {
         print_out(&redact(text))
     }
 
-    fn tick(&mut self) -> Result<(), AppError> {
-        match self.out {
-            Output::Lines { json: false } => print_out(&self.printer.tick(false)),
-            _ => Ok(()),
+    /// Prints the count lines that are due (all of them when `all`).
+    fn counts(&mut self, all: bool) -> Result<(), AppError> {
+        if !matches!(self.out, Output::Lines { json: false }) {
+            return Ok(());
         }
+        let now_ms = self.clock.lock().map_or(0.0, |c| c.now_ms());
+        let text = self.printer.tick(all, &self.session, now_ms);
+        print_out(&redact(&text))
+    }
+
+    fn tick(&mut self) -> Result<(), AppError> {
+        self.counts(false)
     }
 
     fn finish(&mut self) -> Result<(), AppError> {
-        match self.out {
-            Output::Lines { json: false } => print_out(&self.printer.tick(true)),
-            _ => Ok(()),
-        }
+        self.counts(true)
     }
 
     fn summary(&self, name: &str) -> String {
@@ -639,17 +646,54 @@ pub(crate) fn retry_line(line: &str) -> Option<RetryLine> {
     })
 }
 
-/// Text lines (repeats folded into count lines).
+/// Which line a count line updates: a distinct error's, or (before any error was seen)
+/// the retries of one SDK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum FoldKey {
+    Error(usize),
+    Retries(&'static str),
+}
+
+/// One count line's state.
+struct Fold {
+    /// The error's latest diagnosis (`None` for retries before any error).
+    diagnosis: Option<Diagnosis>,
+    who: &'static str,
+    /// When its last line was printed.
+    last: Instant,
+    /// Whether a count is waiting to be printed.
+    waiting: bool,
+    /// The time of its latest occurrence or retry.
+    t: String,
+    /// The program's retries set against it; the first is a line of its own.
+    retried: view::Retried,
+}
+
+impl Fold {
+    fn new(who: &'static str) -> Self {
+        Fold {
+            diagnosis: None,
+            who,
+            // The first count line may come a second from now.
+            last: Instant::now(),
+            waiting: false,
+            t: String::new(),
+            retried: view::Retried::default(),
+        }
+    }
+}
+
+/// Text lines: a line for each error seen for the first time and for its first retry;
+/// then its repeats and retries fold into a count line, at most one a second per
+/// distinct error.
 struct Printer {
-    /// Per distinct error: its latest diagnosis, when its count was last printed, and
-    /// whether a count is waiting to be printed.
-    repeats: HashMap<usize, (crate::diagnose::Diagnosis, Instant, bool, String)>,
+    folds: BTreeMap<FoldKey, Fold>,
 }
 
 impl Printer {
-    fn new(_json: bool) -> Self {
+    fn new() -> Self {
         Printer {
-            repeats: HashMap::new(),
+            folds: BTreeMap::new(),
         }
     }
 
@@ -657,32 +701,58 @@ impl Printer {
     fn found(&mut self, found: Vec<Found>, read_at: &str) -> String {
         let mut text = String::new();
         for f in found {
-            let t = f.stamp.as_deref().unwrap_or(read_at);
-            if f.first {
-                text.push_str(&view::first(t, &f.diagnosis));
+            let t = f.stamp.as_deref().unwrap_or(read_at).to_string();
+            let first = f.first;
+            if first {
+                text.push_str(&view::first(&t, &f.diagnosis));
                 text.push('\n');
-                // The first count line may come a second from now.
-                self.repeats
-                    .insert(f.id, (f.diagnosis, Instant::now(), false, t.to_string()));
-            } else if let Some(r) = self.repeats.get_mut(&f.id) {
-                *r = (f.diagnosis, r.1, true, t.to_string());
             }
+            let fold = self
+                .folds
+                .entry(FoldKey::Error(f.id))
+                .or_insert_with(|| Fold::new(""));
+            fold.diagnosis = Some(f.diagnosis);
+            fold.t = t;
+            fold.waiting |= !first;
         }
         text
     }
 
-    /// The count lines that are due (all waiting ones when `all`).
-    fn tick(&mut self, all: bool) -> String {
-        let mut due: Vec<(usize, String)> = Vec::new();
-        for (id, (d, last, waiting, t)) in &mut self.repeats {
-            if *waiting && (all || last.elapsed() >= REPEAT_EVERY) {
-                due.push((*id, view::repeated(t, d)));
-                *last = Instant::now();
-                *waiting = false;
+    /// The line for a retry the log told of, set against the distinct error `error` (none
+    /// seen yet: counted by `who`): its first retry is a line, later ones fold into its
+    /// count line.
+    fn retry(&mut self, error: Option<usize>, who: &'static str, e: &Event, t: &str) -> String {
+        let key = error.map_or(FoldKey::Retries(who), FoldKey::Error);
+        let fold = self.folds.entry(key).or_insert_with(|| Fold::new(who));
+        fold.t = t.to_string();
+        fold.retried.n += 1;
+        fold.retried.too_early += u64::from(view::too_early(e));
+        if fold.retried.n == 1 {
+            return format!("{}\n", view::retry(t, e));
+        }
+        fold.waiting = true;
+        String::new()
+    }
+
+    /// The count lines that are due (all waiting ones when `all`), with each error kind's
+    /// rate in the minute up to `now_ms`.
+    fn tick(&mut self, all: bool, session: &Session, now_ms: f64) -> String {
+        let mut text = String::new();
+        for f in self.folds.values_mut() {
+            if f.waiting && (all || f.last.elapsed() >= REPEAT_EVERY) {
+                let line = match &f.diagnosis {
+                    Some(d) => {
+                        view::repeated(&f.t, d, session.errors_per_min(d.kind, now_ms), f.retried)
+                    }
+                    None => view::retries(&f.t, f.who, f.retried),
+                };
+                text.push_str(&line);
+                text.push('\n');
+                f.last = Instant::now();
+                f.waiting = false;
             }
         }
-        due.sort();
-        due.into_iter().map(|(_, l)| l + "\n").collect()
+        text
     }
 }
 

@@ -267,6 +267,59 @@ fn tpm_with_retries(second: u32, used: u32, wait: &str) -> String {
     )
 }
 
+/// `--no-tui` on a busy log: the first error and its first retry are lines; then the
+/// repeats and the retries fold into count lines, at most one a second per distinct error,
+/// each with the kind's rate in the minute and the retries set against the server's hint.
+#[test]
+fn a_busy_log_folds_repeats_and_retries_into_count_lines() {
+    let mut f = spawn(&["explain", "--follow", "--no-tui", "-"], Stdio::piped());
+    let mut w = f.child.stdin.take().unwrap();
+    let started = Instant::now();
+    // 200 errors, each retried by openai-python 0.4 s later than the 5.5 s asked, written
+    // ten at a time over about two seconds.
+    for batch in 0..20 {
+        let mut text = String::new();
+        for i in 0..10 {
+            text += &tpm_with_retries((batch * 10 + i) % 60, 28541, "0.410672");
+        }
+        w.write_all(text.as_bytes()).unwrap();
+        w.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(w);
+    let (code, stderr, lines) = f.wait();
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(lines[0].contains("429 tpm openai · gpt-4o"), "{lines:#?}");
+    assert!(
+        lines[1].contains("↻ the program retries in 411 ms (server asked 5.5 s) · too early"),
+        "{lines:#?}"
+    );
+    let counts = &lines[2..];
+    assert!(
+        counts.iter().all(|l| l.contains("… ×")),
+        "only count lines after the first two: {lines:#?}"
+    );
+    assert!(
+        (counts.len() as f64) <= secs.ceil() + 1.0,
+        "{} count lines in {secs:.1} s: {lines:#?}",
+        counts.len()
+    );
+    let last = counts.last().unwrap();
+    assert!(
+        last.contains("… ×200 429 tpm openai")
+            // All stamped within one minute of the log (08:01:00 to 08:01:59).
+            && last.contains("tpm 200/min now")
+            && last.contains("retried 200× by the program (200 too early)"),
+        "{last}"
+    );
+    assert!(
+        stderr.contains("200 API errors diagnosed (200 tpm); 200 retries by the program (200 sooner than the server asked)"),
+        "{stderr}"
+    );
+    assert!(!(lines.join("\n") + &stderr).contains("LEAKCHECK"));
+}
+
 #[test]
 fn retry_lines_are_audited_and_a_recording_replays_to_the_same_counts() {
     let dir = tempfile::tempdir().unwrap();
@@ -427,4 +480,37 @@ fn an_endless_pipe_of_ordinary_lines_keeps_memory_flat() {
         peak < 64 * 1024,
         "peak RSS {peak} KiB after 128 MiB of input"
     );
+}
+
+/// The README's `cat samples/… | ratedoctor explain --follow -` example prints what the
+/// README shows: its lines on stdout, the summary on stderr.
+#[test]
+fn the_readme_example_prints_what_the_readme_shows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !(l.starts_with("$ cat samples/") && l.ends_with("explain --follow -")))
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    let files: Vec<&str> = block[0]
+        .split(' ')
+        .filter(|w| w.starts_with("samples/"))
+        .collect();
+    assert!(!files.is_empty(), "no example in the README");
+    let mut input = Vec::new();
+    for f in &files {
+        input.extend(std::fs::read(root.join(f)).unwrap());
+    }
+    let mut f = spawn(&["explain", "--follow", "-"], Stdio::piped());
+    let mut w = f.child.stdin.take().unwrap();
+    w.write_all(&input).unwrap();
+    drop(w);
+    let (code, stderr, lines) = f.wait();
+    assert_eq!(code, Some(0), "{stderr}");
+    let (shown_err, shown_out): (Vec<&str>, Vec<&str>) = block[1..]
+        .iter()
+        .partition(|l| l.starts_with("ratedoctor: "));
+    assert_eq!(lines, shown_out, "stdout differs from the README");
+    assert_eq!(stderr.lines().collect::<Vec<_>>(), shown_err);
 }

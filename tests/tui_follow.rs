@@ -92,7 +92,10 @@ fn a_pipe_that_ends_is_marked_finished_at_80x24() {
     }
     let t = Tmux::start_sized("follow-pipe", 80, 24);
     let log = t.path("pod.log");
-    append(&log, &(error(1, 28541, "0.410672") + &error(2, 29000, "6.000000")));
+    append(
+        &log,
+        &(error(1, 28541, "0.410672") + &error(2, 29000, "6.000000")),
+    );
     t.send_line(&format!(
         "cat {} | {BIN} explain --follow -; echo EXIT=$?",
         log.display()
