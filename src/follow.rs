@@ -310,7 +310,8 @@ impl Follower {
             last_error: None,
             carry: Vec::new(),
             carry_dropped: false,
-            retry_finder: memchr::memmem::Finder::new(b"Retrying "),
+            // `Retrying ` and LiteLLM's older `retrying request. Current attempt`.
+            retry_finder: memchr::memmem::Finder::new(b"etrying "),
             year,
             by_kind: Vec::new(),
         }
@@ -606,16 +607,24 @@ pub(crate) struct RetryLine {
 
 /// Reads an SDK's retry line: openai-python's and anthropic-python's `Retrying request to
 /// /chat/completions in 0.410672 seconds`, tenacity's (and so LangChain's) `Retrying
-/// <function> in 4.0 seconds as it raised RateLimitError: …`, LiteLLM's router `Retrying
-/// request with num_retries: 3` (no wait said).
+/// <function> in 4.0 seconds as it raised RateLimitError: …`, LiteLLM's router's
+/// `Retrying request with num_retries: 3` (once, before its first retry) and, with
+/// `set_verbose` in versions before mid-2024, `LiteLLM.Router: retrying request. Current
+/// attempt - 0; num retries: 3` (once a retry). LiteLLM logs no wait: its router sleeps
+/// what `_time_to_sleep_before_retry` returns (0 when another deployment of the group is
+/// healthy, else the server's retry-after or a backoff) and says nothing of it.
 pub(crate) fn retry_line(line: &str) -> Option<RetryLine> {
+    let litellm = Some(RetryLine {
+        wait_s: None,
+        who: "litellm",
+    });
+    if line.contains("retrying request. Current attempt - ") {
+        return litellm;
+    }
     let at = line.find("Retrying ")?;
     let rest = &line[at + "Retrying ".len()..];
     if rest.starts_with("request with num_retries") {
-        return Some(RetryLine {
-            wait_s: None,
-            who: "litellm",
-        });
+        return litellm;
     }
     let secs = rest.find(" seconds")?;
     let head = &rest[..secs];
@@ -919,12 +928,17 @@ mod tests {
             ),
             Some((Some(2.5), "tenacity"))
         );
-        assert_eq!(
-            r(
-                "00:07:32 - LiteLLM Router:INFO: router.py:3557 - Retrying request with num_retries: 3"
-            ),
-            Some((None, "litellm"))
-        );
+        // LiteLLM's router, as its logs show it (its own format, Python's default one,
+        // and the verbose line of older versions): no wait in any.
+        for line in [
+            "00:07:32 - LiteLLM Router:INFO: router.py:3557 - Retrying request with num_retries: 3",
+            "2025-05-04 00:07:32,016 - LiteLLM Router - INFO - Retrying request with num_retries: 3",
+            "14:36:00 - LiteLLM Router:DEBUG: router.py:3670 - Retrying request with num_retries: 2",
+            "LiteLLM.Router: retrying request. Current attempt - 0; num retries: 3",
+        ] {
+            assert_eq!(r(line), Some((None, "litellm")), "{line}");
+        }
+        assert_eq!(r("retrying request later"), None);
         assert_eq!(r("Retrying in a moment"), None);
         assert_eq!(r("Retrying x in -1 seconds as it raised E"), None);
         assert_eq!(r("no retry here"), None);

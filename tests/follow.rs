@@ -122,6 +122,24 @@ impl Follower {
     }
 }
 
+/// Runs `explain` with `args` on `input` through a pipe that then ends: exit code,
+/// stderr, stdout lines.
+fn follow_all(args: &[&str], input: &[u8]) -> (Option<i32>, String, Vec<String>) {
+    let mut f = spawn(args, Stdio::piped());
+    let mut w = f.child.stdin.take().unwrap();
+    w.write_all(input).unwrap();
+    drop(w);
+    f.wait()
+}
+
+/// JSON Lines, each parsed.
+fn json_lines(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
 fn sigterm(child: &Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -347,10 +365,7 @@ fn retry_lines_are_audited_and_a_recording_replays_to_the_same_counts() {
     drop(w);
     let (code, stderr, lines) = f.wait();
     assert_eq!(code, Some(0), "{stderr}");
-    let events: Vec<Value> = lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let events = json_lines(&lines);
     let kinds: Vec<&str> = events
         .iter()
         .map(|v| v["event"].as_str().unwrap())
@@ -502,15 +517,47 @@ fn the_readme_example_prints_what_the_readme_shows() {
     for f in &files {
         input.extend(std::fs::read(root.join(f)).unwrap());
     }
-    let mut f = spawn(&["explain", "--follow", "-"], Stdio::piped());
-    let mut w = f.child.stdin.take().unwrap();
-    w.write_all(&input).unwrap();
-    drop(w);
-    let (code, stderr, lines) = f.wait();
+    let (code, stderr, lines) = follow_all(&["explain", "--follow", "-"], &input);
     assert_eq!(code, Some(0), "{stderr}");
     let (shown_err, shown_out): (Vec<&str>, Vec<&str>) = block[1..]
         .iter()
         .partition(|l| l.starts_with("ratedoctor: "));
     assert_eq!(lines, shown_out, "stdout differs from the README");
     assert_eq!(stderr.lines().collect::<Vec<_>>(), shown_err);
+}
+
+/// LiteLLM's router's retry lines as its logs show them: `Retrying request with
+/// num_retries: 3` (once, before the first retry) and, in older versions with verbose
+/// logging, `retrying request. Current attempt - N` (once a retry). Neither says how long
+/// it waited, so each is counted, not judged against the server's hint.
+#[test]
+fn litellm_retry_lines_are_counted_without_a_wait() {
+    let body = r#"{"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization (00000000-0000-4000-8000-000000000000) of 8,000 output tokens per minute. For details, refer to: https://docs.anthropic.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later."}}"#;
+    let text = format!(
+        "2025-05-04 00:07:31,998 - httpx - INFO - HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 429 Too Many Requests\"\n\
+         2025-05-04 00:07:32,016 - LiteLLM Router - INFO - litellm.acompletion(model=claude-3-5-sonnet-20240620) Exception litellm.RateLimitError: AnthropicException - {body}\n\
+         2025-05-04 00:07:32,016 - LiteLLM Router - INFO - Retrying request with num_retries: 3\n\
+         LiteLLM.Router: retrying request. Current attempt - 0; num retries: 2\n\
+         LiteLLM.Router: retrying request. Current attempt - 1; num retries: 2\n"
+    );
+    let (code, stderr, lines) =
+        follow_all(&["explain", "--follow", "--json", "-"], text.as_bytes());
+    assert_eq!(code, Some(0), "{stderr}");
+    let events = json_lines(&lines);
+    assert_eq!(events.len(), 4, "{lines:#?}");
+    assert_eq!(
+        events[0]["diagnosis"]["kind"], "output_tpm",
+        "{}",
+        events[0]
+    );
+    for retry in &events[1..] {
+        assert_eq!(retry["event"], "retry_scheduled", "{retry}");
+        assert_eq!(retry["group"], events[0]["id"], "{retry}");
+        assert_eq!(retry["reason"], "litellm: wait not in the log", "{retry}");
+        assert_eq!(retry["advised_s"], Value::Null, "{retry}");
+    }
+    assert!(
+        stderr.contains("1 API error diagnosed (1 output_tpm); 3 retries by the program (0 sooner than the server asked)"),
+        "{stderr}"
+    );
 }
