@@ -338,7 +338,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
 mod tests {
     use super::render;
     use crate::tui::app::{App, LiveSource, Msg};
-    use crate::tui::fixtures::live_app;
+    use crate::tui::fixtures::{SAMPLE_RPM_LINE, SAMPLE_TPM_LINE, followed_app, live_app};
     use crate::tui::panes::testing::pane;
 
     #[test]
@@ -392,39 +392,14 @@ mod tests {
         insta::assert_snapshot!(pane(40, 12, &live_app(160, 10_000), render));
     }
 
-    const TPM_429: &str = "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o-mini in organization org-x on tokens per min (TPM): Limit 30000, Used 28541, Requested 4120. Please try again in 5.322s.', 'type': 'tokens', 'code': 'rate_limit_exceeded'}}";
-    const RPM_429: &str = "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.', 'type': 'requests', 'code': 'rate_limit_exceeded'}}";
-
-    /// A followed log's view keeping `capacity` events, fed `bodies` as 429s read from the
-    /// log `step_ms` apart.
-    fn followed(capacity: usize, step_ms: f64, bodies: &[&str]) -> App {
-        let mut app = App::live(
-            LiveSource::Follow {
-                path: "app.log".into(),
-            },
-            capacity,
-        );
-        for (i, body) in bodies.iter().enumerate() {
-            app.update(Msg::Event(crate::event::Event {
-                t_ms: i as f64 * step_ms,
-                id: i as u64 + 1,
-                kind: crate::event::EventKind::ResponseReceived {
-                    status: 429,
-                    ttfb_ms: 0.0,
-                    snapshot: crate::headers::Snapshot::default(),
-                    headers: vec![],
-                    diagnosis: crate::diagnose::diagnose(body).into_iter().next(),
-                    usage: None,
-                },
-            }));
-        }
-        app
-    }
-
     #[test]
     fn a_followed_log_shows_its_errors_by_kind_over_time() {
-        let bodies: Vec<&str> = [TPM_429, RPM_429].into_iter().cycle().take(6).collect();
-        let app = followed(100, 10_000.0, &bodies);
+        let bodies: Vec<&str> = [SAMPLE_TPM_LINE, SAMPLE_RPM_LINE]
+            .into_iter()
+            .cycle()
+            .take(6)
+            .collect();
+        let app = followed_app(100, 10_000.0, &bodies);
         let s = pane(80, 5, &app, render);
         assert!(s.contains("errors by kind"), "{s}");
         assert!(s.contains("tpm") && s.contains("rpm"), "{s}");
@@ -437,7 +412,7 @@ mod tests {
     /// header's count.
     #[test]
     fn the_rate_counts_errors_past_the_events_kept() {
-        let app = followed(100, 100.0, &[TPM_429; 150]);
+        let app = followed_app(100, 100.0, &[SAMPLE_TPM_LINE; 150]);
         let s = pane(80, 5, &app, render);
         assert!(s.contains(" 150/min now ·   150 in all"), "{s}");
         // Ten minutes on, the minute is empty and the count stays.
