@@ -400,6 +400,12 @@ impl Session {
             .map(|(_, b)| b)
     }
 
+    /// Whether the events are a log's (`explain --follow`, or its recording replayed):
+    /// answers read, no request ever seen.
+    pub fn from_log(&self) -> bool {
+        self.requests == 0 && self.responses > 0
+    }
+
     /// Counts a diagnosed error of `kind` at `t_ms` into [`Session::error_times`], and
     /// drops what is older than [`ERROR_TIMES_MS`] before the latest event.
     fn note_error(&mut self, kind: Kind, t_ms: f64) {

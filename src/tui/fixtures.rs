@@ -25,12 +25,20 @@ pub const SAMPLE_RPM_LINE: &str = "Error code: 429 - {'error': {'message': 'Rate
 /// from the log `step_ms` apart (answers with no request seen, as `explain --follow`
 /// makes them).
 pub fn followed_app(capacity: usize, step_ms: f64, bodies: &[&str]) -> super::App {
-    let mut app = super::App::live(
-        super::LiveSource::Follow {
-            path: "app.log".into(),
-        },
-        capacity,
-    );
+    let source = super::LiveSource::Follow {
+        path: "app.log".into(),
+    };
+    log_app(source, capacity, step_ms, bodies)
+}
+
+/// [`followed_app`] with another source (a followed log's recording, replayed).
+pub fn log_app(
+    source: super::LiveSource,
+    capacity: usize,
+    step_ms: f64,
+    bodies: &[&str],
+) -> super::App {
+    let mut app = super::App::live(source, capacity);
     for (i, body) in bodies.iter().enumerate() {
         app.update(super::Msg::Event(Event {
             t_ms: i as f64 * step_ms,

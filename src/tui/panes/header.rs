@@ -69,11 +69,11 @@ pub(crate) fn title_line(app: &App, width: usize) -> Line<'static> {
     Line::from(spans)
 }
 
-/// What the source saw: its requests (`req N` when `short`), or for a followed log, which
-/// tells of errors and not of the requests behind them, its errors.
+/// What the source saw: its requests (`req N` when `short`), or for a log (followed or
+/// replayed), which tells of errors and not of the requests behind them, its errors.
 pub(crate) fn seen(app: &App, short: bool) -> String {
     let s = &app.session;
-    if matches!(app.source, Some(crate::tui::LiveSource::Follow { .. })) {
+    if app.reads_a_log() {
         format!("errors {}", s.responses)
     } else if short {
         format!("req {}", s.requests)

@@ -352,6 +352,27 @@ mod tests {
         assert!(!screen(159, 50, &app).contains("last diagnosis"));
     }
 
+    /// A followed log's recording, replayed, reads as the log it was: errors (not
+    /// `requests 0`), and the errors by kind with their rate (not `no requests yet`).
+    #[test]
+    fn a_replayed_log_counts_errors_and_their_rate() {
+        use crate::tui::fixtures::{SAMPLE_TPM_LINE, log_app};
+        let source = crate::tui::LiveSource::Replay {
+            path: "follow.jsonl".into(),
+        };
+        let s = screen(80, 24, &log_app(source, 100, 1000.0, &[SAMPLE_TPM_LINE; 3]));
+        assert!(s.contains("errors 3 · 429s 3"), "{s}");
+        assert!(s.contains("3/min now"), "{s}");
+        assert!(
+            !s.contains("requests 0") && !s.contains("no requests yet"),
+            "{s}"
+        );
+        assert!(
+            s.contains("no limit and usage numbers") || s.contains("30,000"),
+            "{s}"
+        );
+    }
+
     #[test]
     fn live_screen_80x24() {
         insta::assert_snapshot!(screen(80, 24, &live_app(160, 10_000)));

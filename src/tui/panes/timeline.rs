@@ -265,7 +265,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         ],
         room,
     );
-    if s.requests == 0 && matches!(app.source, Some(crate::tui::app::LiveSource::Follow { .. })) {
+    if s.requests == 0 && app.reads_a_log() {
         return render_log_rates(frame, area, app);
     }
     let block = pane_block(title, app, Focus::Timeline);
