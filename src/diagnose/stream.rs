@@ -168,9 +168,11 @@ fn collect(
         for n in *done + 1..=d.occurrences {
             let mut diagnosis = d.clone();
             diagnosis.occurrences = n;
-            // Each occurrence with its own numbers (the latest one's, for a batch).
-            if n > 1 {
-                state.latest(id).apply(&mut diagnosis);
+            // Each occurrence as it told itself (the latest one, for a batch).
+            if n > 1
+                && let Some(latest) = state.latest(id)
+            {
+                latest.apply(&mut diagnosis);
             }
             let first = n == 1;
             out.push(Found {
@@ -378,12 +380,14 @@ mod tests {
         assert_eq!(leading_time_in("[not a time] x", Some(2025)), None);
     }
 
+    /// Each occurrence as it told itself: its numbers, and the words that say them (the
+    /// wait, the cause, the message), not the first occurrence's.
     #[test]
     fn each_occurrence_has_its_own_numbers() {
         let mut s = Stream::new();
-        for used in ["28541", "29990"] {
+        for (used, wait) in [("28541", "5s"), ("29990", "9s")] {
             let line = format!(
-                "ERROR {{\"error\":{{\"message\":\"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Used {used}, Requested 4120. Please try again in 5s.\",\"type\":\"tokens\",\"code\":\"rate_limit_exceeded\"}}}}\nok\n"
+                "ERROR {{\"error\":{{\"message\":\"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Used {used}, Requested 4120. Please try again in {wait}.\",\"type\":\"tokens\",\"code\":\"rate_limit_exceeded\"}}}}\nok\n"
             );
             s.feed(line.as_bytes());
         }
@@ -391,7 +395,21 @@ mod tests {
         let f = all(&mut s);
         assert_eq!(f.len(), 2, "{f:?}");
         assert_eq!(f[0].diagnosis.used, Some(28541.0));
-        assert_eq!(f[1].diagnosis.used, Some(29990.0));
-        assert_eq!(f[1].diagnosis.occurrences, 2);
+        let second = &f[1].diagnosis;
+        assert_eq!(second.used, Some(29990.0));
+        assert_eq!(second.occurrences, 2);
+        assert_eq!(second.span, f[0].diagnosis.span, "the first one's place");
+        assert!(second.cause.contains("29,990"), "{}", second.cause);
+        assert!(!second.cause.contains("28,541"), "{}", second.cause);
+        assert_eq!(second.retry_after_s, Some(9.0));
+        assert_eq!(second.wait, "9 s");
+        assert!(
+            second
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("Used 29990")),
+            "{:?}",
+            second.message
+        );
     }
 }
