@@ -91,6 +91,11 @@ impl Latest {
         Latest(Some(Box::new(d.clone())))
     }
 
+    /// Where the latest occurrence starts in the input.
+    pub(crate) fn start(&self) -> Option<u64> {
+        self.0.as_ref().map(|d| d.span[0])
+    }
+
     /// `d` (the error as first seen, with its count) as its latest occurrence told it; a
     /// number that occurrence did not give stays the first one's.
     pub(crate) fn apply(&self, d: &mut Diagnosis) {
