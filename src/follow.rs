@@ -523,19 +523,24 @@ impl Follower {
     }
 }
 
+/// The status of the answer a diagnosis read from a log tells of (see [`answer`]); `None`
+/// for an exchange without an answer.
+fn answer_status(d: &Diagnosis) -> Option<u16> {
+    d.status.or(match d.kind {
+        Kind::NotRateLimit => None,
+        Kind::Overloaded if d.provider == Provider::Anthropic => Some(529),
+        Kind::Overloaded => Some(503),
+        _ => Some(429),
+    })
+}
+
 /// What a diagnosis read from a log is as an event: an answer with the log's status (a
 /// rate limit without one is a 429, an overload a 529 from Anthropic, else a 503), its
 /// hint and, where the message gives limit and used, a budget reading marked as read from
 /// a message; an error with no status that is not a limit (a connection error) is an
 /// exchange without an answer.
 fn answer(d: &Diagnosis) -> EventKind {
-    let status = d.status.or(match d.kind {
-        Kind::NotRateLimit => None,
-        Kind::Overloaded if d.provider == Provider::Anthropic => Some(529),
-        Kind::Overloaded => Some(503),
-        _ => Some(429),
-    });
-    let Some(status) = status else {
+    let Some(status) = answer_status(d) else {
         return EventKind::Failed {
             error: d.title.clone(),
         };
@@ -751,7 +756,11 @@ impl Printer {
             if f.waiting && (all || f.last.elapsed() >= REPEAT_EVERY) {
                 let line = match &f.diagnosis {
                     Some(d) => {
-                        view::repeated(&f.t, d, session.errors_per_min(d.kind, now_ms), f.retried)
+                        // The session counts answers by kind; an exchange without an answer
+                        // (a connection error) is not one.
+                        let per_min =
+                            answer_status(d).map(|_| session.errors_per_min(d.kind, now_ms));
+                        view::repeated(&f.t, d, per_min, f.retried)
                     }
                     None => view::retries(&f.t, f.who, f.retried),
                 };

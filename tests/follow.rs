@@ -561,3 +561,25 @@ fn litellm_retry_lines_are_counted_without_a_wait() {
         "{stderr}"
     );
 }
+
+/// A connection error is an exchange without an answer: its count line gives no rate of
+/// answers (it said `0/min now` while it came every second). Retries before any answer
+/// fold by SDK: the first is a line, the rest a count line.
+#[test]
+fn connection_errors_count_without_a_rate_and_their_retries_fold() {
+    let text: String = (1..=5)
+        .map(|i| format!("2025-10-02 08:01:0{i},000 - __main__ - WARNING - Retrying __main__.call in 2.0 seconds as it raised APIConnectionError: Connection error.\n"))
+        .collect();
+    let (code, stderr, lines) =
+        follow_all(&["explain", "--follow", "--no-tui", "-"], text.as_bytes());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        lines,
+        [
+            "08:01:01  not_rate_limit unknown · API: could not connect",
+            "08:01:01  ↻ the program retries in 2 s · tenacity",
+            "08:01:05  … ×5 not_rate_limit unknown",
+            "08:01:05  … ↻ ×5 retries by the program · tenacity",
+        ]
+    );
+}

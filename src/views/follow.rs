@@ -44,15 +44,13 @@ pub struct Retried {
 }
 
 /// The line that updates a repeated error's count: its kind's rate in the minute up to
-/// now, and the program's retries set against it so far.
-pub fn repeated(t: &str, d: &Diagnosis, per_min: u64, retried: Retried) -> String {
-    let mut o = format!(
-        "{}  … ×{} {} · {} {per_min}/min now",
-        clock(t),
-        d.occurrences,
-        what(d),
-        d.kind.id()
-    );
+/// now (for an answer; an exchange without one has no rate of answers), and the program's
+/// retries set against it so far.
+pub fn repeated(t: &str, d: &Diagnosis, per_min: Option<u64>, retried: Retried) -> String {
+    let mut o = format!("{}  … ×{} {}", clock(t), d.occurrences, what(d));
+    if let Some(n) = per_min {
+        let _ = write!(o, " · {} {n}/min now", d.kind.id());
+    }
     if retried.n > 0 {
         let _ = write!(
             o,
