@@ -401,9 +401,9 @@ impl Session {
     }
 
     /// Whether the events are a log's (`explain --follow`, or its recording replayed):
-    /// answers read, no request ever seen.
+    /// answers (or exchanges without one) read, no request ever seen.
     pub fn from_log(&self) -> bool {
-        self.requests == 0 && self.responses > 0
+        self.requests == 0 && self.responses + self.failures > 0
     }
 
     /// Counts a diagnosed error of `kind` at `t_ms` into [`Session::error_times`], and

@@ -27,7 +27,7 @@ pub fn text(s: &Summary, session: &Session, elapsed_s: Option<f64>) -> String {
             "errors",
             &format!(
                 "{} read from a log ({}; no requests seen)",
-                s.responses,
+                s.responses + s.failures,
                 answers.join(", ")
             ),
         );

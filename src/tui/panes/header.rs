@@ -74,7 +74,8 @@ pub(crate) fn title_line(app: &App, width: usize) -> Line<'static> {
 pub(crate) fn seen(app: &App, short: bool) -> String {
     let s = &app.session;
     if app.reads_a_log() {
-        format!("errors {}", s.responses)
+        // Error answers, and the exchanges without one (a connection error).
+        format!("errors {}", s.responses + s.failures)
     } else if short {
         format!("req {}", s.requests)
     } else {

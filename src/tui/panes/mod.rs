@@ -373,6 +373,22 @@ mod tests {
         );
     }
 
+    /// A followed log's connection errors are errors too (exchanges without an answer).
+    #[test]
+    fn a_followed_logs_errors_count_those_without_an_answer() {
+        use crate::tui::fixtures::{SAMPLE_TPM_LINE, followed_app};
+        let mut app = followed_app(100, 1000.0, &[SAMPLE_TPM_LINE; 3]);
+        app.update(crate::tui::app::Msg::Event(crate::event::Event {
+            t_ms: 3000.0,
+            id: 4,
+            kind: crate::event::EventKind::Failed {
+                error: "API: could not connect".into(),
+            },
+        }));
+        let s = screen(80, 24, &app);
+        assert!(s.contains("errors 4 · 429s 3"), "{s}");
+    }
+
     #[test]
     fn live_screen_80x24() {
         insta::assert_snapshot!(screen(80, 24, &live_app(160, 10_000)));
