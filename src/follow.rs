@@ -16,7 +16,7 @@ use crate::redact::redact;
 use crate::session::Session;
 use crate::sink::Sink;
 use crate::views::follow as view;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
@@ -29,6 +29,8 @@ const POLL: Duration = Duration::from_millis(50);
 const IDLE: Duration = Duration::from_millis(200);
 /// Read size; with the channel's depth, the bound on bytes in flight.
 const CHUNK: usize = 64 * 1024;
+/// A line stamped this much before the newest one read starts the log's clock again.
+const REANCHOR_MS: f64 = 600_000.0;
 /// A repeated error's count line is printed at most this often.
 const REPEAT_EVERY: Duration = Duration::from_secs(1);
 
@@ -120,6 +122,11 @@ pub fn run(args: &FollowOptions) -> Result<ExitCode, AppError> {
     let mut f = Follower::new(Output::View, sink, clock.clone());
     let worker = std::thread::spawn(move || {
         let code = pump(&rx, &mut f);
+        if matches!(code, Ok(ExitCode::Ok)) {
+            // The input ended (or the view closed): the view's channel closes with it, so
+            // its header says `finished` while the user reads what came.
+            f.sink.forward = None;
+        }
         (code, f)
     });
     let shown = crate::tui::run_live_clocked(
@@ -231,7 +238,15 @@ impl LogClock {
         let t = match stamp.and_then(epoch_ms) {
             Some(ms) => {
                 let offset = *self.offset.get_or_insert(ms - now);
-                (ms - offset).max(0.0)
+                if ms - offset < self.last_ms - REANCHOR_MS {
+                    // Far behind the newest line: another log or another clock (logs of
+                    // two days one after the other). It starts again at now, and the
+                    // lines after it keep their distances from it.
+                    self.offset = Some(ms - now);
+                    now
+                } else {
+                    (ms - offset).max(0.0)
+                }
             }
             None => now,
         };
@@ -267,8 +282,9 @@ struct Follower {
     session: Session,
     clock: Arc<Mutex<LogClock>>,
     next_id: u64,
-    /// The latest error's event id and the server's hint with it.
-    last_error: Option<(u64, Option<f64>)>,
+    /// The latest error's event id, the server's hint with it, and which distinct error
+    /// it is.
+    last_error: Option<(u64, Option<f64>, usize)>,
     /// The end of the last line, carried to the next chunk (for the retry lines).
     carry: Vec<u8>,
     carry_dropped: bool,
@@ -283,11 +299,10 @@ impl Follower {
         let year = jiff::Zoned::now().year();
         let mut stream = Stream::new();
         stream.set_year(year);
-        let json = matches!(out, Output::Lines { json: true });
         Follower {
             stream,
             out,
-            printer: Printer::new(json),
+            printer: Printer::new(),
             sink,
             session: Session::new(),
             clock,
@@ -295,7 +310,8 @@ impl Follower {
             last_error: None,
             carry: Vec::new(),
             carry_dropped: false,
-            retry_finder: memchr::memmem::Finder::new(b"Retrying "),
+            // `Retrying ` and LiteLLM's older `retrying request. Current attempt`.
+            retry_finder: memchr::memmem::Finder::new(b"etrying "),
             year,
             by_kind: Vec::new(),
         }
@@ -409,7 +425,7 @@ impl Follower {
                 kind: answer(&f.diagnosis),
             };
             if matches!(event.kind, EventKind::ResponseReceived { .. }) {
-                self.last_error = Some((id, f.diagnosis.retry_after_s));
+                self.last_error = Some((id, f.diagnosis.retry_after_s, f.id));
             }
             stamps.push(f.stamp.clone());
             events.push(event);
@@ -425,11 +441,14 @@ impl Follower {
     /// A retry the program's log tells of, set against the latest error's hint.
     fn retry(&mut self, r: RetryLine, stamp: Option<&str>) -> Result<(), AppError> {
         let t_ms = self.place(stamp);
-        let (group, advised_s) = self.last_error.unwrap_or_else(|| {
-            let id = self.next_id;
-            self.next_id += 1;
-            (id, None)
-        });
+        let (group, advised_s, error) = match self.last_error {
+            Some((id, advised, distinct)) => (id, advised, Some(distinct)),
+            None => {
+                let id = self.next_id;
+                self.next_id += 1;
+                (id, None, None)
+            }
+        };
         let (wait_s, reason) = match r.wait_s {
             Some(w) => (w, r.who.to_string()),
             None => (0.0, format!("{}: {}", r.who, crate::event::WAIT_NOT_LOGGED)),
@@ -455,7 +474,7 @@ impl Follower {
             ),
             Output::Lines { json: false } => {
                 let t = stamp.unwrap_or(&read_at);
-                format!("{}\n", view::retry(t, &event))
+                self.printer.retry(error, r.who, &event, t)
             }
             Output::View => String::new(),
         };
@@ -480,18 +499,22 @@ impl Follower {
         print_out(&redact(text))
     }
 
-    fn tick(&mut self) -> Result<(), AppError> {
-        match self.out {
-            Output::Lines { json: false } => print_out(&self.printer.tick(false)),
-            _ => Ok(()),
+    /// Prints the count lines that are due (all of them when `all`).
+    fn counts(&mut self, all: bool) -> Result<(), AppError> {
+        if !matches!(self.out, Output::Lines { json: false }) {
+            return Ok(());
         }
+        let now_ms = self.clock.lock().map_or(0.0, |c| c.now_ms());
+        let text = self.printer.tick(all, &self.session, now_ms);
+        print_out(&redact(&text))
+    }
+
+    fn tick(&mut self) -> Result<(), AppError> {
+        self.counts(false)
     }
 
     fn finish(&mut self) -> Result<(), AppError> {
-        match self.out {
-            Output::Lines { json: false } => print_out(&self.printer.tick(true)),
-            _ => Ok(()),
-        }
+        self.counts(true)
     }
 
     fn summary(&self, name: &str) -> String {
@@ -500,19 +523,24 @@ impl Follower {
     }
 }
 
+/// The status of the answer a diagnosis read from a log tells of (see [`answer`]); `None`
+/// for an exchange without an answer.
+fn answer_status(d: &Diagnosis) -> Option<u16> {
+    d.status.or(match d.kind {
+        Kind::NotRateLimit => None,
+        Kind::Overloaded if d.provider == Provider::Anthropic => Some(529),
+        Kind::Overloaded => Some(503),
+        _ => Some(429),
+    })
+}
+
 /// What a diagnosis read from a log is as an event: an answer with the log's status (a
 /// rate limit without one is a 429, an overload a 529 from Anthropic, else a 503), its
 /// hint and, where the message gives limit and used, a budget reading marked as read from
 /// a message; an error with no status that is not a limit (a connection error) is an
 /// exchange without an answer.
 fn answer(d: &Diagnosis) -> EventKind {
-    let status = d.status.or(match d.kind {
-        Kind::NotRateLimit => None,
-        Kind::Overloaded if d.provider == Provider::Anthropic => Some(529),
-        Kind::Overloaded => Some(503),
-        _ => Some(429),
-    });
-    let Some(status) = status else {
+    let Some(status) = answer_status(d) else {
         return EventKind::Failed {
             error: d.title.clone(),
         };
@@ -584,16 +612,24 @@ pub(crate) struct RetryLine {
 
 /// Reads an SDK's retry line: openai-python's and anthropic-python's `Retrying request to
 /// /chat/completions in 0.410672 seconds`, tenacity's (and so LangChain's) `Retrying
-/// <function> in 4.0 seconds as it raised RateLimitError: …`, LiteLLM's router `Retrying
-/// request with num_retries: 3` (no wait said).
+/// <function> in 4.0 seconds as it raised RateLimitError: …`, LiteLLM's router's
+/// `Retrying request with num_retries: 3` (once, before its first retry) and, with
+/// `set_verbose` in versions before mid-2024, `LiteLLM.Router: retrying request. Current
+/// attempt - 0; num retries: 3` (once a retry). LiteLLM logs no wait: its router sleeps
+/// what `_time_to_sleep_before_retry` returns (0 when another deployment of the group is
+/// healthy, else the server's retry-after or a backoff) and says nothing of it.
 pub(crate) fn retry_line(line: &str) -> Option<RetryLine> {
+    let litellm = Some(RetryLine {
+        wait_s: None,
+        who: "litellm",
+    });
+    if line.contains("retrying request. Current attempt - ") {
+        return litellm;
+    }
     let at = line.find("Retrying ")?;
     let rest = &line[at + "Retrying ".len()..];
     if rest.starts_with("request with num_retries") {
-        return Some(RetryLine {
-            wait_s: None,
-            who: "litellm",
-        });
+        return litellm;
     }
     let secs = rest.find(" seconds")?;
     let head = &rest[..secs];
@@ -624,17 +660,54 @@ pub(crate) fn retry_line(line: &str) -> Option<RetryLine> {
     })
 }
 
-/// Text lines (repeats folded into count lines).
+/// Which line a count line updates: a distinct error's, or (before any error was seen)
+/// the retries of one SDK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum FoldKey {
+    Error(usize),
+    Retries(&'static str),
+}
+
+/// One count line's state.
+struct Fold {
+    /// The error's latest diagnosis (`None` for retries before any error).
+    diagnosis: Option<Diagnosis>,
+    who: &'static str,
+    /// When its last line was printed.
+    last: Instant,
+    /// Whether a count is waiting to be printed.
+    waiting: bool,
+    /// The time of its latest occurrence or retry.
+    t: String,
+    /// The program's retries set against it; the first is a line of its own.
+    retried: view::Retried,
+}
+
+impl Fold {
+    fn new(who: &'static str) -> Self {
+        Fold {
+            diagnosis: None,
+            who,
+            // The first count line may come a second from now.
+            last: Instant::now(),
+            waiting: false,
+            t: String::new(),
+            retried: view::Retried::default(),
+        }
+    }
+}
+
+/// Text lines: a line for each error seen for the first time and for its first retry;
+/// then its repeats and retries fold into a count line, at most one a second per
+/// distinct error.
 struct Printer {
-    /// Per distinct error: its latest diagnosis, when its count was last printed, and
-    /// whether a count is waiting to be printed.
-    repeats: HashMap<usize, (crate::diagnose::Diagnosis, Instant, bool, String)>,
+    folds: BTreeMap<FoldKey, Fold>,
 }
 
 impl Printer {
-    fn new(_json: bool) -> Self {
+    fn new() -> Self {
         Printer {
-            repeats: HashMap::new(),
+            folds: BTreeMap::new(),
         }
     }
 
@@ -642,32 +715,62 @@ impl Printer {
     fn found(&mut self, found: Vec<Found>, read_at: &str) -> String {
         let mut text = String::new();
         for f in found {
-            let t = f.stamp.as_deref().unwrap_or(read_at);
-            if f.first {
-                text.push_str(&view::first(t, &f.diagnosis));
+            let t = f.stamp.as_deref().unwrap_or(read_at).to_string();
+            let first = f.first;
+            if first {
+                text.push_str(&view::first(&t, &f.diagnosis));
                 text.push('\n');
-                // The first count line may come a second from now.
-                self.repeats
-                    .insert(f.id, (f.diagnosis, Instant::now(), false, t.to_string()));
-            } else if let Some(r) = self.repeats.get_mut(&f.id) {
-                *r = (f.diagnosis, r.1, true, t.to_string());
             }
+            let fold = self
+                .folds
+                .entry(FoldKey::Error(f.id))
+                .or_insert_with(|| Fold::new(""));
+            fold.diagnosis = Some(f.diagnosis);
+            fold.t = t;
+            fold.waiting |= !first;
         }
         text
     }
 
-    /// The count lines that are due (all waiting ones when `all`).
-    fn tick(&mut self, all: bool) -> String {
-        let mut due: Vec<(usize, String)> = Vec::new();
-        for (id, (d, last, waiting, t)) in &mut self.repeats {
-            if *waiting && (all || last.elapsed() >= REPEAT_EVERY) {
-                due.push((*id, view::repeated(t, d)));
-                *last = Instant::now();
-                *waiting = false;
+    /// The line for a retry the log told of, set against the distinct error `error` (none
+    /// seen yet: counted by `who`): its first retry is a line, later ones fold into its
+    /// count line.
+    fn retry(&mut self, error: Option<usize>, who: &'static str, e: &Event, t: &str) -> String {
+        let key = error.map_or(FoldKey::Retries(who), FoldKey::Error);
+        let fold = self.folds.entry(key).or_insert_with(|| Fold::new(who));
+        fold.t = t.to_string();
+        fold.retried.n += 1;
+        fold.retried.too_early += u64::from(view::too_early(e));
+        if fold.retried.n == 1 {
+            return format!("{}\n", view::retry(t, e));
+        }
+        fold.waiting = true;
+        String::new()
+    }
+
+    /// The count lines that are due (all waiting ones when `all`), with each error kind's
+    /// rate in the minute up to `now_ms`.
+    fn tick(&mut self, all: bool, session: &Session, now_ms: f64) -> String {
+        let mut text = String::new();
+        for f in self.folds.values_mut() {
+            if f.waiting && (all || f.last.elapsed() >= REPEAT_EVERY) {
+                let line = match &f.diagnosis {
+                    Some(d) => {
+                        // The session counts answers by kind; an exchange without an answer
+                        // (a connection error) is not one.
+                        let per_min =
+                            answer_status(d).map(|_| session.errors_per_min(d.kind, now_ms));
+                        view::repeated(&f.t, d, per_min, f.retried)
+                    }
+                    None => view::retries(&f.t, f.who, f.retried),
+                };
+                text.push_str(&line);
+                text.push('\n');
+                f.last = Instant::now();
+                f.waiting = false;
             }
         }
-        due.sort();
-        due.into_iter().map(|(_, l)| l + "\n").collect()
+        text
     }
 }
 
@@ -834,12 +937,17 @@ mod tests {
             ),
             Some((Some(2.5), "tenacity"))
         );
-        assert_eq!(
-            r(
-                "00:07:32 - LiteLLM Router:INFO: router.py:3557 - Retrying request with num_retries: 3"
-            ),
-            Some((None, "litellm"))
-        );
+        // LiteLLM's router, as its logs show it (its own format, Python's default one,
+        // and the verbose line of older versions): no wait in any.
+        for line in [
+            "00:07:32 - LiteLLM Router:INFO: router.py:3557 - Retrying request with num_retries: 3",
+            "2025-05-04 00:07:32,016 - LiteLLM Router - INFO - Retrying request with num_retries: 3",
+            "14:36:00 - LiteLLM Router:DEBUG: router.py:3670 - Retrying request with num_retries: 2",
+            "LiteLLM.Router: retrying request. Current attempt - 0; num retries: 3",
+        ] {
+            assert_eq!(r(line), Some((None, "litellm")), "{line}");
+        }
+        assert_eq!(r("retrying request later"), None);
         assert_eq!(r("Retrying in a moment"), None);
         assert_eq!(r("Retrying x in -1 seconds as it raised E"), None);
         assert_eq!(r("no retry here"), None);
@@ -854,8 +962,17 @@ mod tests {
         // Zone-less stamps keep distances too (read as UTC).
         let z = c.place(Some("2025-10-02T08:00:03.500"));
         assert!((z - a - 3500.0).abs() < 1e-6, "{a} {z}");
-        // An earlier stamp than the first is placed at 0 at the earliest.
-        assert!(c.place(Some("2020-01-01T00:00:00.000Z")) >= 0.0);
-        assert!(c.now_ms() >= z);
+        // A little out of order (workers), a line keeps its place; far behind the newest
+        // line (another day's log after this one's) it starts the clock again at now.
+        let back = c.place(Some("2025-10-02T08:00:01.500Z"));
+        assert!((back - a - 1500.0).abs() < 1e-6, "{a} {back}");
+        let next_day = c.place(Some("2020-01-01T00:00:00.000Z"));
+        assert!(next_day >= z, "{z} {next_day}");
+        let after = c.place(Some("2020-01-01T00:00:03.000Z"));
+        assert!(
+            (after - next_day - 3000.0).abs() < 0.01,
+            "{next_day} {after}"
+        );
+        assert!(c.now_ms() >= after);
     }
 }

@@ -122,6 +122,24 @@ impl Follower {
     }
 }
 
+/// Runs `explain` with `args` on `input` through a pipe that then ends: exit code,
+/// stderr, stdout lines.
+fn follow_all(args: &[&str], input: &[u8]) -> (Option<i32>, String, Vec<String>) {
+    let mut f = spawn(args, Stdio::piped());
+    let mut w = f.child.stdin.take().unwrap();
+    w.write_all(input).unwrap();
+    drop(w);
+    f.wait()
+}
+
+/// JSON Lines, each parsed.
+fn json_lines(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
 fn sigterm(child: &Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -267,6 +285,59 @@ fn tpm_with_retries(second: u32, used: u32, wait: &str) -> String {
     )
 }
 
+/// `--no-tui` on a busy log: the first error and its first retry are lines; then the
+/// repeats and the retries fold into count lines, at most one a second per distinct error,
+/// each with the kind's rate in the minute and the retries set against the server's hint.
+#[test]
+fn a_busy_log_folds_repeats_and_retries_into_count_lines() {
+    let mut f = spawn(&["explain", "--follow", "--no-tui", "-"], Stdio::piped());
+    let mut w = f.child.stdin.take().unwrap();
+    let started = Instant::now();
+    // 200 errors, each retried by openai-python 0.4 s later than the 5.5 s asked, written
+    // ten at a time over about two seconds.
+    for batch in 0..20 {
+        let mut text = String::new();
+        for i in 0..10 {
+            text += &tpm_with_retries((batch * 10 + i) % 60, 28541, "0.410672");
+        }
+        w.write_all(text.as_bytes()).unwrap();
+        w.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(w);
+    let (code, stderr, lines) = f.wait();
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(lines[0].contains("429 tpm openai · gpt-4o"), "{lines:#?}");
+    assert!(
+        lines[1].contains("↻ the program retries in 411 ms (server asked 5.5 s) · too early"),
+        "{lines:#?}"
+    );
+    let counts = &lines[2..];
+    assert!(
+        counts.iter().all(|l| l.contains("… ×")),
+        "only count lines after the first two: {lines:#?}"
+    );
+    assert!(
+        (counts.len() as f64) <= secs.ceil() + 1.0,
+        "{} count lines in {secs:.1} s: {lines:#?}",
+        counts.len()
+    );
+    let last = counts.last().unwrap();
+    assert!(
+        last.contains("… ×200 429 tpm openai")
+            // All stamped within one minute of the log (08:01:00 to 08:01:59).
+            && last.contains("tpm 200/min now")
+            && last.contains("retried 200× by the program (200 too early)"),
+        "{last}"
+    );
+    assert!(
+        stderr.contains("200 API errors diagnosed (200 tpm); 200 retries by the program (200 sooner than the server asked)"),
+        "{stderr}"
+    );
+    assert!(!(lines.join("\n") + &stderr).contains("LEAKCHECK"));
+}
+
 #[test]
 fn retry_lines_are_audited_and_a_recording_replays_to_the_same_counts() {
     let dir = tempfile::tempdir().unwrap();
@@ -294,10 +365,7 @@ fn retry_lines_are_audited_and_a_recording_replays_to_the_same_counts() {
     drop(w);
     let (code, stderr, lines) = f.wait();
     assert_eq!(code, Some(0), "{stderr}");
-    let events: Vec<Value> = lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let events = json_lines(&lines);
     let kinds: Vec<&str> = events
         .iter()
         .map(|v| v["event"].as_str().unwrap())
@@ -426,5 +494,92 @@ fn an_endless_pipe_of_ordinary_lines_keeps_memory_flat() {
     assert!(
         peak < 64 * 1024,
         "peak RSS {peak} KiB after 128 MiB of input"
+    );
+}
+
+/// The README's `cat samples/… | ratedoctor explain --follow -` example prints what the
+/// README shows: its lines on stdout, the summary on stderr.
+#[test]
+fn the_readme_example_prints_what_the_readme_shows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !(l.starts_with("$ cat samples/") && l.ends_with("explain --follow -")))
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    let files: Vec<&str> = block[0]
+        .split(' ')
+        .filter(|w| w.starts_with("samples/"))
+        .collect();
+    assert!(!files.is_empty(), "no example in the README");
+    let mut input = Vec::new();
+    for f in &files {
+        input.extend(std::fs::read(root.join(f)).unwrap());
+    }
+    let (code, stderr, lines) = follow_all(&["explain", "--follow", "-"], &input);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (shown_err, shown_out): (Vec<&str>, Vec<&str>) = block[1..]
+        .iter()
+        .partition(|l| l.starts_with("ratedoctor: "));
+    assert_eq!(lines, shown_out, "stdout differs from the README");
+    assert_eq!(stderr.lines().collect::<Vec<_>>(), shown_err);
+}
+
+/// LiteLLM's router's retry lines as its logs show them: `Retrying request with
+/// num_retries: 3` (once, before the first retry) and, in older versions with verbose
+/// logging, `retrying request. Current attempt - N` (once a retry). Neither says how long
+/// it waited, so each is counted, not judged against the server's hint.
+#[test]
+fn litellm_retry_lines_are_counted_without_a_wait() {
+    let body = r#"{"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization (00000000-0000-4000-8000-000000000000) of 8,000 output tokens per minute. For details, refer to: https://docs.anthropic.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later."}}"#;
+    let text = format!(
+        "2025-05-04 00:07:31,998 - httpx - INFO - HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 429 Too Many Requests\"\n\
+         2025-05-04 00:07:32,016 - LiteLLM Router - INFO - litellm.acompletion(model=claude-3-5-sonnet-20240620) Exception litellm.RateLimitError: AnthropicException - {body}\n\
+         2025-05-04 00:07:32,016 - LiteLLM Router - INFO - Retrying request with num_retries: 3\n\
+         LiteLLM.Router: retrying request. Current attempt - 0; num retries: 2\n\
+         LiteLLM.Router: retrying request. Current attempt - 1; num retries: 2\n"
+    );
+    let (code, stderr, lines) =
+        follow_all(&["explain", "--follow", "--json", "-"], text.as_bytes());
+    assert_eq!(code, Some(0), "{stderr}");
+    let events = json_lines(&lines);
+    assert_eq!(events.len(), 4, "{lines:#?}");
+    assert_eq!(
+        events[0]["diagnosis"]["kind"], "output_tpm",
+        "{}",
+        events[0]
+    );
+    for retry in &events[1..] {
+        assert_eq!(retry["event"], "retry_scheduled", "{retry}");
+        assert_eq!(retry["group"], events[0]["id"], "{retry}");
+        assert_eq!(retry["reason"], "litellm: wait not in the log", "{retry}");
+        assert_eq!(retry["advised_s"], Value::Null, "{retry}");
+    }
+    assert!(
+        stderr.contains("1 API error diagnosed (1 output_tpm); 3 retries by the program (0 sooner than the server asked)"),
+        "{stderr}"
+    );
+}
+
+/// A connection error is an exchange without an answer: its count line gives no rate of
+/// answers (it said `0/min now` while it came every second). Retries before any answer
+/// fold by SDK: the first is a line, the rest a count line.
+#[test]
+fn connection_errors_count_without_a_rate_and_their_retries_fold() {
+    let text: String = (1..=5)
+        .map(|i| format!("2025-10-02 08:01:0{i},000 - __main__ - WARNING - Retrying __main__.call in 2.0 seconds as it raised APIConnectionError: Connection error.\n"))
+        .collect();
+    let (code, stderr, lines) =
+        follow_all(&["explain", "--follow", "--no-tui", "-"], text.as_bytes());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        lines,
+        [
+            "08:01:01  not_rate_limit unknown · API: could not connect",
+            "08:01:01  ↻ the program retries in 2 s · tenacity",
+            "08:01:05  … ×5 not_rate_limit unknown",
+            "08:01:05  … ↻ ×5 retries by the program · tenacity",
+        ]
     );
 }

@@ -31,12 +31,10 @@ fn append(path: &std::path::Path, text: &str) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
-#[test]
-fn the_live_view_shows_a_followed_log() {
-    if !tmux_present() {
-        return;
-    }
-    let t = Tmux::start_sized("follow", 120, 40);
+/// A terminal of `w` × `h` following a log of its own (one ordinary line in it), once the
+/// empty live view is up.
+fn following(name: &str, w: u16, h: u16) -> (Tmux, std::path::PathBuf) {
+    let t = Tmux::start_sized(name, w, h);
     let log = t.path("app.log");
     append(&log, "2025-10-02 08:00:59,000 - app - INFO - starting\n");
     t.send_line(&format!(
@@ -46,6 +44,15 @@ fn the_live_view_shows_a_followed_log() {
     t.wait_for("the empty live view", 20, |s| {
         s.contains("follow ") && s.contains("no API error in")
     });
+    (t, log)
+}
+
+#[test]
+fn the_live_view_shows_a_followed_log() {
+    if !tmux_present() {
+        return;
+    }
+    let (t, log) = following("follow", 120, 40);
     append(&log, &error(1, 28541, "0.410672"));
     append(&log, &error(3, 29990, "6.000000"));
     let s = t.wait_for("two 429s, their budget and the retries", 20, |s| {
@@ -80,4 +87,57 @@ fn the_live_view_shows_a_followed_log() {
         "{s}"
     );
     assert!(!s.contains("LEAKCHECK"), "a key on the screen:\n{s}");
+}
+
+/// `kubectl logs -f POD | ratedoctor explain --follow -` at 80 × 24: the errors, their
+/// rate and the retries fit; when the pipe ends the header says so (the view stays up to
+/// be read), and `q` leaves the terminal as it was.
+#[test]
+fn a_pipe_that_ends_is_marked_finished_at_80x24() {
+    if !tmux_present() {
+        return;
+    }
+    let t = Tmux::start_sized("follow-pipe", 80, 24);
+    let log = t.path("pod.log");
+    append(
+        &log,
+        &(error(1, 28541, "0.410672") + &error(2, 29000, "6.000000")),
+    );
+    t.send_line(&format!(
+        "cat {} | {BIN} explain --follow -; echo EXIT=$?",
+        log.display()
+    ));
+    let s = t.wait_for("the ended pipe's view", 20, |s| {
+        s.contains("follow stdin") && s.contains("finished") && s.contains("errors 2")
+    });
+    assert!(s.contains("2/min now"), "{s}");
+    assert!(s.contains("retries 2 (1 too early"), "{s}");
+    assert!(!s.contains("LEAKCHECK"), "a key on the screen:\n{s}");
+    t.key("q");
+    let s = t.assert_restored("0");
+    let joined: String = s.lines().map(|l| l.trim_end_matches(' ')).collect();
+    assert!(joined.contains("2 API errors diagnosed (2 tpm)"), "{s}");
+}
+
+/// At 200 × 50 the last diagnosis is on the screen as its card, beside the events, with
+/// no key pressed.
+#[test]
+fn the_last_card_shows_at_200x50() {
+    if !tmux_present() {
+        return;
+    }
+    let (t, log) = following("follow-wide", 200, 50);
+    assert!(
+        t.screen().contains("no error diagnosed yet"),
+        "{}",
+        t.screen()
+    );
+    append(&log, &error(1, 28541, "0.410672"));
+    let s = t.wait_for("the last card", 20, |s| {
+        s.contains("last diagnosis") && s.contains("OpenAI: tokens per minute (TPM) limit reached")
+    });
+    assert!(s.contains("1/min now"), "{s}");
+    assert!(!s.contains("LEAKCHECK"), "a key on the screen:\n{s}");
+    t.key("q");
+    t.assert_restored("0");
 }

@@ -81,28 +81,34 @@ impl Analyzer {
     }
 }
 
-/// The numbers one occurrence of an error gave.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub(crate) struct Latest {
-    pub used: Option<f64>,
-    pub requested: Option<f64>,
-    pub retry_after_s: Option<f64>,
-}
+/// An error's latest occurrence, as it told itself: its numbers and its words (the wait,
+/// the cause with those numbers, the evidence, the message).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Latest(Option<Box<Diagnosis>>);
 
 impl Latest {
     fn of(d: &Diagnosis) -> Latest {
-        Latest {
-            used: d.used,
-            requested: d.requested,
-            retry_after_s: d.retry_after_s,
-        }
+        Latest(Some(Box::new(d.clone())))
     }
 
-    /// `d` with these numbers.
-    pub(crate) fn apply(self, d: &mut Diagnosis) {
-        d.used = self.used.or(d.used);
-        d.requested = self.requested.or(d.requested);
-        d.retry_after_s = self.retry_after_s.or(d.retry_after_s);
+    /// Where the latest occurrence starts in the input.
+    pub(crate) fn start(&self) -> Option<u64> {
+        self.0.as_ref().map(|d| d.span[0])
+    }
+
+    /// `d` (the error as first seen, with its count) as its latest occurrence told it; a
+    /// number that occurrence did not give stays the first one's.
+    pub(crate) fn apply(&self, d: &mut Diagnosis) {
+        let Some(latest) = &self.0 else {
+            return;
+        };
+        let first = std::mem::replace(d, (**latest).clone());
+        d.occurrences = first.occurrences;
+        d.span = first.span;
+        d.source = first.source;
+        d.used = d.used.or(first.used);
+        d.requested = d.requested.or(first.requested);
+        d.retry_after_s = d.retry_after_s.or(first.retry_after_s);
     }
 }
 
@@ -118,8 +124,8 @@ const NEAR: u64 = 4096;
 #[derive(Default)]
 struct Folding {
     folded: Vec<Diagnosis>,
-    /// Per folded error: the numbers of its latest occurrence (used, requested, retry
-    /// after), which a followed log reports with each occurrence.
+    /// Per folded error: its latest occurrence (numbers and words), which a followed log
+    /// reports with each occurrence.
     latest: Vec<Latest>,
     /// Unknown-provider diagnoses that a specific one may still absorb.
     pending: Vec<Diagnosis>,
@@ -228,9 +234,9 @@ impl Folding {
         self.latest[i] = numbers;
     }
 
-    /// The numbers of error `i`'s latest occurrence.
-    fn latest(&self, i: usize) -> Latest {
-        self.latest.get(i).copied().unwrap_or_default()
+    /// Error `i`'s latest occurrence.
+    fn latest(&self, i: usize) -> Option<&Latest> {
+        self.latest.get(i)
     }
 
     fn finish(mut self) -> Vec<Diagnosis> {

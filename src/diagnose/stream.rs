@@ -4,7 +4,8 @@
 //! began ([`Stream::end_input`], a rotation or a truncation).
 
 use super::segment::{self, MAX_BLOCK, Segmenter};
-use super::{Diagnosis, Folding, on_block};
+use super::{Diagnosis, Folding, Latest, on_block};
+use std::collections::VecDeque;
 
 /// One error occurrence found in a followed input.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +36,10 @@ pub struct Stream {
     state: Folding,
     /// Per distinct error: occurrences reported, and the stamp of its first block.
     reported: Vec<(u64, Option<String>)>,
+    /// The latest blocks' starts and stamps (at most [`STAMPS_KEPT`]): an error is told
+    /// with the stamp of the block it was read in, even when it becomes final later (a
+    /// vague mention waits for a specific reading that may absorb it).
+    stamps: VecDeque<(u64, Option<String>)>,
     out: Vec<Found>,
     /// Lines were fed since the last flush.
     dirty: bool,
@@ -58,6 +63,7 @@ impl Stream {
             partial: Vec::new(),
             state: Folding::default(),
             reported: Vec::new(),
+            stamps: VecDeque::new(),
             out: Vec::new(),
             dirty: false,
             year: None,
@@ -96,17 +102,24 @@ impl Stream {
         if self.dirty {
             let (base, year) = (self.base, self.year);
             let (state, reported, out) = (&mut self.state, &mut self.reported, &mut self.out);
+            let stamps = &mut self.stamps;
             self.segmenter.finish(&mut |b| {
-                let stamp = block_stamp(b.bytes, year);
+                keep_stamp(stamps, b.start + base, block_stamp(b.bytes, year));
                 on_block(shift(b, base), state);
-                collect(state, reported, out, stamp.as_deref(), None);
+                collect(state, reported, out, stamps, None);
             });
             self.segmenter = Segmenter::new();
             self.base = self.fed;
             self.dirty = false;
         }
         self.state.settle();
-        collect(&self.state, &mut self.reported, &mut self.out, None, None);
+        collect(
+            &self.state,
+            &mut self.reported,
+            &mut self.out,
+            &self.stamps,
+            None,
+        );
     }
 
     /// One input ended (end of a pipe, a rotated file's last bytes, a truncation): its
@@ -130,28 +143,50 @@ impl Stream {
         self.fed += lines.len() as u64;
         let (base, year) = (self.base, self.year);
         let (state, reported, out) = (&mut self.state, &mut self.reported, &mut self.out);
+        let stamps = &mut self.stamps;
         self.segmenter.feed(lines, &mut |b| {
-            let stamp = block_stamp(b.bytes, year);
             let start = b.start + base;
+            keep_stamp(stamps, start, block_stamp(b.bytes, year));
             on_block(shift(b, base), state);
-            collect(state, reported, out, stamp.as_deref(), Some(start));
+            collect(state, reported, out, stamps, Some(start));
         });
     }
 }
 
-/// Reports the occurrences that are final. `stamp`: the timestamp of the block just read;
-/// `horizon`: its start (a newer error cannot merge into one that ended before it);
-/// `None`: everything is final.
+/// How many blocks' stamps are kept: far more than an error waits to become final.
+const STAMPS_KEPT: usize = 1024;
+
+fn keep_stamp(stamps: &mut VecDeque<(u64, Option<String>)>, start: u64, stamp: Option<String>) {
+    if stamps.len() == STAMPS_KEPT {
+        stamps.pop_front();
+    }
+    stamps.push_back((start, stamp));
+}
+
+/// The stamp of the block that holds byte `at` (the latest block starting at or before
+/// it), if that block is still kept and has one.
+fn stamp_at(stamps: &VecDeque<(u64, Option<String>)>, at: u64) -> Option<String> {
+    stamps
+        .iter()
+        .rev()
+        .find(|(start, _)| *start <= at)
+        .and_then(|(_, s)| s.clone())
+}
+
+/// Reports the occurrences that are final, each with the stamp of the block it was read
+/// in. `horizon`: the start of the block just read (a newer error cannot merge into one
+/// that ended before it); `None`: everything is final.
 fn collect(
     state: &Folding,
     reported: &mut Vec<(u64, Option<String>)>,
     out: &mut Vec<Found>,
-    stamp: Option<&str>,
+    stamps: &VecDeque<(u64, Option<String>)>,
     horizon: Option<u64>,
 ) {
     let folded = &state.folded;
     while reported.len() < folded.len() {
-        reported.push((0, stamp.map(str::to_string)));
+        let at = folded[reported.len()].span[0];
+        reported.push((0, stamp_at(stamps, at)));
     }
     let last = folded.len().saturating_sub(1);
     for (id, d) in folded.iter().enumerate() {
@@ -168,20 +203,23 @@ fn collect(
         for n in *done + 1..=d.occurrences {
             let mut diagnosis = d.clone();
             diagnosis.occurrences = n;
-            // Each occurrence with its own numbers (the latest one's, for a batch).
-            if n > 1 {
-                state.latest(id).apply(&mut diagnosis);
-            }
+            // Each occurrence as it told itself (the latest one, for a batch), with the
+            // stamp of the block it was read in.
             let first = n == 1;
+            let stamp = if first {
+                first_stamp.clone()
+            } else {
+                let latest = state.latest(id);
+                if let Some(latest) = latest {
+                    latest.apply(&mut diagnosis);
+                }
+                stamp_at(stamps, latest.and_then(Latest::start).unwrap_or(u64::MAX))
+            };
             out.push(Found {
                 id,
                 diagnosis,
                 first,
-                stamp: if first {
-                    first_stamp.clone()
-                } else {
-                    stamp.map(str::to_string)
-                },
+                stamp,
             });
         }
         *done = d.occurrences;
@@ -378,12 +416,40 @@ mod tests {
         assert_eq!(leading_time_in("[not a time] x", Some(2025)), None);
     }
 
+    /// httpx's `HTTP/1.1 429 Too Many Requests` lines (openai-python's log at INFO) are
+    /// vague mentions that wait for a specific reading to absorb them; when none does, each
+    /// is still told with its own line's time, not the time it became final.
+    #[test]
+    fn a_mention_final_later_keeps_its_lines_time() {
+        let mut s = Stream::new();
+        for (t, retry) in [("01,100", "0.41"), ("01,600", "0.89")] {
+            let text = format!(
+                "2025-10-02 08:01:{t} - httpx - INFO - HTTP Request: POST https://api.openai.com/v1/chat/completions \"HTTP/1.1 429 Too Many Requests\"\n\
+                 2025-10-02 08:01:{t} - openai._base_client - INFO - Retrying request to /chat/completions in {retry} seconds\n"
+            );
+            s.feed(text.as_bytes());
+        }
+        s.end_input();
+        let f = all(&mut s);
+        let stamps: Vec<Option<&str>> = f.iter().map(|f| f.stamp.as_deref()).collect();
+        assert_eq!(
+            stamps,
+            [
+                Some("2025-10-02T08:01:01.100"),
+                Some("2025-10-02T08:01:01.600")
+            ],
+            "{f:?}"
+        );
+    }
+
+    /// Each occurrence as it told itself: its numbers, and the words that say them (the
+    /// wait, the cause, the message), not the first occurrence's.
     #[test]
     fn each_occurrence_has_its_own_numbers() {
         let mut s = Stream::new();
-        for used in ["28541", "29990"] {
+        for (used, wait) in [("28541", "5s"), ("29990", "9s")] {
             let line = format!(
-                "ERROR {{\"error\":{{\"message\":\"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Used {used}, Requested 4120. Please try again in 5s.\",\"type\":\"tokens\",\"code\":\"rate_limit_exceeded\"}}}}\nok\n"
+                "ERROR {{\"error\":{{\"message\":\"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Used {used}, Requested 4120. Please try again in {wait}.\",\"type\":\"tokens\",\"code\":\"rate_limit_exceeded\"}}}}\nok\n"
             );
             s.feed(line.as_bytes());
         }
@@ -391,7 +457,21 @@ mod tests {
         let f = all(&mut s);
         assert_eq!(f.len(), 2, "{f:?}");
         assert_eq!(f[0].diagnosis.used, Some(28541.0));
-        assert_eq!(f[1].diagnosis.used, Some(29990.0));
-        assert_eq!(f[1].diagnosis.occurrences, 2);
+        let second = &f[1].diagnosis;
+        assert_eq!(second.used, Some(29990.0));
+        assert_eq!(second.occurrences, 2);
+        assert_eq!(second.span, f[0].diagnosis.span, "the first one's place");
+        assert!(second.cause.contains("29,990"), "{}", second.cause);
+        assert!(!second.cause.contains("28,541"), "{}", second.cause);
+        assert_eq!(second.retry_after_s, Some(9.0));
+        assert_eq!(second.wait, "9 s");
+        assert!(
+            second
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("Used 29990")),
+            "{:?}",
+            second.message
+        );
     }
 }

@@ -19,6 +19,8 @@ pub use summary::{Helped, Summary};
 
 /// Points of history kept per budget (older ones are dropped).
 pub const HISTORY: usize = 240;
+/// How far back [`Session::error_times`] reaches (ms before the latest event).
+pub const ERROR_TIMES_MS: f64 = 600_000.0;
 /// A client retry this much sooner than advised counts as "too early".
 pub const EARLY_TOLERANCE_S: f64 = 0.25;
 /// A budget is stale once its reset has passed and it is at least this old (seconds): a
@@ -152,6 +154,11 @@ pub struct Session {
     pub rate_limited: u64,
     /// Every diagnosed error answer by kind (429s, overloads and the rest).
     pub by_kind: BTreeMap<Kind, u64>,
+    /// Diagnosed error answers by kind over time: per kind, (second, count) of the last
+    /// [`ERROR_TIMES_MS`] of the session, oldest first (for the rate now and its history,
+    /// however many events a view keeps).
+    #[serde(skip)]
+    pub error_times: BTreeMap<Kind, VecDeque<(i64, u64)>>,
     /// The 429 answers alone by kind (one without a diagnosis counts as transient): adds
     /// up to `rate_limited`.
     pub rate_limited_by_kind: BTreeMap<Kind, u64>,
@@ -269,6 +276,7 @@ impl Session {
                 }
                 if let Some(d) = diagnosis {
                     *self.by_kind.entry(d.kind).or_default() += 1;
+                    self.note_error(d.kind, e.t_ms);
                     if *status == 429 || d.kind != Kind::NotRateLimit {
                         self.last_429 = Some((e.t_ms, d.clone()));
                     }
@@ -390,6 +398,50 @@ impl Session {
             .filter_map(|b| b.headroom_at(now_ms).map(|h| (h, b)))
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, b)| b)
+    }
+
+    /// Whether the events are a log's (`explain --follow`, or its recording replayed):
+    /// answers (or exchanges without one) read, no request ever seen.
+    pub fn from_log(&self) -> bool {
+        self.requests == 0 && self.responses + self.failures > 0
+    }
+
+    /// Counts a diagnosed error of `kind` at `t_ms` into [`Session::error_times`], and
+    /// drops what is older than [`ERROR_TIMES_MS`] before the latest event.
+    fn note_error(&mut self, kind: Kind, t_ms: f64) {
+        let second = (t_ms / 1000.0).floor() as i64;
+        let times = self.error_times.entry(kind).or_default();
+        match times.back_mut() {
+            Some((s, n)) if *s == second => *n += 1,
+            // Times out of order (a log's own stamps) go in their place.
+            _ => {
+                let at = times.partition_point(|(s, _)| *s < second);
+                match times.get_mut(at) {
+                    Some((s, n)) if *s == second => *n += 1,
+                    _ => times.insert(at, (second, 1)),
+                }
+            }
+        }
+        let oldest = ((self.last_ms - ERROR_TIMES_MS) / 1000.0).floor() as i64;
+        for times in self.error_times.values_mut() {
+            while times.front().is_some_and(|(s, _)| *s < oldest) {
+                times.pop_front();
+            }
+        }
+    }
+
+    /// Diagnosed errors of `kind` in the minute up to `now_ms` (by the second they came
+    /// in): the `N/min now` of the live view and of `explain --follow`'s count lines.
+    pub fn errors_per_min(&self, kind: Kind, now_ms: f64) -> u64 {
+        let from = ((now_ms - 60_000.0) / 1000.0).floor() as i64;
+        self.error_times.get(&kind).map_or(0, |times| {
+            times
+                .iter()
+                .rev()
+                .take_while(|(s, _)| *s >= from)
+                .map(|(_, n)| n)
+                .sum()
+        })
     }
 
     /// The retry audit over every logical request seen so far.

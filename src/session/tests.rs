@@ -359,3 +359,24 @@ fn an_undiagnosed_429_is_not_no_429s() {
         s.recommendation()
     );
 }
+
+/// The errors per minute by kind: a log's stamps may come out of order, each counts in its
+/// second; the minute is the one before `now`; ten minutes back is all that is kept.
+#[test]
+fn errors_per_minute_by_kind() {
+    let rpm = RPM_429;
+    let mut s = Session::new();
+    for (id, t) in [(1, 10_000.0), (2, 70_500.0), (3, 30_000.0), (4, 70_900.0)] {
+        s.apply(&got(t, id, 429, Snapshot::default(), Some(rpm)));
+    }
+    assert_eq!(s.errors_per_min(Kind::Rpm, 71_000.0), 3);
+    assert_eq!(s.errors_per_min(Kind::Rpm, 100_000.0), 2);
+    assert_eq!(s.errors_per_min(Kind::Tpm, 71_000.0), 0);
+    assert_eq!(
+        Vec::from(s.error_times[&Kind::Rpm].clone()),
+        [(10, 1), (30, 1), (70, 2)]
+    );
+    s.apply(&got(700_000.0, 5, 429, Snapshot::default(), Some(rpm)));
+    assert_eq!(Vec::from(s.error_times[&Kind::Rpm].clone()), [(700, 1)]);
+    assert_eq!(s.by_kind[&Kind::Rpm], 5);
+}

@@ -696,6 +696,12 @@ impl App {
 
     /// The exit code of a UI that ended now: 128 + N if signal N (or Ctrl-C) ended it,
     /// else `otherwise`.
+    /// Whether the view shows a log's errors (a followed log, or its recording
+    /// replayed): it counts errors, not requests it never saw.
+    pub fn reads_a_log(&self) -> bool {
+        matches!(self.source, Some(LiveSource::Follow { .. })) || self.session.from_log()
+    }
+
     pub fn exit_code(&self, otherwise: ExitCode) -> ExitCode {
         self.signal
             .and_then(ExitCode::from_signal)

@@ -16,6 +16,46 @@ pub const SAMPLE_OTPM: &str = include_str!("../../samples/28_anthropic_otpm_curl
 pub const SAMPLE_QUOTA: &str =
     include_str!("../../samples/05_openai_insufficient_quota_old_pretty.txt");
 
+/// An OpenAI TPM 429 as an application logs it (`Limit 30000, Used 28541`).
+pub const SAMPLE_TPM_LINE: &str = "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o-mini in organization org-x on tokens per min (TPM): Limit 30000, Used 28541, Requested 4120. Please try again in 5.322s.', 'type': 'tokens', 'code': 'rate_limit_exceeded'}}";
+/// An OpenAI RPM 429 as an application logs it.
+pub const SAMPLE_RPM_LINE: &str = "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.', 'type': 'requests', 'code': 'rate_limit_exceeded'}}";
+
+/// The live view of a followed log keeping `capacity` events, fed `bodies` as 429s read
+/// from the log `step_ms` apart (answers with no request seen, as `explain --follow`
+/// makes them).
+pub fn followed_app(capacity: usize, step_ms: f64, bodies: &[&str]) -> super::App {
+    let source = super::LiveSource::Follow {
+        path: "app.log".into(),
+    };
+    log_app(source, capacity, step_ms, bodies)
+}
+
+/// [`followed_app`] with another source (a followed log's recording, replayed).
+pub fn log_app(
+    source: super::LiveSource,
+    capacity: usize,
+    step_ms: f64,
+    bodies: &[&str],
+) -> super::App {
+    let mut app = super::App::live(source, capacity);
+    for (i, body) in bodies.iter().enumerate() {
+        app.update(super::Msg::Event(Event {
+            t_ms: i as f64 * step_ms,
+            id: i as u64 + 1,
+            kind: EventKind::ResponseReceived {
+                status: 429,
+                ttfb_ms: 0.0,
+                snapshot: headers::Snapshot::default(),
+                headers: vec![],
+                diagnosis: diagnose(body).into_iter().next(),
+                usage: None,
+            },
+        }));
+    }
+    app
+}
+
 /// The rate-limit header lines of the first HTTP response in a `curl -i` dump.
 pub fn sample_headers(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();

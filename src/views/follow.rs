@@ -35,9 +35,52 @@ pub fn first(t: &str, d: &Diagnosis) -> String {
     format!("{}  {} · {}", clock(t), what(d), d.title)
 }
 
-/// The line that updates a repeated error's count.
-pub fn repeated(t: &str, d: &Diagnosis) -> String {
-    format!("{}  … ×{} {}", clock(t), d.occurrences, what(d))
+/// The retries the program's log told of, folded into a count: how many, and how many
+/// sooner than the server asked.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Retried {
+    pub n: u64,
+    pub too_early: u64,
+}
+
+/// The line that updates a repeated error's count: its kind's rate in the minute up to
+/// now (for an answer; an exchange without one has no rate of answers), and the program's
+/// retries set against it so far.
+pub fn repeated(t: &str, d: &Diagnosis, per_min: Option<u64>, retried: Retried) -> String {
+    let mut o = format!("{}  … ×{} {}", clock(t), d.occurrences, what(d));
+    if let Some(n) = per_min {
+        let _ = write!(o, " · {} {n}/min now", d.kind.id());
+    }
+    if retried.n > 0 {
+        let _ = write!(
+            o,
+            " · retried {}× by the program ({} too early)",
+            retried.n, retried.too_early
+        );
+    }
+    o
+}
+
+/// The line that counts the program's retries told of before any error was seen.
+pub fn retries(t: &str, who: &str, retried: Retried) -> String {
+    format!(
+        "{}  … ↻ ×{} retries by the program · {who}",
+        clock(t),
+        retried.n
+    )
+}
+
+/// Whether a retry the log told of came sooner than the server asked.
+pub fn too_early(e: &Event) -> bool {
+    match &e.kind {
+        EventKind::RetryScheduled {
+            wait_s,
+            advised_s: Some(a),
+            reason,
+            ..
+        } => !reason.ends_with(crate::event::WAIT_NOT_LOGGED) && wait_s + EARLY_TOLERANCE_S < *a,
+        _ => false,
+    }
 }
 
 /// The line for a retry the program's log tells of: `08:00:05  ↻ the program retried
@@ -60,7 +103,7 @@ pub fn retry(t: &str, e: &Event) -> String {
     let _ = write!(o, "the program retries in {}", duration::human(*wait_s));
     if let Some(a) = advised_s {
         let _ = write!(o, " (server asked {})", duration::human(*a));
-        if wait_s + EARLY_TOLERANCE_S < *a {
+        if too_early(e) {
             o.push_str(" · too early");
         }
     }

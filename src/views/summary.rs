@@ -19,7 +19,7 @@ pub fn text(s: &Summary, session: &Session, elapsed_s: Option<f64>) -> String {
     }
     answers.push(format!("{} other errors", s.other_errors));
     answers.push(format!("{} without an answer", s.failures));
-    if s.requests == 0 && s.responses > 0 {
+    if session.from_log() {
         // A followed log: errors read, no request seen.
         answers.retain(|a| !a.starts_with("0 "));
         row(
@@ -27,7 +27,7 @@ pub fn text(s: &Summary, session: &Session, elapsed_s: Option<f64>) -> String {
             "errors",
             &format!(
                 "{} read from a log ({}; no requests seen)",
-                s.responses,
+                s.responses + s.failures,
                 answers.join(", ")
             ),
         );

@@ -230,7 +230,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         lines.push(Line::styled(
             if s.responses == 0 {
                 "waiting for the first response…"
-            } else if matches!(app.source, Some(crate::tui::LiveSource::Follow { .. })) {
+            } else if app.reads_a_log() {
                 "no limit and usage numbers in the messages so far"
             } else {
                 "no rate-limit headers in the responses so far"

@@ -29,7 +29,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         Line::from(vec![
             Span::styled(clock(app.elapsed_s()), bold()),
-            Span::raw(format!(" req {} ", s.requests)),
+            Span::raw(format!(" {} ", super::header::seen(app, true))),
             Span::styled(
                 format!("429s {}", s.rate_limited),
                 if s.rate_limited > 0 {
@@ -150,6 +150,19 @@ mod tests {
         let mut app = live_app(160, 10_000);
         app.update(Msg::Error("the proxy stopped".into()));
         insta::assert_snapshot!(pane(40, 12, &app, render));
+    }
+
+    /// A followed log tells of errors, not requests: no `req 0` on a small terminal.
+    #[test]
+    fn a_followed_log_counts_errors_not_requests() {
+        let app = crate::tui::fixtures::followed_app(
+            100,
+            1000.0,
+            &[crate::tui::fixtures::SAMPLE_TPM_LINE; 3],
+        );
+        let s = pane(40, 12, &app, render);
+        assert!(s.contains("errors 3 429s 3"), "{s}");
+        assert!(!s.contains("req "), "{s}");
     }
 
     #[test]

@@ -69,6 +69,20 @@ pub(crate) fn title_line(app: &App, width: usize) -> Line<'static> {
     Line::from(spans)
 }
 
+/// What the source saw: its requests (`req N` when `short`), or for a log (followed or
+/// replayed), which tells of errors and not of the requests behind them, its errors.
+pub(crate) fn seen(app: &App, short: bool) -> String {
+    let s = &app.session;
+    if app.reads_a_log() {
+        // Error answers, and the exchanges without one (a connection error).
+        format!("errors {}", s.responses + s.failures)
+    } else if short {
+        format!("req {}", s.requests)
+    } else {
+        format!("requests {}", s.requests)
+    }
+}
+
 /// How much of the retry audit the counts line says.
 #[derive(Clone, Copy, PartialEq)]
 enum RetryDetail {
@@ -131,14 +145,8 @@ fn counts_spans(
 ) -> Vec<Span<'static>> {
     let s = &app.session;
     let audit = s.audit();
-    // A followed log tells of errors, not of the requests behind them.
-    let seen = if matches!(app.source, Some(crate::tui::LiveSource::Follow { .. })) {
-        format!("errors {}", s.responses)
-    } else {
-        format!("requests {}", s.requests)
-    };
     let mut spans = vec![
-        Span::raw(seen),
+        Span::raw(seen(app, false)),
         Span::styled(" · ", dim()),
         Span::styled(
             format!("429s {}", s.rate_limited),

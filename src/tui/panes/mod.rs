@@ -19,6 +19,7 @@
 //! ┌ events ────────────────────────────────────────┐┌ child output (run) ─────────┐
 //! │  12.3 s  #41  ← 429 rpm openai retry in 2 s     ││ $ python app.py              │
 //! └────────────────────────────────────────────────┘└─────────────────────────────┘
+//!           (without a program, from 160 columns: the last diagnosis's card there)
 //! footer    q quit · Tab focus · / filter · space pause · p paste · ? help
 //! ```
 //!
@@ -40,6 +41,7 @@ pub(crate) mod footer;
 pub(crate) mod header;
 pub(crate) mod help;
 pub(crate) mod home;
+pub(crate) mod last;
 pub(crate) mod paste;
 pub(crate) mod timeline;
 
@@ -104,10 +106,20 @@ fn live(frame: &mut Frame, area: Rect, app: &App) {
                 .areas(rest);
         events::render(frame, log, app);
         child::render(frame, out, app);
+    } else if rest.width >= WIDE_CARD {
+        let [log, card] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(rest);
+        events::render(frame, log, app);
+        last::render(frame, card, app);
     } else {
         events::render(frame, rest, app);
     }
 }
+
+/// From this many columns (and without a program's output to show), the live view has
+/// the last diagnosis's card beside the events.
+pub(crate) const WIDE_CARD: u16 = 160;
 
 /// A rectangle of `pw`% × `ph`% centred in `area`, cleared.
 pub(crate) fn popup(area: Rect, pw: u16, ph: u16) -> Rect {
@@ -327,6 +339,54 @@ mod tests {
     #[test]
     fn live_screen_wide() {
         insta::assert_snapshot!(screen(100, 32, &live_app(160, 10_000)));
+    }
+
+    /// From 160 columns, the last diagnosis's card is beside the events.
+    #[test]
+    fn live_screen_200x50_shows_the_last_card() {
+        let app = live_app(160, 10_000);
+        let s = screen(200, 50, &app);
+        assert!(s.contains("last diagnosis"), "{s}");
+        let (_, d) = app.session.last_429.clone().unwrap();
+        assert!(s.contains(&d.title), "{s}");
+        assert!(!screen(159, 50, &app).contains("last diagnosis"));
+    }
+
+    /// A followed log's recording, replayed, reads as the log it was: errors (not
+    /// `requests 0`), and the errors by kind with their rate (not `no requests yet`).
+    #[test]
+    fn a_replayed_log_counts_errors_and_their_rate() {
+        use crate::tui::fixtures::{SAMPLE_TPM_LINE, log_app};
+        let source = crate::tui::LiveSource::Replay {
+            path: "follow.jsonl".into(),
+        };
+        let s = screen(80, 24, &log_app(source, 100, 1000.0, &[SAMPLE_TPM_LINE; 3]));
+        assert!(s.contains("errors 3 · 429s 3"), "{s}");
+        assert!(s.contains("3/min now"), "{s}");
+        assert!(
+            !s.contains("requests 0") && !s.contains("no requests yet"),
+            "{s}"
+        );
+        assert!(
+            s.contains("no limit and usage numbers") || s.contains("30,000"),
+            "{s}"
+        );
+    }
+
+    /// A followed log's connection errors are errors too (exchanges without an answer).
+    #[test]
+    fn a_followed_logs_errors_count_those_without_an_answer() {
+        use crate::tui::fixtures::{SAMPLE_TPM_LINE, followed_app};
+        let mut app = followed_app(100, 1000.0, &[SAMPLE_TPM_LINE; 3]);
+        app.update(crate::tui::app::Msg::Event(crate::event::Event {
+            t_ms: 3000.0,
+            id: 4,
+            kind: crate::event::EventKind::Failed {
+                error: "API: could not connect".into(),
+            },
+        }));
+        let s = screen(80, 24, &app);
+        assert!(s.contains("errors 4 · 429s 3"), "{s}");
     }
 
     #[test]

@@ -170,20 +170,17 @@ fn group_rows(id: u64, g: &RequestTrace, sc: &Scale) -> (Line<'static>, Line<'st
 /// time), the rate in the last minute, and the count.
 fn render_log_rates(frame: &mut Frame, area: Rect, app: &App) {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let now = app.now_ms.max(app.session.last_ms);
+    let s = &app.session;
+    let now = app.now_ms.max(s.last_ms);
     let room = (area.width as usize).saturating_sub(6);
-    let times: Vec<(&'static str, f64)> = app
-        .log
-        .items
-        .iter()
-        .filter_map(|l| match &l.event.kind {
-            crate::event::EventKind::ResponseReceived {
-                diagnosis: Some(d), ..
-            } => Some((d.kind.id(), l.event.t_ms)),
-            _ => None,
-        })
-        .collect();
-    let first = times.iter().map(|(_, t)| *t).fold(now, f64::min);
+    // The errors by kind come from the session (every one, not only the events the view
+    // keeps): when each came, to the second, over the last ten minutes.
+    let first = s
+        .error_times
+        .values()
+        .filter_map(|t| t.front())
+        .map(|(sec, _)| *sec as f64 * 1000.0)
+        .fold(now, f64::min);
     // The window: the log so far, from one minute up to ten.
     let span_ms = (now - first).clamp(60_000.0, 600_000.0);
     let title = super::first_fitting(
@@ -200,9 +197,9 @@ fn render_log_rates(frame: &mut Frame, area: Rect, app: &App) {
     let block = pane_block(title, app, Focus::Timeline);
     let inner = block.inner(area);
     let width = inner.width as usize;
-    let mut kinds: Vec<&'static str> = times.iter().map(|(k, _)| *k).collect();
+    let mut kinds: Vec<(&'static str, crate::diagnose::Kind)> =
+        s.by_kind.keys().map(|k| (k.id(), *k)).collect();
     kinds.sort_unstable();
-    kinds.dedup();
     if kinds.is_empty() {
         let msg = "no API error in the log yet";
         frame.render_widget(Paragraph::new(Line::styled(msg, dim())).block(block), area);
@@ -213,18 +210,13 @@ fn render_log_rates(frame: &mut Frame, area: Rect, app: &App) {
     let lines: Vec<Line> = kinds
         .iter()
         .take(inner.height as usize)
-        .map(|k| {
+        .map(|(id, k)| {
             let mut buckets = vec![0u64; cells];
-            let (mut last_min, mut all) = (0u64, 0u64);
-            for (_, t) in times.iter().filter(|(kind, _)| kind == k) {
-                all += 1;
-                if now - t <= 60_000.0 {
-                    last_min += 1;
-                }
-                let age = now - t;
-                if age <= span_ms {
+            for (sec, n) in s.error_times.get(k).into_iter().flatten() {
+                let age = now - *sec as f64 * 1000.0;
+                if (0.0..=span_ms).contains(&age) {
                     let i = ((span_ms - age) / span_ms * cells as f64) as usize;
-                    buckets[i.min(cells - 1)] += 1;
+                    buckets[i.min(cells - 1)] += n;
                 }
             }
             let max = buckets.iter().copied().max().unwrap_or(0).max(1);
@@ -235,10 +227,12 @@ fn render_log_rates(frame: &mut Frame, area: Rect, app: &App) {
                     n => BARS[((*n as f64 / max as f64) * 7.0).round() as usize],
                 })
                 .collect();
+            let last_min = s.errors_per_min(*k, now);
+            let all = s.by_kind.get(k).copied().unwrap_or(0);
             Line::from(vec![
                 Span::raw(format!(
                     "{:<width$}",
-                    super::fit(k, LABEL - 1),
+                    super::fit(id, LABEL - 1),
                     width = LABEL
                 )),
                 Span::styled(spark, Style::new().fg(Color::Red)),
@@ -271,7 +265,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
         ],
         room,
     );
-    if s.requests == 0 && matches!(app.source, Some(crate::tui::app::LiveSource::Follow { .. })) {
+    if s.requests == 0 && app.reads_a_log() {
         return render_log_rates(frame, area, app);
     }
     let block = pane_block(title, app, Focus::Timeline);
@@ -344,7 +338,7 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, app: &App) {
 mod tests {
     use super::render;
     use crate::tui::app::{App, LiveSource, Msg};
-    use crate::tui::fixtures::live_app;
+    use crate::tui::fixtures::{SAMPLE_RPM_LINE, SAMPLE_TPM_LINE, followed_app, live_app};
     use crate::tui::panes::testing::pane;
 
     #[test]
@@ -400,39 +394,31 @@ mod tests {
 
     #[test]
     fn a_followed_log_shows_its_errors_by_kind_over_time() {
-        use crate::tui::app::{App, LiveSource, Msg};
-        let mut app = App::live(
-            LiveSource::Follow {
-                path: "app.log".into(),
-            },
-            100,
-        );
-        for (i, body) in [
-            "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o-mini in organization org-x on tokens per min (TPM): Limit 30000, Used 28541, Requested 4120. Please try again in 5.322s.', 'type': 'tokens', 'code': 'rate_limit_exceeded'}}",
-            "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o-mini in organization org-x on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.', 'type': 'requests', 'code': 'rate_limit_exceeded'}}",
-        ]
-        .iter()
-        .cycle()
-        .take(6)
-        .enumerate()
-        {
-            app.update(Msg::Event(crate::event::Event {
-                t_ms: i as f64 * 10_000.0,
-                id: i as u64 + 1,
-                kind: crate::event::EventKind::ResponseReceived {
-                    status: 429,
-                    ttfb_ms: 0.0,
-                    snapshot: crate::headers::Snapshot::default(),
-                    headers: vec![],
-                    diagnosis: crate::diagnose::diagnose(body).into_iter().next(),
-                    usage: None,
-                },
-            }));
-        }
-        let s = crate::tui::panes::testing::pane(80, 5, &app, super::render);
+        let bodies: Vec<&str> = [SAMPLE_TPM_LINE, SAMPLE_RPM_LINE]
+            .into_iter()
+            .cycle()
+            .take(6)
+            .collect();
+        let app = followed_app(100, 10_000.0, &bodies);
+        let s = pane(80, 5, &app, render);
         assert!(s.contains("errors by kind"), "{s}");
         assert!(s.contains("tpm") && s.contains("rpm"), "{s}");
         assert!(s.contains("3/min now ·     3 in all"), "{s}");
         assert!(!s.contains("no requests yet"), "{s}");
+    }
+
+    /// The rate and the count are every error's, not only those of the events the view
+    /// keeps (10,000 by default; a busy log passes that in a minute): they agree with the
+    /// header's count.
+    #[test]
+    fn the_rate_counts_errors_past_the_events_kept() {
+        let app = followed_app(100, 100.0, &[SAMPLE_TPM_LINE; 150]);
+        let s = pane(80, 5, &app, render);
+        assert!(s.contains(" 150/min now ·   150 in all"), "{s}");
+        // Ten minutes on, the minute is empty and the count stays.
+        let mut app = app;
+        app.now_ms = 615_000.0;
+        let s = pane(80, 5, &app, render);
+        assert!(s.contains("   0/min now ·   150 in all"), "{s}");
     }
 }
