@@ -272,6 +272,9 @@ fn epoch_ms(stamp: &str) -> Option<f64> {
     Some(ts.as_millisecond() as f64)
 }
 
+/// How soon after an error an SDK's retry line must come to be that error's retry.
+const RETRY_FOLLOWS_MS: f64 = 500.0;
+
 /// Turns what the stream finds, and the SDKs' retry lines, into events; sends them to the
 /// sink and the session, and prints them (text or JSON) unless the view is up.
 struct Follower {
@@ -282,9 +285,11 @@ struct Follower {
     session: Session,
     clock: Arc<Mutex<LogClock>>,
     next_id: u64,
-    /// The latest error's event id, the server's hint with it, and which distinct error
-    /// it is.
-    last_error: Option<(u64, Option<f64>, usize)>,
+    /// The latest error's event id, the server's hint with it, which distinct error it
+    /// is, and its time (ms on the log's clock).
+    last_error: Option<(u64, Option<f64>, usize, f64)>,
+    /// The retries the log told of with a server's hint to set them against.
+    judged: u64,
     /// The end of the last line, carried to the next chunk (for the retry lines).
     carry: Vec<u8>,
     carry_dropped: bool,
@@ -308,6 +313,7 @@ impl Follower {
             clock,
             next_id: 1,
             last_error: None,
+            judged: 0,
             carry: Vec::new(),
             carry_dropped: false,
             // `Retrying ` and LiteLLM's older `retrying request. Current attempt`.
@@ -425,7 +431,7 @@ impl Follower {
                 kind: answer(&f.diagnosis),
             };
             if matches!(event.kind, EventKind::ResponseReceived { .. }) {
-                self.last_error = Some((id, f.diagnosis.retry_after_s, f.id));
+                self.last_error = Some((id, f.diagnosis.retry_after_s, f.id, t_ms));
             }
             stamps.push(f.stamp.clone());
             events.push(event);
@@ -442,8 +448,13 @@ impl Follower {
     fn retry(&mut self, r: RetryLine, stamp: Option<&str>) -> Result<(), AppError> {
         let t_ms = self.place(stamp);
         let (group, advised_s, error) = match self.last_error {
-            Some((id, advised, distinct)) => (id, advised, Some(distinct)),
-            None => {
+            // An SDK logs its retry as the error comes back (httpx's `429` line then the
+            // retry line, or tenacity's line that quotes the error): an error read earlier
+            // than that is another request's, whose hint says nothing of this retry.
+            Some((id, advised, distinct, at)) if t_ms - at <= RETRY_FOLLOWS_MS => {
+                (id, advised, Some(distinct))
+            }
+            _ => {
                 let id = self.next_id;
                 self.next_id += 1;
                 (id, None, None)
@@ -454,6 +465,7 @@ impl Follower {
             None => (0.0, format!("{}: {}", r.who, crate::event::WAIT_NOT_LOGGED)),
         };
         let advised_s = if r.wait_s.is_some() { advised_s } else { None };
+        self.judged += u64::from(advised_s.is_some());
         let event = Event {
             t_ms,
             id: group,
@@ -519,7 +531,7 @@ impl Follower {
 
     fn summary(&self, name: &str) -> String {
         let audit = self.session.audit();
-        redact(&view::summary(name, &self.by_kind, &audit)).into_owned()
+        redact(&view::summary(name, &self.by_kind, &audit, self.judged)).into_owned()
     }
 }
 

@@ -557,7 +557,7 @@ fn litellm_retry_lines_are_counted_without_a_wait() {
         assert_eq!(retry["advised_s"], Value::Null, "{retry}");
     }
     assert!(
-        stderr.contains("1 API error diagnosed (1 output_tpm); 3 retries by the program (0 sooner than the server asked)"),
+        stderr.contains("1 API error diagnosed (1 output_tpm); 3 retries by the program (no server hint logged with them)"),
         "{stderr}"
     );
 }
@@ -581,5 +581,35 @@ fn connection_errors_count_without_a_rate_and_their_retries_fold() {
             "08:01:05  … ×5 not_rate_limit unknown",
             "08:01:05  … ↻ ×5 retries by the program · tenacity",
         ]
+    );
+}
+
+/// A retry line is its error's retry only when it comes as the error does: one logged a
+/// second after another request's error (openai-python logs its retries before the error it
+/// gives up on) is counted, not judged by that error's hint.
+#[test]
+fn a_retry_long_after_an_error_is_not_judged_by_its_hint() {
+    let error = "Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o-mini in organization org-x on tokens per min (TPM): Limit 200000, Used 199000, Requested 3000. Please try again in 900ms.', 'type': 'tokens', 'param': None, 'code': 'rate_limit_exceeded'}}";
+    let text = format!(
+        "2025-03-14 09:12:02,311 ERROR doc 1 failed: {error}\n\
+         2025-03-14 09:12:02,400 INFO  openai._base_client Retrying request to /chat/completions in 0.412000 seconds\n\
+         2025-03-14 09:12:03,900 INFO  openai._base_client Retrying request to /chat/completions in 0.512000 seconds\n"
+    );
+    let (code, stderr, lines) =
+        follow_all(&["explain", "--follow", "--json", "-"], text.as_bytes());
+    assert_eq!(code, Some(0), "{stderr}");
+    let events = json_lines(&lines);
+    assert_eq!(events.len(), 3, "{lines:#?}");
+    // 89 ms after the error: its retry, sooner than the 900 ms asked.
+    assert_eq!(events[1]["group"], events[0]["id"], "{}", events[1]);
+    assert_eq!(events[1]["advised_s"], 0.9, "{}", events[1]);
+    // 1.6 s after: another request's.
+    assert_ne!(events[2]["group"], events[0]["id"], "{}", events[2]);
+    assert_eq!(events[2]["advised_s"], Value::Null, "{}", events[2]);
+    assert!(
+        stderr.contains(
+            "2 retries by the program (1 sooner than the server asked, of 1 logged with a hint)"
+        ),
+        "{stderr}"
     );
 }

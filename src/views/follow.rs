@@ -112,8 +112,10 @@ pub fn retry(t: &str, e: &Event) -> String {
 }
 
 /// The one-line summary: `12 API errors diagnosed (9 rpm, 3 quota)`, and the retries the
-/// log told of: `; 4 retries by the program (3 sooner than the server asked)`.
-pub fn summary(name: &str, by_kind: &[(&'static str, u64)], audit: &Audit) -> String {
+/// log told of: `; 4 retries by the program (3 sooner than the server asked)`, or, when the
+/// log gave no hint to set them against (`judged`: the retries that had one),
+/// `; 4 retries by the program (no server hint logged with them)`.
+pub fn summary(name: &str, by_kind: &[(&'static str, u64)], audit: &Audit, judged: u64) -> String {
     let total: u64 = by_kind.iter().map(|(_, n)| n).sum();
     let mut o = format!(
         "followed {name}: {total} API error{} diagnosed",
@@ -126,11 +128,21 @@ pub fn summary(name: &str, by_kind: &[(&'static str, u64)], audit: &Audit) -> St
     if audit.retries > 0 {
         let _ = write!(
             o,
-            "; {} retr{} by the program ({} sooner than the server asked)",
+            "; {} retr{} by the program ",
             audit.retries,
             if audit.retries == 1 { "y" } else { "ies" },
-            audit.too_early
         );
+        let _ = match judged {
+            0 => write!(o, "(no server hint logged with them)"),
+            n if n == audit.retries => {
+                write!(o, "({} sooner than the server asked)", audit.too_early)
+            }
+            n => write!(
+                o,
+                "({} sooner than the server asked, of {n} logged with a hint)",
+                audit.too_early
+            ),
+        };
     }
     o
 }
