@@ -406,8 +406,12 @@ async fn pump(
     let mut view_open = true;
     loop {
         let quiet = !buf.is_empty() && buf.len() != shown;
-        // `fill_buf` loses nothing when another branch wins.
+        // `fill_buf` loses nothing when another branch wins. What was typed comes first: it
+        // is sent here before it is written to the program, so any answer to it is later
+        // (unbiased, an answer written in pieces could come before the echo it follows).
         let got = tokio::select! {
+            biased;
+            t = async { echo.as_mut()?.recv().await }, if echo.is_some() => Got::Typed(t),
             r = reader.fill_buf() => Got::Read(r.map(|data| {
                 match memchr::memchr(b'\n', data) {
                     Some(i) => {
@@ -421,7 +425,6 @@ async fn pump(
                 }
             })),
             () = tokio::time::sleep(PARTIAL_AFTER), if quiet => Got::Quiet,
-            t = async { echo.as_mut()?.recv().await }, if echo.is_some() => Got::Typed(t),
         };
         let line = match got {
             Got::Read(Err(_) | Ok((0, _))) => break,
