@@ -1012,8 +1012,9 @@ async fn a_member_asks_for_all_its_held_requests_in_one_call() {
     }
     let took = start.elapsed().as_secs_f64();
     let made = calls() - before;
-    // One first ask each, one poll per chance (every 200 ms) and the beats (every 0.5 s).
-    let bound = u64::from(n) + (took / 0.2 * 1.5) as u64 + (took / 0.5) as u64 + 5;
+    // One first ask each, a poll at each chance and at least every 0.1 s, and the beats
+    // (every 0.5 s).
+    let bound = u64::from(n) + (took / 0.1 * 1.5) as u64 + (took / 0.5) as u64 + 5;
     assert!(
         took > 3.5,
         "the budget let them through too soon: {took:.1} s"

@@ -59,7 +59,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const KEY_TTL_MS: u64 = 600_000;
 /// A member asks the fleet about the requests it holds at least this often (sooner when
 /// the fleet's next chance comes sooner).
-const POLL: Duration = Duration::from_millis(400);
+const POLL: Duration = Duration::from_millis(100);
 /// A request in the fleet's line that has not asked for this long has left it.
 const LINE_STALE: Duration = Duration::from_millis(1000);
 /// Mixed into the fleet identity, so the hash is ratedoctor's own and no bare hash of a key.
