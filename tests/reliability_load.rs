@@ -245,6 +245,26 @@ where
     all.into_iter().map(|(_, t)| t).collect()
 }
 
+/// Requests `kind`0..`n` to `base`, `concurrency` at a time: their answers, and how long
+/// they took in all.
+async fn fetch_all(
+    c: &reqwest::Client,
+    base: &str,
+    kind: char,
+    n: usize,
+    concurrency: usize,
+    stream: bool,
+) -> (Vec<Result<Answer, Fault>>, Duration) {
+    let (c, base) = (c.clone(), base.to_string());
+    let t0 = Instant::now();
+    let answers = drive(n, concurrency, move |i| {
+        let (c, base) = (c.clone(), base.clone());
+        async move { fetch(&c, &base, &marker(kind, i), stream).await }
+    })
+    .await;
+    (answers, t0.elapsed())
+}
+
 /// The reference: `n` requests straight to `emu`; answer id → (hash, x-request-id). Its
 /// 503s "overloaded" are left out: B's were retried.
 async fn direct(
@@ -254,14 +274,7 @@ async fn direct(
     concurrency: usize,
     stream: bool,
 ) -> (HashMap<String, (u64, String)>, Duration) {
-    let (c, base) = (client(), emu.base_url());
-    let t0 = Instant::now();
-    let answers = drive(n, concurrency, move |i| {
-        let (c, base) = (c.clone(), base.clone());
-        async move { fetch(&c, &base, &marker(kind, i), stream).await }
-    })
-    .await;
-    let took = t0.elapsed();
+    let (answers, took) = fetch_all(&client(), &emu.base_url(), kind, n, concurrency, stream).await;
     let mut map = HashMap::new();
     for a in answers {
         match a {
@@ -427,14 +440,7 @@ async fn batch(
     stream: bool,
 ) -> Batch {
     let (calls0, (refused0, overloaded0)) = (calls(b), refused(b));
-    let (cl, base) = (client.clone(), proxy.to_string());
-    let t0 = Instant::now();
-    let answers = drive(count, concurrency, move |i| {
-        let (cl, base) = (cl.clone(), base.clone());
-        async move { fetch(&cl, &base, &marker(kind, i), stream).await }
-    })
-    .await;
-    let took = t0.elapsed();
+    let (answers, took) = fetch_all(client, proxy, kind, count, concurrency, stream).await;
     let (calls, (refused, overloaded)) = (calls(b) - calls0, refused(b));
     let (refused, overloaded) = (refused - refused0, overloaded - overloaded0);
     let (reference, direct_took) = direct(a, kind, calls, concurrency, stream).await;
